@@ -1,0 +1,1 @@
+"""Client for the whatwatt Go smart-meter reader (aiohttp and the standard library only)."""
