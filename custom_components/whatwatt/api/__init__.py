@@ -1,1 +1,64 @@
 """Client for the whatwatt Go smart-meter reader (aiohttp and the standard library only)."""
+
+from __future__ import annotations
+
+from .client import WhatwattClient, normalize_host
+from .errors import (
+    WhatwattAuthError,
+    WhatwattBusyError,
+    WhatwattConnectionError,
+    WhatwattError,
+    WhatwattInvalidResponseError,
+    WhatwattLicenseError,
+    WhatwattRequestError,
+    WhatwattTimeoutError,
+    WhatwattUnavailableError,
+)
+from .live import LiveStream
+from .models import (
+    MEASUREMENT_KEYS,
+    ActionStatus,
+    MeterInfo,
+    MqttSettings,
+    Report,
+    Settings,
+    SystemInfo,
+)
+from .parse import (
+    parse_action_status,
+    parse_live_event,
+    parse_mqtt_payload,
+    parse_mqtt_settings,
+    parse_report,
+    parse_settings,
+    parse_system,
+)
+
+__all__ = [
+    "MEASUREMENT_KEYS",
+    "ActionStatus",
+    "LiveStream",
+    "MeterInfo",
+    "MqttSettings",
+    "Report",
+    "Settings",
+    "SystemInfo",
+    "WhatwattAuthError",
+    "WhatwattBusyError",
+    "WhatwattClient",
+    "WhatwattConnectionError",
+    "WhatwattError",
+    "WhatwattInvalidResponseError",
+    "WhatwattLicenseError",
+    "WhatwattRequestError",
+    "WhatwattTimeoutError",
+    "WhatwattUnavailableError",
+    "normalize_host",
+    "parse_action_status",
+    "parse_live_event",
+    "parse_mqtt_payload",
+    "parse_mqtt_settings",
+    "parse_report",
+    "parse_settings",
+    "parse_system",
+]

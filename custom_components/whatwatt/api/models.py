@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
 
 # Measurement keys: the entity keys of the design contract (DESIGN.md section 3).
 # Native units are the device's: kW, kvar, kVA, V, A, kWh, kvarh.

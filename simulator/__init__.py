@@ -1,0 +1,8 @@
+"""A standalone simulator of the whatwatt Go smart-meter reader (aiohttp + stdlib only)."""
+
+from .config import SimulatorConfig
+from .faults import Faults
+from .server import RequestRecord, Simulator
+from .state import DeviceState
+
+__all__ = ["DeviceState", "Faults", "RequestRecord", "Simulator", "SimulatorConfig"]

@@ -1,0 +1,93 @@
+"""``/_sim/...``: the simulator's own control endpoint (never subject to faults or auth)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web  # noqa: TC002 - aiohttp resolves handler annotations
+
+from .responses import BodyError, error_response, json_response, read_json
+from .routes import SIM_KEY
+
+if TYPE_CHECKING:
+    from .server import Simulator
+
+
+def _sim(request: web.Request) -> Simulator:
+    return request.app[SIM_KEY]
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    """``GET /_sim/faults``."""
+    return json_response(_sim(request).faults.as_dict())
+
+
+async def post_faults(request: web.Request) -> web.Response:
+    """``POST /_sim/faults``: set switches; ``refuse_for`` (s) refuses for a while then reopens."""
+    sim = _sim(request)
+    try:
+        body: Any = await read_json(request)
+    except BodyError as err:
+        return err.response
+    if not isinstance(body, dict):
+        return error_response(400, "invalid_request", "body must be an object")
+    refuse_for = body.pop("refuse_for", None)
+    if refuse_for is not None and (
+        isinstance(refuse_for, bool) or not isinstance(refuse_for, int | float)
+    ):
+        return error_response(400, "invalid_request", "refuse_for must be a number of seconds")
+    refuse = body.pop("refuse", None)
+    if refuse is not None and not isinstance(refuse, bool):
+        return error_response(400, "invalid_request", "refuse must be a boolean")
+    try:
+        sim.faults.update(body)
+    except ValueError as err:
+        return error_response(400, "invalid_request", str(err))
+    answer = sim.faults.as_dict()
+    if refuse is not None:
+        answer["refuse"] = refuse
+    if refuse_for is not None:
+        answer["refuse"] = True
+    # Answer first: refusing drops every open connection, this one included.
+    response = json_response(answer)
+    await response.prepare(request)
+    await response.write_eof()
+    if refuse is not None:
+        sim.faults.refuse = refuse
+    if refuse_for is not None:
+        sim.refuse_for(float(refuse_for))
+    return response
+
+
+async def post_license(request: web.Request) -> web.Response:
+    """``POST /_sim/license`` with ``{"license": "free"|"plus"}``."""
+    sim = _sim(request)
+    try:
+        body: Any = await read_json(request)
+    except BodyError as err:
+        return err.response
+    tier = body.get("license") if isinstance(body, dict) else None
+    if not isinstance(tier, str) or tier.lower() not in ("free", "plus", "pro"):
+        return error_response(400, "invalid_request", "license must be free, plus or pro")
+    sim.set_license(tier)
+    return json_response({"license": sim.state.license})
+
+
+async def post_telegram(request: web.Request) -> web.Response:
+    """``POST /_sim/telegram``: produce the next meter telegram now."""
+    report = await _sim(request).emit_telegram()
+    return json_response({"report": report})
+
+
+async def get_requests(request: web.Request) -> web.Response:
+    """``GET /_sim/requests``: every API request served so far (method, path, status)."""
+    return json_response([list(r) for r in _sim(request).requests])
+
+
+def add_control_routes(app: web.Application) -> None:
+    """Register the ``/_sim`` routes."""
+    app.router.add_get("/_sim/faults", get_faults, allow_head=False)
+    app.router.add_post("/_sim/faults", post_faults)
+    app.router.add_post("/_sim/license", post_license)
+    app.router.add_post("/_sim/telegram", post_telegram)
+    app.router.add_get("/_sim/requests", get_requests, allow_head=False)

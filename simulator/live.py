@@ -1,0 +1,85 @@
+"""``GET /api/v1/live``: Server-Sent Events, one subscriber at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+
+class LiveHub:
+    """Owns the single live stream; a new subscriber makes the previous one close.
+
+    ``clients`` counts open streams (0 or 1); ``changed`` is set whenever that changes so
+    tests can await it instead of sleeping.
+    """
+
+    def __init__(self) -> None:
+        """Start with no subscriber."""
+        self._current: tuple[asyncio.Queue[str | None], asyncio.Event] | None = None
+        self.clients = 0
+        self.connections_total = 0
+        self.changed = asyncio.Event()
+        self.malformed = False
+
+    def _set_clients(self, count: int) -> None:
+        self.clients = count
+        self.changed.set()
+
+    async def wait_clients(self, count: int, limit: float = 5.0) -> None:
+        """Wait until exactly ``count`` streams are open (raise TimeoutError otherwise)."""
+        async with asyncio.timeout(limit):
+            while True:
+                self.changed.clear()
+                if self.clients == count:
+                    return
+                await self.changed.wait()
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Queue one ``live`` event for the current subscriber, if any."""
+        if self._current is None:
+            return
+        data = "{not json" if self.malformed else json.dumps(event, separators=(",", ":"))
+        self._current[0].put_nowait(f"event: live\ndata: {data}\n\n")
+
+    def drop(self) -> None:
+        """Close the current stream (a reboot or a new subscriber)."""
+        if self._current is not None:
+            self._current[0].put_nowait(None)
+            self._current[1].set()
+            self._current = None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Serve one subscriber until it leaves or is replaced."""
+        self.drop()
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        gone = asyncio.Event()
+        me = (queue, gone)
+        self._current = me
+        self.connections_total += 1
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-store, no-cache",
+                "X-Content-Type-Options": "nosniff",
+            }
+        )
+        response.force_close()
+        await response.prepare(request)
+        self._set_clients(self.clients + 1)
+        transport = request.transport
+        try:
+            while not gone.is_set():
+                item = await queue.get()
+                if item is None or transport is None or transport.is_closing():
+                    break
+                await response.write(item.encode())
+        except ConnectionError:
+            pass  # the client went away while we wrote
+        finally:
+            if self._current is me:
+                self._current = None
+            self._set_clients(self.clients - 1)
+        return response
