@@ -31,17 +31,19 @@ _NO_ADDRESS = ".".join("0" * 4)  # shown for a link that is down
 TelegramListener = Callable[[dict[str, Any]], Awaitable[None] | None]
 
 DEFAULT_MQTT_TEMPLATE = (
-    '{"sys_id":"${sys.id}","meter_status":"${meter.status}",'
-    '"time":"${meter.date_time_utc}","tariff":${tariff},'
-    '"P_In":${1_7_0},"P_Out":${2_7_0},'
-    '"P_P1_In":${21_7_0},"P_P2_In":${41_7_0},"P_P3_In":${61_7_0},'
-    '"P_P1_Out":${22_7_0},"P_P2_Out":${42_7_0},"P_P3_Out":${62_7_0},'
-    '"rP_In":${3_7_0},"rP_Out":${4_7_0},"S":${9_7_0},"PF":${13_7_0},'
-    '"V_P1":${32_7_0},"V_P2":${52_7_0},"V_P3":${72_7_0},'
-    '"I_P1":${31_7_0},"I_P2":${51_7_0},"I_P3":${71_7_0},'
-    '"E_In":${1_8_0},"E_In_T1":${1_8_1},"E_In_T2":${1_8_2},'
-    '"E_Out":${2_8_0},"E_Out_T1":${2_8_1},"E_Out_T2":${2_8_2},'
-    '"rE_In":${3_8_0},"rE_Out":${4_8_0},"MD_In":${1_6_0},"MD_Out":${2_6_0}}'
+    # The flat-key template the vendor's own integration tells users to install: every value quoted.
+    '{"sys_id":"${sys.id}","meter_id":"${meter.id}","time":"${timestamp}",'
+    '"power_in":"${1_7_0}","power_out":"${2_7_0}",'
+    '"power_in_l1":"${21_7_0}","power_in_l2":"${41_7_0}","power_in_l3":"${61_7_0}",'
+    '"power_out_l1":"${22_7_0}","power_out_l2":"${42_7_0}","power_out_l3":"${62_7_0}",'
+    '"energy_in":"${1_8_0}","energy_out":"${2_8_0}",'
+    '"energy_in_t1":"${1_8_1}","energy_in_t2":"${1_8_2}",'
+    '"energy_out_t1":"${2_8_1}","energy_out_t2":"${2_8_2}",'
+    '"voltage_l1":"${32_7_0}","voltage_l2":"${52_7_0}","voltage_l3":"${72_7_0}",'
+    '"current_l1":"${31_7_0}","current_l2":"${51_7_0}","current_l3":"${71_7_0}",'
+    '"power_factor":"${13_7_0}","apparent_power":"${9_7_0}",'
+    '"reactive_power_in":"${3_7_0}","reactive_power_out":"${4_7_0}",'
+    '"reactive_energy_in":"${3_8_0}","reactive_energy_out":"${4_8_0}","tariff":"${tariff}"}'
 )
 
 

@@ -1,0 +1,344 @@
+"""Config flow of the whatwatt Go integration."""
+
+from __future__ import annotations
+
+from ipaddress import IPv6Address
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import voluptuous as vol
+
+from .api.client import WhatwattClient, normalize_host
+from .api.errors import (
+    WhatwattAuthError,
+    WhatwattConnectionError,
+    WhatwattError,
+    WhatwattInvalidResponseError,
+    WhatwattTimeoutError,
+)
+from .const import (
+    CONF_SCAN_INTERVAL,
+    CONF_TRANSPORT,
+    DEFAULT_NAME,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
+    TRANSPORT_LIVE,
+    TRANSPORT_MQTT,
+    TRANSPORT_REST,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+    from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+
+    from .api.models import SystemInfo
+
+HOST_SCHEMA = vol.Schema({vol.Required(CONF_HOST): TextSelector()})
+PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+PASSWORD_SCHEMA = vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
+AUTH_ERROR = "invalid_auth"
+
+
+def _title(system: SystemInfo) -> str:
+    """Return the entry title for a device."""
+    return system.name or f"{DEFAULT_NAME} {system.device_id[-6:]}"
+
+
+def _discovered_host(discovery_info: ZeroconfServiceInfo) -> str:
+    """Return host[:port] for a discovered device (port 80 is left out)."""
+    address = discovery_info.ip_address
+    host = f"[{address}]" if isinstance(address, IPv6Address) else str(address)
+    if discovery_info.port and discovery_info.port != 80:
+        host = f"{host}:{discovery_info.port}"
+    return normalize_host(host)
+
+
+class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a whatwatt Go."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing known."""
+        self._host: str | None = None
+        self._transport = TRANSPORT_REST
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(
+        config_entry: ConfigEntry,  # noqa: ARG004
+    ) -> WhatwattOptionsFlow:
+        """Return the options flow."""
+        return WhatwattOptionsFlow()
+
+    async def _async_probe(
+        self, host: str, password: str | None
+    ) -> tuple[SystemInfo | None, str | None]:
+        """Read /api/v1/system; return the system information or an error key."""
+        client = WhatwattClient(async_get_clientsession(self.hass), host, password)
+        try:
+            system = await client.get_system()
+        except WhatwattAuthError:
+            return None, AUTH_ERROR
+        except WhatwattTimeoutError:
+            return None, "timeout"
+        except WhatwattConnectionError:
+            return None, "cannot_connect"
+        except WhatwattInvalidResponseError:
+            return None, "not_whatwatt_device"
+        except WhatwattError:
+            return None, "cannot_connect"
+        except Exception:  # noqa: BLE001 - anything unexpected becomes a form error
+            LOGGER.exception("Unexpected error while probing %s", host)
+            return None, "unknown"
+        if self._transport == TRANSPORT_REST and not system.is_licensed:
+            return None, "license_free"
+        return system, None
+
+    async def _async_finish(self, system: SystemInfo, password: str | None) -> ConfigFlowResult:
+        """Create the entry, or update the known one with the new address."""
+        assert self._host is not None
+        await self.async_set_unique_id(system.device_id, raise_on_progress=False)
+        data: dict[str, Any] = {CONF_HOST: self._host}
+        if password:
+            data[CONF_PASSWORD] = password
+        self._abort_if_unique_id_configured(updates=data)
+        data[CONF_TRANSPORT] = self._transport
+        options = (
+            {CONF_SCAN_INTERVAL: DEFAULT_SCAN_INTERVAL} if self._transport == TRANSPORT_REST else {}
+        )
+        return self.async_create_entry(title=_title(system), data=data, options=options)
+
+    async def async_step_user(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Let the user choose how the data reaches Home Assistant."""
+        return self.async_show_menu(
+            step_id="user", menu_options=[TRANSPORT_REST, TRANSPORT_MQTT, TRANSPORT_LIVE]
+        )
+
+    async def async_step_mqtt(
+        self,
+        discovery_info: MqttServiceInfo | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Handle the ``mqtt`` menu choice: MQTT subscription comes in a later release."""
+        return self.async_abort(reason="mqtt_not_supported_yet")
+
+    async def async_step_rest(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the address of a device to poll over REST."""
+        self._transport = TRANSPORT_REST
+        return await self._async_step_address(TRANSPORT_REST, user_input)
+
+    async def async_step_live(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the address of a device to follow through its live stream."""
+        self._transport = TRANSPORT_LIVE
+        return await self._async_step_address(TRANSPORT_LIVE, user_input)
+
+    async def _async_step_address(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Validate an address and probe the device behind it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                host = normalize_host(user_input[CONF_HOST])
+            except ValueError:
+                errors[CONF_HOST] = "invalid_host"
+            else:
+                self._host = host
+                system, error = await self._async_probe(host, None)
+                if error == AUTH_ERROR:
+                    return await self.async_step_password()
+                if system is not None:
+                    return await self._async_finish(system, None)
+                assert error is not None
+                errors["base"] = error
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(HOST_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the password of a protected device."""
+        assert self._host is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            password = user_input[CONF_PASSWORD]
+            system, error = await self._async_probe(self._host, password)
+            if system is not None:
+                return await self._async_finish(system, password)
+            assert error is not None
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="password",
+            data_schema=PASSWORD_SCHEMA,
+            errors=errors,
+            description_placeholders={"host": self._host},
+        )
+
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
+        """Handle a whatwatt Go announced over mDNS."""
+        device_id = str(discovery_info.properties.get("id") or "").strip().upper()
+        if not device_id:
+            return self.async_abort(reason="not_whatwatt_device")
+        host = _discovered_host(discovery_info)
+        await self.async_set_unique_id(device_id)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+        self._host = host
+        self._transport = TRANSPORT_REST
+        self.context["title_placeholders"] = {"name": f"{DEFAULT_NAME} {device_id[-6:]}"}
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm adding a discovered device."""
+        assert self._host is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            system, error = await self._async_probe(self._host, None)
+            if error == AUTH_ERROR:
+                return await self.async_step_password()
+            if system is not None:
+                return await self._async_finish(system, None)
+            assert error is not None
+            errors["base"] = error
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="discovery_confirm",
+            errors=errors,
+            description_placeholders={
+                "name": self.context["title_placeholders"]["name"],
+                "host": self._host,
+            },
+        )
+
+    async def async_step_reauth(
+        self,
+        entry_data: Mapping[str, Any],  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Start re-authentication when the password stopped working."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new password."""
+        entry = self._get_reauth_entry()
+        self._transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            password = user_input[CONF_PASSWORD]
+            system, error = await self._async_probe(entry.data[CONF_HOST], password)
+            if system is not None:
+                await self.async_set_unique_id(system.device_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_PASSWORD: password}
+                )
+            assert error is not None
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=PASSWORD_SCHEMA,
+            errors=errors,
+            description_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the address or the password of a configured device."""
+        entry = self._get_reconfigure_entry()
+        self._transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                host = normalize_host(user_input[CONF_HOST])
+            except ValueError:
+                errors[CONF_HOST] = "invalid_host"
+            else:
+                password = user_input.get(CONF_PASSWORD) or entry.data.get(CONF_PASSWORD)
+                system, error = await self._async_probe(host, password)
+                if system is not None:
+                    await self.async_set_unique_id(system.device_id)
+                    self._abort_if_unique_id_mismatch(reason="wrong_device")
+                    updates = {CONF_HOST: host}
+                    if password:
+                        updates[CONF_PASSWORD] = password
+                    return self.async_update_reload_and_abort(entry, data_updates=updates)
+                assert error is not None
+                errors["base"] = error
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_HOST): TextSelector(),
+                vol.Optional(CONF_PASSWORD): PASSWORD_SELECTOR,
+            }
+        )
+        suggested = {CONF_HOST: entry.data.get(CONF_HOST)}
+        if user_input is not None:
+            suggested[CONF_HOST] = user_input.get(CONF_HOST)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
+
+class WhatwattOptionsFlow(OptionsFlow):
+    """Change how often the device is polled."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and store the options."""
+        entry = self.config_entry
+        if user_input is not None:
+            interval = int(user_input[CONF_SCAN_INTERVAL])
+            if entry.state is ConfigEntryState.LOADED:
+                coordinator = entry.runtime_data
+                coordinator.set_scan_interval(interval)
+                await coordinator.async_request_refresh()
+            return self.async_create_entry(data={CONF_SCAN_INTERVAL: interval})
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_SCAN_INTERVAL,
+                    default=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_SCAN_INTERVAL,
+                        max=MAX_SCAN_INTERVAL,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="s",
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

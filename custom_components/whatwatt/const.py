@@ -1,0 +1,37 @@
+"""Constants of the whatwatt Go integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "whatwatt"
+LOGGER = logging.getLogger(__package__)
+
+MANUFACTURER: Final = "whatwatt"
+DEFAULT_NAME: Final = "whatwatt Go"
+
+CONF_TRANSPORT: Final = "transport"
+TRANSPORT_REST: Final = "rest"
+TRANSPORT_MQTT: Final = "mqtt"
+TRANSPORT_LIVE: Final = "live"
+
+CONF_TOPIC: Final = "topic"
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+DEFAULT_SCAN_INTERVAL: Final = 10
+MIN_SCAN_INTERVAL: Final = 2
+MAX_SCAN_INTERVAL: Final = 300
+
+# How often the REST coordinator reads /api/v1/system for health and firmware.
+SYSTEM_REFRESH_INTERVAL: Final = timedelta(minutes=5)
+# Reporting interval assumed until the device tells its own (seconds).
+DEFAULT_REPORT_INTERVAL: Final = 10.0
+# A report older than this many reporting intervals is stale ...
+STALE_INTERVALS: Final = 3
+# ... but never before this many seconds (clock skew and request latency).
+MIN_STALE_SECONDS: Final = 30.0
+# A device clock further off than this is considered unset: only report.id counts then.
+CLOCK_UNSET_SECONDS: Final = 86400.0
+
+METER_STATUS_OK: Final = "OK"

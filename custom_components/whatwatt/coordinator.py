@@ -1,0 +1,233 @@
+"""Data coordinator of the whatwatt Go integration.
+
+One coordinator class serves every transport: the REST transport polls through
+``_async_update_data``; push transports (MQTT, live stream) hand each new reading to
+``async_push_report``. Staleness and availability are decided in one place, ``build_data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api.errors import (
+    WhatwattAuthError,
+    WhatwattError,
+    WhatwattLicenseError,
+    WhatwattTimeoutError,
+)
+from .const import (
+    CLOCK_UNSET_SECONDS,
+    CONF_SCAN_INTERVAL,
+    DEFAULT_REPORT_INTERVAL,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    METER_STATUS_OK,
+    MIN_STALE_SECONDS,
+    STALE_INTERVALS,
+    SYSTEM_REFRESH_INTERVAL,
+)
+
+if TYPE_CHECKING:
+    from .api.client import WhatwattClient
+    from .api.models import Report, SystemInfo
+
+type WhatwattConfigEntry = ConfigEntry[WhatwattCoordinator]
+
+# A newly computed boot time within this many seconds of the known one is the same boot.
+_LAST_BOOT_TOLERANCE = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class WhatwattData:
+    """Everything the entities show, as one immutable snapshot."""
+
+    system: SystemInfo
+    report: Report | None = None
+    meter_status: str | None = None
+    stale: bool = False
+    last_boot: datetime | None = None
+
+    @property
+    def measurements_available(self) -> bool:
+        """Return True when measurement values may be shown."""
+        return (
+            self.report is not None
+            and not self.stale
+            and self.meter_status in (None, METER_STATUS_OK)
+        )
+
+
+def _meter_status(report: Report | None, system: SystemInfo) -> str | None:
+    """Return the meter link status, preferring whichever source reports a problem."""
+    report_status = report.meter.status if report is not None and report.meter else None
+    system_status = system.meter.status
+    for status in (report_status, system_status):
+        if status and status != METER_STATUS_OK:
+            return status
+    return report_status or system_status
+
+
+class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
+    """Keep the latest reading and device health of one whatwatt Go."""
+
+    config_entry: WhatwattConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        config_entry: WhatwattConfigEntry,
+        client: WhatwattClient,
+        *,
+        poll: bool = True,
+    ) -> None:
+        """Set up the coordinator; ``poll=False`` for push transports."""
+        self.client = client
+        self.scan_interval = float(
+            config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+        )
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=f"{DOMAIN} {config_entry.title}",
+            update_interval=timedelta(seconds=self.scan_interval) if poll else None,
+            always_update=False,
+        )
+        self.system: SystemInfo | None = None
+        self._system_fetched: datetime | None = None
+        self._boot_id: str | None = None
+        self._last_boot: datetime | None = None
+        self._report_id: int | None = None
+        self._report_id_since: datetime | None = None
+
+    # -- shared logic (every transport) -------------------------------------------------
+
+    def report_interval(self, report: Report | None) -> float:
+        """Return the meter's reporting interval in seconds (best known)."""
+        if report is not None and report.interval:
+            return report.interval
+        if self.system is not None and self.system.meter.report_interval:
+            return self.system.meter.report_interval
+        return DEFAULT_REPORT_INTERVAL
+
+    def build_data(self, report: Report | None, now: datetime) -> WhatwattData:
+        """Combine the latest reading with the device state and decide staleness."""
+        assert self.system is not None
+        stale_after = max(STALE_INTERVALS * self.report_interval(report), MIN_STALE_SECONDS)
+        stale = False
+        meter_status = _meter_status(report, self.system)
+        if report is not None:
+            if report.report_id is not None:
+                if report.report_id != self._report_id or self._report_id_since is None:
+                    self._report_id = report.report_id
+                    self._report_id_since = now
+                elif (now - self._report_id_since).total_seconds() > stale_after:
+                    stale = True
+            if report.timestamp is not None:
+                age = (now - report.timestamp).total_seconds()
+                if stale_after < age < CLOCK_UNSET_SECONDS:
+                    stale = True
+        return WhatwattData(
+            system=self.system,
+            report=report,
+            meter_status=meter_status,
+            stale=stale,
+            last_boot=self._last_boot,
+        )
+
+    @callback
+    def async_push_report(self, report: Report) -> None:
+        """Publish a reading delivered by a push transport."""
+        self.async_set_updated_data(self.build_data(report, dt_util.utcnow()))
+
+    def set_scan_interval(self, seconds: float) -> None:
+        """Change the polling interval (takes effect from the next refresh on)."""
+        self.scan_interval = float(seconds)
+        self._apply_poll_interval(self.data.report if self.data else None)
+
+    def _apply_poll_interval(self, report: Report | None) -> None:
+        """Never poll faster than the meter reports."""
+        if self.update_interval is not None:
+            seconds = max(self.scan_interval, self.report_interval(report))
+            self.update_interval = timedelta(seconds=seconds)
+
+    def _update_last_boot(self, uptime: float | None, now: datetime) -> None:
+        """Keep a boot time that does not move with every reading."""
+        if uptime is not None:
+            boot = (now - timedelta(seconds=uptime)).replace(microsecond=0)
+        elif self.system is not None and self.system.last_boot is not None:
+            boot = self.system.last_boot
+        else:
+            return
+        if (
+            self._last_boot is None
+            or abs((boot - self._last_boot).total_seconds()) > _LAST_BOOT_TOLERANCE
+        ):
+            self._last_boot = boot
+
+    async def async_refresh_system(self, now: datetime | None = None) -> SystemInfo:
+        """Read /api/v1/system and follow firmware changes in the device registry."""
+        now = now or dt_util.utcnow()
+        system = await self.client.get_system()
+        previous = self.system
+        self.system = system
+        self._system_fetched = now
+        self._update_last_boot(system.uptime, now)
+        if previous is not None and previous.firmware != system.firmware:
+            registry = dr.async_get(self.hass)
+            for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
+                if (DOMAIN, system.device_id) in device.identifiers:
+                    registry.async_update_device(device.id, sw_version=system.firmware)
+        return system
+
+    # -- REST polling ----------------------------------------------------------------------
+
+    def _system_due(self, now: datetime) -> bool:
+        if self.system is None or self._system_fetched is None:
+            return True
+        if self.data is not None and not self.data.measurements_available:
+            # Follow the meter link and the device closely while something is wrong.
+            return True
+        return now - self._system_fetched >= SYSTEM_REFRESH_INTERVAL
+
+    async def _async_update_data(self) -> WhatwattData:
+        """Poll the report (and, every few minutes, the system information)."""
+        now = dt_util.utcnow()
+        try:
+            if self._system_due(now):
+                await self.async_refresh_system(now)
+            report = await self.client.get_report()
+            if report.boot_id is not None and report.boot_id != self._boot_id:
+                if self._boot_id is not None:
+                    # The device restarted: firmware and boot time may have changed.
+                    await self.async_refresh_system(now)
+                self._boot_id = report.boot_id
+        except WhatwattAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except WhatwattLicenseError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="license_required"
+            ) from err
+        except WhatwattTimeoutError as err:
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="timeout") from err
+        except WhatwattError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="communication_error",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._update_last_boot(report.uptime, now)
+        self._apply_poll_interval(report)
+        return self.build_data(report, now)

@@ -1,0 +1,474 @@
+"""Config flow: menu, REST and live address steps, password, zeroconf, reauth, reconfigure."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from ipaddress import ip_address
+from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.whatwatt.api.client import WhatwattClient
+from custom_components.whatwatt.const import (
+    CONF_SCAN_INTERVAL,
+    CONF_TRANSPORT,
+    DOMAIN,
+    TRANSPORT_LIVE,
+    TRANSPORT_REST,
+)
+
+from .conftest import DEVICE_ID, host_of
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+SimFactory = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def device(simulator_factory: SimFactory) -> Any:
+    """An open (unprotected) Plus device with one reading, on the real clock."""
+    sim = await simulator_factory(auth="none", telegram_interval=0, seed=1)
+    await sim.emit_telegram()
+    return sim
+
+
+@pytest.fixture
+async def protected(simulator_factory: SimFactory) -> Any:
+    """A password-protected device (Digest)."""
+    sim = await simulator_factory(auth="digest", password="secret", telegram_interval=0)
+    await sim.emit_telegram()
+    return sim
+
+
+async def start_rest(hass: HomeAssistant) -> dict[str, Any]:
+    """Open the flow and pick REST polling in the menu."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": TRANSPORT_REST}
+    )
+
+
+def zeroconf_info(port: int, *, device_id: str | None = DEVICE_ID, ip: str = "127.0.0.1") -> Any:
+    """Return an mDNS announcement like the device's."""
+    properties = {"type": "100"}
+    if device_id:
+        properties["id"] = device_id
+    return ZeroconfServiceInfo(
+        ip_address=ip_address(ip),
+        ip_addresses=[ip_address(ip)],
+        hostname="whatwatt-D4E5F6.local.",
+        name="whatwatt Go D4E5F6 WebUI._http._tcp.local.",
+        port=port,
+        type="_http._tcp.local.",
+        properties=properties,
+    )
+
+
+async def test_menu(hass: HomeAssistant) -> None:
+    """The first step is the transport menu."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "user"
+    assert result["menu_options"] == ["rest", "mqtt", "live"]
+
+
+async def test_mqtt_not_yet(hass: HomeAssistant) -> None:
+    """The MQTT branch is announced but not available yet."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "mqtt"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "mqtt_not_supported_yet"
+
+
+async def test_rest_success(hass: HomeAssistant, device: Any) -> None:
+    """An open Plus device is added with its id as unique id, and set up."""
+    result = await start_rest(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "rest"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: f" {host_of(device)} "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "whatwatt Go D4E5F6"
+    assert result["data"] == {CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST}
+    assert result["options"] == {CONF_SCAN_INTERVAL: 10}
+    entry = result["result"]
+    assert entry.unique_id == DEVICE_ID
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ({"refuse": True}, "cannot_connect"),
+        ({"status_503": True}, "cannot_connect"),
+        ({"malformed": True}, "not_whatwatt_device"),
+    ],
+)
+async def test_rest_error_then_success(
+    hass: HomeAssistant, device: Any, fault: dict[str, bool], error: str
+) -> None:
+    """Each device failure shows its error; the next try succeeds."""
+    result = await start_rest(hass)
+    device.faults.update(fault)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(device)}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    device.faults.clear()
+    await device.wait_up()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(device)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize(
+    "host", ["http://127.0.0.1", "127.0.0.1/api", "admin@127.0.0.1", "127.0.0.1:99999", ""]
+)
+async def test_rest_invalid_host(hass: HomeAssistant, device: Any, host: str) -> None:
+    """Schemes, paths, credentials and bad ports are refused before any request."""
+    result = await start_rest(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_HOST: host})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(device)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_rest_timeout(hass: HomeAssistant, device: Any) -> None:
+    """A device that answers too late shows the timeout error."""
+    result = await start_rest(hass)
+    device.faults.delay = 0.3
+    with patch(
+        "custom_components.whatwatt.config_flow.WhatwattClient",
+        partial(WhatwattClient, timeout=0.05),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: host_of(device)}
+        )
+    assert result["errors"] == {"base": "timeout"}
+    device.faults.delay = 0
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(device)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_rest_unexpected_error(hass: HomeAssistant, device: Any) -> None:
+    """An unexpected failure (not producible by the device) shows `unknown`."""
+    result = await start_rest(hass)
+    with patch.object(WhatwattClient, "get_system", side_effect=RuntimeError("boom")):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: host_of(device)}
+        )
+    assert result["errors"] == {"base": "unknown"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(device)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_rest_free_license(hass: HomeAssistant, device: Any) -> None:
+    """A FREE device cannot be polled: the error points to the live stream."""
+    device.set_license("free")
+    result = await start_rest(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(device)}
+    )
+    assert result["errors"] == {"base": "license_free"}
+    device.set_license("plus")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(device)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_live_free_license(hass: HomeAssistant, device: Any) -> None:
+    """The live branch accepts a FREE device (its set-up comes with a later release)."""
+    device.set_license("free")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": TRANSPORT_LIVE}
+    )
+    assert result["step_id"] == "live"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(device)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_LIVE}
+    assert result["options"] == {}
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.SETUP_ERROR
+
+
+async def test_password(hass: HomeAssistant, protected: Any) -> None:
+    """A protected device asks for its password; a wrong one is refused."""
+    result = await start_rest(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(protected)}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "password"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "secret"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_HOST: host_of(protected),
+        CONF_PASSWORD: "secret",
+        CONF_TRANSPORT: TRANSPORT_REST,
+    }
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_already_configured_updates_host(hass: HomeAssistant, device: Any) -> None:
+    """Adding a known device again aborts and stores the new address."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=DEVICE_ID,
+        data={CONF_HOST: "192.0.2.10", CONF_TRANSPORT: TRANSPORT_REST},
+    )
+    entry.add_to_hass(hass)
+    result = await start_rest(hass)
+    with patch("custom_components.whatwatt.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: host_of(device)}
+        )
+        await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == host_of(device)
+
+
+async def test_zeroconf_new_device(hass: HomeAssistant, device: Any) -> None:
+    """A discovered device is confirmed, then added (after a failed first try)."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(device.port)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "discovery_confirm"
+    assert result["description_placeholders"] == {
+        "name": "whatwatt Go D4E5F6",
+        "host": host_of(device),
+    }
+    device.faults.refuse = True
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "cannot_connect"}
+    device.faults.refuse = False
+    await device.wait_up()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST}
+    assert result["result"].unique_id == DEVICE_ID
+
+
+async def test_zeroconf_protected(hass: HomeAssistant, protected: Any) -> None:
+    """A discovered protected device asks for the password after the confirmation."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(protected.port)
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "password"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "secret"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PASSWORD] == "secret"
+
+
+@pytest.mark.parametrize(
+    ("ip", "port", "expected"),
+    [
+        ("192.0.2.20", 80, "192.0.2.20"),
+        ("192.0.2.20", 8080, "192.0.2.20:8080"),
+        ("2001:db8::20", 81, "[2001:db8::20]:81"),
+    ],
+)
+async def test_zeroconf_known_device_moved(
+    hass: HomeAssistant, ip: str, port: int, expected: str
+) -> None:
+    """A known device announced at a new address gets its host updated silently."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=DEVICE_ID,
+        data={CONF_HOST: "192.0.2.10", CONF_TRANSPORT: TRANSPORT_REST},
+    )
+    entry.add_to_hass(hass)
+    with patch("custom_components.whatwatt.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": SOURCE_ZEROCONF},
+            data=zeroconf_info(port, device_id=DEVICE_ID.lower(), ip=ip),
+        )
+        await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == expected
+
+
+async def test_zeroconf_without_id(hass: HomeAssistant) -> None:
+    """An announcement without the id TXT record is not a whatwatt Go."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(80, device_id=None)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_whatwatt_device"
+
+
+async def test_reauth(hass: HomeAssistant, protected: Any) -> None:
+    """A new password is checked and stored; the entry reloads."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=DEVICE_ID,
+        data={CONF_HOST: host_of(protected), CONF_PASSWORD: "old", CONF_TRANSPORT: "rest"},
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "secret"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_PASSWORD] == "secret"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reauth_other_device(hass: HomeAssistant, protected: Any) -> None:
+    """Reauth refuses a different device answering at the entry's address."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="0011223344AA",
+        data={CONF_HOST: host_of(protected), CONF_PASSWORD: "old", CONF_TRANSPORT: "rest"},
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "secret"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+
+
+async def test_reconfigure_same_device(
+    hass: HomeAssistant, simulator_factory: SimFactory, device: Any
+) -> None:
+    """A new address of the same device is accepted; errors first, then success."""
+    moved = await simulator_factory(auth="digest", password="secret", telegram_interval=0)
+    await moved.emit_telegram()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=DEVICE_ID,
+        data={CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST},
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "http://x"}
+    )
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(moved)}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(moved), CONF_PASSWORD: "secret"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {
+        CONF_HOST: host_of(moved),
+        CONF_PASSWORD: "secret",
+        CONF_TRANSPORT: TRANSPORT_REST,
+    }
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_other_device(
+    hass: HomeAssistant, simulator_factory: SimFactory, device: Any
+) -> None:
+    """Reconfigure refuses an address where another whatwatt Go answers."""
+    other = await simulator_factory(auth="none", telegram_interval=0, device_id="0011223344AA")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=DEVICE_ID,
+        data={CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST},
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(other)}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert entry.data[CONF_HOST] == host_of(device)
+
+
+async def test_options(hass: HomeAssistant, device: Any) -> None:
+    """The polling interval is stored and applied at once (2 to 300 s)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=DEVICE_ID,
+        data={CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST},
+        options={CONF_SCAN_INTERVAL: 10},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_SCAN_INTERVAL: 1}
+        )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 45}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_SCAN_INTERVAL: 45}
+    assert entry.runtime_data.update_interval.total_seconds() == 45
+    await hass.async_block_till_done()
+
+
+async def test_options_not_loaded(hass: HomeAssistant) -> None:
+    """Options can be changed while the entry is not loaded."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=DEVICE_ID,
+        data={CONF_HOST: "192.0.2.10", CONF_TRANSPORT: TRANSPORT_REST},
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 120}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_SCAN_INTERVAL: 120}

@@ -1,0 +1,45 @@
+"""Translations: strings.json and en.json agree and cover every key the code uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+
+from custom_components.whatwatt.sensor import METER_STATUS_OPTIONS, SENSORS, TARIFF_OPTIONS
+
+ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"
+
+
+def load(name: str) -> dict:
+    return json.loads((ROOT / name).read_text(encoding="utf-8"))
+
+
+def test_strings_equal_english() -> None:
+    assert load("strings.json") == load("translations/en.json")
+
+
+def test_entities_translated() -> None:
+    sensors = load("translations/en.json")["entity"]["sensor"]
+    assert set(sensors) == {description.translation_key for description in SENSORS}
+    assert set(sensors["meter_status"]["state"]) == set(METER_STATUS_OPTIONS)
+    assert set(sensors["tariff"]["state"]) == set(TARIFF_OPTIONS)
+    icons = load("icons.json")["entity"]["sensor"]
+    assert set(icons) <= set(sensors)
+
+
+def test_code_keys_translated() -> None:
+    """Every error, abort reason and exception key used in the code has a text."""
+    english = load("translations/en.json")
+    code = "\n".join(path.read_text(encoding="utf-8") for path in ROOT.glob("*.py"))
+    for key in re.findall(r'translation_key="([a-z_]+)"', code):
+        if key in english["exceptions"]:
+            continue
+        assert key in english["entity"]["sensor"], key
+    for key in ("invalid_auth", "license_required", "timeout", "communication_error"):
+        assert key in english["exceptions"]
+    for key in re.findall(r'reason="([a-z_]+)"', code):
+        assert key in english["config"]["abort"], key
+    for key in re.findall(r'return None, "([a-z_]+)"', code):
+        assert key in english["config"]["error"], key
+    assert "invalid_host" in english["config"]["error"]
