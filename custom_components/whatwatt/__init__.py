@@ -11,6 +11,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api.client import WhatwattClient
 from .const import CONF_TRANSPORT, DOMAIN, TRANSPORT_REST
 from .coordinator import WhatwattConfigEntry, WhatwattCoordinator
+from .transport import WhatwattTransport
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -33,9 +34,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
         entry.data.get(CONF_PASSWORD),
     )
     coordinator = WhatwattCoordinator(hass, entry, client)
+    coordinator.transport = WhatwattTransport(hass, entry, coordinator)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await coordinator.transport.async_start()
+    entry.async_on_unload(coordinator.transport.async_stop)
     return True
 
 

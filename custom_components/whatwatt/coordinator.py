@@ -7,14 +7,15 @@ One coordinator class serves every transport: the REST transport polls through
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -40,6 +41,7 @@ from .const import (
 if TYPE_CHECKING:
     from .api.client import WhatwattClient
     from .api.models import Report, SystemInfo
+    from .transport import WhatwattTransport
 
 type WhatwattConfigEntry = ConfigEntry[WhatwattCoordinator]
 
@@ -109,6 +111,9 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         self._last_boot: datetime | None = None
         self._report_id: int | None = None
         self._report_id_since: datetime | None = None
+        self._push_watchdog: CALLBACK_TYPE | None = None
+        # Set by async_setup_entry: starts/stops the data flow and follows device writes.
+        self.transport: WhatwattTransport
 
     # -- shared logic (every transport) -------------------------------------------------
 
@@ -120,10 +125,14 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
             return self.system.meter.report_interval
         return DEFAULT_REPORT_INTERVAL
 
+    def stale_after(self, interval: float) -> float:
+        """Return after how many seconds without news data with this cadence is stale."""
+        return max(STALE_INTERVALS * interval, MIN_STALE_SECONDS)
+
     def build_data(self, report: Report | None, now: datetime) -> WhatwattData:
         """Combine the latest reading with the device state and decide staleness."""
         assert self.system is not None
-        stale_after = max(STALE_INTERVALS * self.report_interval(report), MIN_STALE_SECONDS)
+        stale_after = self.stale_after(self.report_interval(report))
         stale = False
         meter_status = _meter_status(report, self.system)
         if report is not None:
@@ -146,9 +155,41 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         )
 
     @callback
-    def async_push_report(self, report: Report) -> None:
-        """Publish a reading delivered by a push transport."""
-        self.async_set_updated_data(self.build_data(report, dt_util.utcnow()))
+    def async_push_report(self, report: Report, *, interval: float | None = None) -> None:
+        """Publish a reading delivered by a push transport.
+
+        ``interval`` is the cadence the transport expects readings at (seconds; the meter's
+        report interval when omitted). When no reading follows within ``stale_after`` of it,
+        the measurement entities go unavailable until the next one arrives.
+        """
+        now = dt_util.utcnow()
+        self._update_last_boot(report.uptime, now)
+        self.async_set_updated_data(self.build_data(report, now))
+        self._arm_push_watchdog(self.stale_after(interval or self.report_interval(report)))
+
+    @callback
+    def _arm_push_watchdog(self, seconds: float) -> None:
+        """(Re)start the timer that marks pushed data stale when the pushes stop."""
+        self._cancel_push_watchdog()
+        self._push_watchdog = async_call_later(self.hass, seconds, self._async_push_silent)
+
+    @callback
+    def _cancel_push_watchdog(self) -> None:
+        if self._push_watchdog is not None:
+            self._push_watchdog()
+            self._push_watchdog = None
+
+    @callback
+    def _async_push_silent(self, _now: datetime) -> None:
+        """No reading arrived in time: the measurements are stale."""
+        self._push_watchdog = None
+        if self.data is not None and not self.data.stale:
+            self.async_set_updated_data(replace(self.data, stale=True))
+
+    async def async_shutdown(self) -> None:
+        """Stop the push watchdog with the coordinator."""
+        self._cancel_push_watchdog()
+        await super().async_shutdown()
 
     def set_scan_interval(self, seconds: float) -> None:
         """Change the polling interval (takes effect from the next refresh on)."""
