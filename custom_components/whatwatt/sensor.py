@@ -98,6 +98,7 @@ def _power(key: str) -> WhatwattSensorEntityDescription:
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
     )
 
 
@@ -182,6 +183,7 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         value_fn=_net_power,
         exists_fn=_net_supplied,
         available_fn=lambda data: data.measurements_available and _net_supplied(data),

@@ -1,0 +1,1 @@
+"""Browser end-to-end tests: real Home Assistant, real Chromium, simulated device."""
