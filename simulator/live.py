@@ -13,7 +13,8 @@ class LiveHub:
     """Owns the single live stream; a new subscriber makes the previous one close.
 
     ``clients`` counts open streams (0 or 1); ``changed`` is set whenever that changes so
-    tests can await it instead of sleeping.
+    tests can await it instead of sleeping. ``newline`` (LF or CRLF) and
+    ``data_space`` (a space after ``data:`` or not) choose the framing of the events sent.
     """
 
     def __init__(self) -> None:
@@ -23,6 +24,8 @@ class LiveHub:
         self.connections_total = 0
         self.changed = asyncio.Event()
         self.malformed = False
+        self.newline = "\n"
+        self.data_space = True
 
     def _set_clients(self, count: int) -> None:
         self.clients = count
@@ -42,7 +45,8 @@ class LiveHub:
         if self._current is None:
             return
         data = "{not json" if self.malformed else json.dumps(event, separators=(",", ":"))
-        self._current[0].put_nowait(f"event: live\ndata: {data}\n\n")
+        nl, space = self.newline, " " if self.data_space else ""
+        self._current[0].put_nowait(f"event: live{nl}data:{space}{data}{nl}{nl}")
 
     def drop(self) -> None:
         """Close the current stream (a reboot or a new subscriber)."""

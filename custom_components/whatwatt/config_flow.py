@@ -33,6 +33,7 @@ from .api.errors import (
     WhatwattInvalidResponseError,
     WhatwattTimeoutError,
 )
+from .config_flow_mqtt import MqttFlowMixin
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
@@ -50,7 +51,6 @@ from .const import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
     from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
     from .api.models import SystemInfo
@@ -75,7 +75,7 @@ def _discovered_host(discovery_info: ZeroconfServiceInfo) -> str:
     return normalize_host(host)
 
 
-class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
+class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
     """Add a whatwatt Go."""
 
     VERSION = 1
@@ -139,13 +139,6 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_menu(
             step_id="user", menu_options=[TRANSPORT_REST, TRANSPORT_MQTT, TRANSPORT_LIVE]
         )
-
-    async def async_step_mqtt(
-        self,
-        discovery_info: MqttServiceInfo | None = None,  # noqa: ARG002
-    ) -> ConfigFlowResult:
-        """Handle the ``mqtt`` menu choice: MQTT subscription comes in a later release."""
-        return self.async_abort(reason="mqtt_not_supported_yet")
 
     async def async_step_rest(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the address of a device to poll over REST."""

@@ -37,10 +37,11 @@ from .const import (
     STALE_INTERVALS,
     SYSTEM_REFRESH_INTERVAL,
 )
+from .issues import async_check_license
 
 if TYPE_CHECKING:
     from .api.client import WhatwattClient
-    from .api.models import Report, SystemInfo
+    from .api.models import MqttSettings, Report, Settings, SystemInfo
     from .transport import WhatwattTransport
 
 type WhatwattConfigEntry = ConfigEntry[WhatwattCoordinator]
@@ -88,12 +89,18 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         self,
         hass: HomeAssistant,
         config_entry: WhatwattConfigEntry,
-        client: WhatwattClient,
+        client: WhatwattClient | None,
         *,
         poll: bool = True,
+        read_report: bool = True,
     ) -> None:
-        """Set up the coordinator; ``poll=False`` for push transports."""
+        """Set up the coordinator; ``poll=False`` for push transports.
+
+        ``read_report=False``: refreshes read only ``/api/v1/system`` and keep the last pushed
+        reading (the live transport; FREE devices answer 404 on ``/api/v1/report``).
+        """
         self.client = client
+        self.read_report = read_report
         self.scan_interval = float(
             config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
         )
@@ -112,6 +119,9 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         self._report_id: int | None = None
         self._report_id_since: datetime | None = None
         self._push_watchdog: CALLBACK_TYPE | None = None
+        # The device's writable configuration as last read back (actions, config entities).
+        self.settings: Settings | None = None
+        self.mqtt_settings: MqttSettings | None = None
         # Set by async_setup_entry: starts/stops the data flow and follows device writes.
         self.transport: WhatwattTransport
 
@@ -174,6 +184,12 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         self._push_watchdog = async_call_later(self.hass, seconds, self._async_push_silent)
 
     @callback
+    def async_follow_push_interval(self, interval: float) -> None:
+        """Follow a new push cadence: restart a running staleness timer with its timeout."""
+        if self._push_watchdog is not None:
+            self._arm_push_watchdog(self.stale_after(interval))
+
+    @callback
     def _cancel_push_watchdog(self) -> None:
         if self._push_watchdog is not None:
             self._push_watchdog()
@@ -184,7 +200,10 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         """No reading arrived in time: the measurements are stale."""
         self._push_watchdog = None
         if self.data is not None and not self.data.stale:
-            self.async_set_updated_data(replace(self.data, stale=True))
+            if self.last_update_success:
+                self.async_set_updated_data(replace(self.data, stale=True))
+            else:  # keep a transport's error: stale data must not make the entities available
+                self.data = replace(self.data, stale=True)
 
     async def async_shutdown(self) -> None:
         """Stop the push watchdog with the coordinator."""
@@ -219,10 +238,15 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
     async def async_refresh_system(self, now: datetime | None = None) -> SystemInfo:
         """Read /api/v1/system and follow firmware changes in the device registry."""
         now = now or dt_util.utcnow()
+        if self.client is None:
+            # An MQTT-only entry: nothing to read; the device id is all that is known.
+            assert self.system is not None
+            return self.system
         system = await self.client.get_system()
         previous = self.system
         self.system = system
         self._system_fetched = now
+        async_check_license(self.hass, self.config_entry, previous, system)
         self._update_last_boot(system.uptime, now)
         if previous is not None and previous.firmware != system.firmware:
             registry = dr.async_get(self.hass)
@@ -244,9 +268,14 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
     async def _async_update_data(self) -> WhatwattData:
         """Poll the report (and, every few minutes, the system information)."""
         now = dt_util.utcnow()
+        if self.client is None:
+            # An MQTT-only entry has no address: its data only ever arrives by push.
+            return self.build_data(self.data.report if self.data else None, now)
         try:
-            if self._system_due(now):
+            if self._system_due(now) or not self.read_report:
                 await self.async_refresh_system(now)
+            if not self.read_report:
+                return self.build_data(self.data.report if self.data else None, now)
             report = await self.client.get_report()
             if report.boot_id is not None and report.boot_id != self._boot_id:
                 if self._boot_id is not None:

@@ -52,6 +52,7 @@ METER_STATUS_OPTIONS = [
     "not_recognized",
 ]
 TARIFF_OPTIONS = ["t1", "t2"]
+MQTT_LINK_OPTIONS = ["connected", "disconnected", "disabled"]
 
 
 def _always(_: WhatwattData) -> bool:
@@ -137,6 +138,16 @@ def _meter_status(data: WhatwattData) -> str | None:
         return None
     status = data.meter_status.strip().lower().replace(" ", "_")
     return status if status in METER_STATUS_OPTIONS else None
+
+
+def _mqtt_link(data: WhatwattData) -> str | None:
+    """Return the state of the device's MQTT client (``clouds.mqtc``)."""
+    system = data.system
+    if system.mqtt_enabled is False:
+        return "disabled"
+    if system.mqtt_connected is None:
+        return None
+    return "connected" if system.mqtt_connected else "disconnected"
 
 
 def _report_time(data: WhatwattData) -> datetime | None:
@@ -288,6 +299,15 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=_system_value("wifi_rssi"),
         exists_fn=_system_supplied("wifi_rssi"),
+    ),
+    WhatwattSensorEntityDescription(
+        key="mqtt_link",
+        translation_key="mqtt_link",
+        device_class=SensorDeviceClass.ENUM,
+        options=MQTT_LINK_OPTIONS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_mqtt_link,
+        exists_fn=lambda data: _mqtt_link(data) is not None,
     ),
     *(_supply_voltage(rail) for rail in ("usb", "mbus", "p1", "scap")),
 )

@@ -81,14 +81,14 @@ async def test_menu(hass: HomeAssistant) -> None:
     assert result["menu_options"] == ["rest", "mqtt", "live"]
 
 
-async def test_mqtt_not_yet(hass: HomeAssistant) -> None:
-    """The MQTT branch is announced but not available yet."""
+async def test_mqtt_without_mqtt_integration(hass: HomeAssistant) -> None:
+    """The MQTT branch needs Home Assistant's MQTT integration (more in test_mqtt_flow.py)."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "mqtt"}
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "mqtt_not_supported_yet"
+    assert result["reason"] == "mqtt_not_configured"
 
 
 async def test_rest_success(hass: HomeAssistant, device: Any) -> None:
@@ -200,7 +200,7 @@ async def test_rest_free_license(hass: HomeAssistant, device: Any) -> None:
 
 
 async def test_live_free_license(hass: HomeAssistant, device: Any) -> None:
-    """The live branch accepts a FREE device (its set-up comes with a later release)."""
+    """The live branch accepts a FREE device, and its entry loads (the stream needs no Plus)."""
     device.set_license("free")
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
@@ -214,7 +214,9 @@ async def test_live_free_license(hass: HomeAssistant, device: Any) -> None:
     assert result["data"] == {CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_LIVE}
     assert result["options"] == {}
     await hass.async_block_till_done()
-    assert result["result"].state is ConfigEntryState.SETUP_ERROR
+    assert result["result"].state is ConfigEntryState.LOADED
+    await device.live.wait_clients(1)
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
 
 
 async def test_password(hass: HomeAssistant, protected: Any) -> None:

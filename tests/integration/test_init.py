@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntryState
 import pytest
 
-from custom_components.whatwatt.const import CONF_TRANSPORT, TRANSPORT_LIVE, TRANSPORT_MQTT
+from custom_components.whatwatt.const import CONF_TRANSPORT
 from custom_components.whatwatt.coordinator import WhatwattCoordinator
 
 if TYPE_CHECKING:
@@ -66,11 +66,11 @@ async def test_setup_wrong_password(
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
 
 
-@pytest.mark.parametrize("transport", [TRANSPORT_LIVE, TRANSPORT_MQTT])
+@pytest.mark.parametrize("transport", ["carrier_pigeon"])
 async def test_transport_not_supported_yet(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, transport: str
 ) -> None:
-    """Entries of transports that come later fail with a translated error."""
+    """Entries of a transport this version does not know fail with a translated error."""
     mock_config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         mock_config_entry, data={**mock_config_entry.data, CONF_TRANSPORT: transport}

@@ -132,6 +132,7 @@ class LiveStream:
         self._response: aiohttp.ClientResponse | None = None
         self._closed = False
         self.events_received: int = 0
+        self.streams_opened: int = 0  # connections answered with 200 (the stream was up)
 
     @property
     def connected(self) -> bool:
@@ -148,6 +149,7 @@ class LiveStream:
         try:
             if response.status != 200:
                 await self._raise_status(response)
+            self.streams_opened += 1
             parser = SseParser()
             while True:
                 chunk = await self._read(response)

@@ -1,0 +1,55 @@
+"""Helpers of the MQTT tests: payloads rendered by the simulator, and a clean MQTT mock."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import CONF_HOST, CONF_PASSWORD
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
+from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
+from simulator.state import DEFAULT_MQTT_TEMPLATE
+from simulator.template import render
+from simulator.variables import NUMERIC, build_variables
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from homeassistant.core import HomeAssistant
+
+DEVICE_ID = "A1B2C3D4E5F6"
+TOPIC = f"whatwatt/{DEVICE_ID}"
+TEMPLATES = {"own": INTEGRATION_TEMPLATE, "vendor": DEFAULT_MQTT_TEMPLATE}
+
+
+def payload(sim: Any, template: str = INTEGRATION_TEMPLATE) -> bytes:
+    """Render ``template`` the way the simulated device would publish it now."""
+    return render(template, build_variables(sim.state), NUMERIC).encode()
+
+
+def mqtt_entry(topic: str = TOPIC, host: str | None = None, **extra: Any) -> MockConfigEntry:
+    """Return a whatwatt MQTT entry (MQTT-only without ``host``)."""
+    data: dict[str, Any] = {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: topic}
+    if host:
+        data[CONF_HOST] = host
+    if extra.get("password"):
+        data[CONF_PASSWORD] = extra["password"]
+    return MockConfigEntry(
+        domain=DOMAIN, title="whatwatt Go D4E5F6", unique_id=DEVICE_ID, data=data
+    )
+
+
+@pytest.fixture
+async def mqtt_ready(hass: HomeAssistant, mqtt_mock: Any) -> AsyncGenerator[Any]:
+    """Home Assistant's MQTT integration on a mocked client; unloaded at the end (no timers)."""
+    yield mqtt_mock
+    await hass.async_block_till_done()
+    # The mocked client never disconnects, so end its housekeeping timers here.
+    client = getattr(mqtt_mock, "_mock_wraps", None) or mqtt_mock
+    await client._subscribe_debouncer.async_cleanup()
+    await client._unsubscribe_debouncer.async_cleanup()
+    if client._misc_timer is not None:
+        client._misc_timer.cancel()
+        client._misc_timer = None

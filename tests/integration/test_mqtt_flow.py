@@ -1,0 +1,307 @@
+"""Config flow, ``mqtt`` branch.
+
+Topic form, REST probe, device provisioning, first message, discovery.
+
+Home Assistant's MQTT integration runs on a mocked client (``mqtt_mock``); messages are fired
+with ``async_fire_mqtt_message``; the device behind ``host`` is the simulator on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+import copy
+from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_MQTT, SOURCE_USER
+from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
+
+from custom_components.whatwatt import mqtt_provision
+from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
+from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
+
+from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, mqtt_entry, mqtt_ready, payload
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+__all__ = ["mqtt_ready"]
+
+SimFactory = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def device(simulator_factory: SimFactory) -> Any:
+    """A simulated Plus device with one telegram decoded (no MQTT broker configured)."""
+    sim = await simulator_factory(auth="none", telegram_interval=0, seed=3)
+    await sim.emit_telegram()
+    return sim
+
+
+async def _open_form(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "mqtt"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "mqtt"
+    return result
+
+
+async def _deliver(hass: HomeAssistant, flow_id: str, topic: str, message: bytes) -> dict[str, Any]:
+    """Fire one message while the flow waits, then collect the flow's next result."""
+    async_fire_mqtt_message(hass, topic, message)
+    await hass.async_block_till_done()
+    return await hass.config_entries.flow.async_configure(flow_id)
+
+
+@pytest.mark.parametrize("template", ["own", "vendor"])
+async def test_mqtt_only(hass: HomeAssistant, mqtt_ready: Any, device: Any, template: str) -> None:
+    """Only a topic: the first message (either template) tells the device id."""
+    result = await _open_form(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOPIC: TOPIC})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["progress_action"] == "mqtt_wait"
+    # Junk and another topic do not end the wait.
+    async_fire_mqtt_message(hass, TOPIC, b"not json")
+    async_fire_mqtt_message(hass, "whatwatt/OTHER", payload(device, TEMPLATES[template]))
+    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device, TEMPLATES[template]))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "whatwatt Go D4E5F6"
+    assert result["data"] == {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: TOPIC}
+    assert result["result"].unique_id == DEVICE_ID
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+@pytest.mark.parametrize(
+    ("topic", "error"),
+    [
+        ("whatwatt/+", "topic_wildcard"),
+        ("whatwatt/#", "topic_wildcard"),
+        ("$SYS/whatwatt", "topic_reserved"),
+        ("t" * 128, "topic_too_long"),
+        ("ü" * 64, "topic_too_long"),
+        ("   ", "invalid_topic"),
+    ],
+)
+async def test_topic_errors(hass: HomeAssistant, mqtt_ready: Any, topic: str, error: str) -> None:
+    """Topics the device cannot publish to are refused on the field; a good one then works."""
+    result = await _open_form(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOPIC: topic})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_TOPIC: error}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: "t" * 127}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+async def test_no_message_in_time(hass: HomeAssistant, mqtt_ready: Any, device: Any) -> None:
+    """A silent topic ends in a translated form error; the next attempt succeeds."""
+    result = await _open_form(hass)
+    with patch.object(mqtt_provision, "FIRST_MESSAGE_TIMEOUT", 0.05):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_TOPIC: TOPIC}
+        )
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_message"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOPIC: TOPIC})
+    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_with_host_no_provisioning(hass: HomeAssistant, mqtt_ready: Any, device: Any) -> None:
+    """With an address the device id comes over REST; a message of it confirms the topic."""
+    result = await _open_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    before = copy.deepcopy(device.state.mqtt_settings)
+    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_TRANSPORT: TRANSPORT_MQTT,
+        CONF_TOPIC: TOPIC,
+        CONF_HOST: device.host,
+    }
+    assert device.state.mqtt_settings == before  # nothing written
+    assert not [r for r in device.requests if r.method != "GET"]
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_provisioning_writes_only_mqtt_keys(
+    hass: HomeAssistant, mqtt_ready: Any, device: Any
+) -> None:
+    """ "Configure the device for me" PUTs broker, credentials, client id, topic, template only."""
+    settings_before = copy.deepcopy(device.state.settings)
+    mqtt_before = copy.deepcopy(device.state.mqtt_settings)
+    result = await _open_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_TOPIC: "home/meter", CONF_HOST: device.host, "configure_device": True},
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    puts = [r for r in device.requests if r.method != "GET"]
+    assert [(r.method, r.path) for r in puts] == [("PUT", "/api/v1/mqtt/settings")]
+    after = device.state.mqtt_settings
+    changed = {key for key in after if after[key] != mqtt_before.get(key)}
+    assert changed == {"enable", "url", "client_id", "publish"}  # username/password stay ""
+    assert after["enable"] is True
+    assert after["url"] == "mqtt://mock-broker:1883"
+    assert after["username"] == after["password"] == ""
+    assert after["client_id"].startswith("whatwatt-d4e5f6-")
+    assert after["publish"] == {"topic": "home/meter", "template": INTEGRATION_TEMPLATE}
+    assert device.state.settings == settings_before
+    result = await _deliver(hass, result["flow_id"], "home/meter", payload(device))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_TOPIC] == "home/meter"
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+@pytest.mark.parametrize(
+    "mqtt_config_entry_data",
+    [{"broker": "core-mosquitto", "port": 1883, "username": "ha", "password": "pw"}],
+)
+async def test_provisioning_asks_for_broker_address(
+    hass: HomeAssistant, mqtt_ready: Any, device: Any
+) -> None:
+    """An add-on broker name cannot work from the device: the flow asks for its address."""
+    result = await _open_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host, "configure_device": True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "mqtt_broker"
+    assert result["description_placeholders"] == {"broker": "core-mosquitto"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": "http://192.168.1.10"}
+    )
+    assert result["errors"] == {"url": "invalid_broker_url"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": "192.168.1.10"}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    mqtt = device.state.mqtt_settings
+    assert mqtt["url"] == "mqtt://192.168.1.10"
+    assert (mqtt["username"], mqtt["password"]) == ("ha", "pw")
+    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_configure_needs_host(hass: HomeAssistant, mqtt_ready: Any) -> None:
+    """Configuring the device needs its address."""
+    result = await _open_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: TOPIC, "configure_device": True}
+    )
+    assert result["errors"] == {CONF_HOST: "host_required_to_configure"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: "http://x/y"}
+    )
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+
+
+async def test_free_licence_points_to_live(
+    hass: HomeAssistant, mqtt_ready: Any, device: Any
+) -> None:
+    """A FREE device cannot publish over MQTT: the error points to the live stream."""
+    device.set_license("free")
+    result = await _open_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host}
+    )
+    assert result["errors"] == {"base": "mqtt_license_free"}
+
+
+async def test_protected_device(
+    hass: HomeAssistant, mqtt_ready: Any, simulator_factory: SimFactory
+) -> None:
+    """A protected device needs its password on the same form; a wrong one is refused."""
+    sim = await simulator_factory(auth="digest", password="s3cret", telegram_interval=0)
+    await sim.emit_telegram()
+    result = await _open_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: sim.host}
+    )
+    assert result["errors"] == {CONF_PASSWORD: "password_required"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: sim.host, CONF_PASSWORD: "nope"}
+    )
+    assert result["errors"] == {CONF_PASSWORD: "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: sim.host, CONF_PASSWORD: "s3cret"}
+    )
+    result = await _deliver(hass, result["flow_id"], TOPIC, payload(sim))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PASSWORD] == "s3cret"
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+def _discovery(message: bytes, topic: str = TOPIC) -> MqttServiceInfo:
+    return MqttServiceInfo(
+        topic=topic,
+        payload=message,
+        qos=0,
+        retain=False,
+        subscribed_topic="whatwatt/+",
+        timestamp=0.0,
+    )
+
+
+@pytest.mark.parametrize("template", ["own", "vendor"])
+async def test_discovery(hass: HomeAssistant, mqtt_ready: Any, device: Any, template: str) -> None:
+    """A message on whatwatt/+ offers the device; confirming creates an MQTT-only entry."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_MQTT},
+        data=_discovery(payload(device, TEMPLATES[template])),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "mqtt"
+    schema_topic = next(key for key in result["data_schema"].schema if key == CONF_TOPIC)
+    assert schema_topic.description == {"suggested_value": TOPIC}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOPIC: TOPIC})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == DEVICE_ID
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_discovery_aborts(hass: HomeAssistant, mqtt_ready: Any, device: Any) -> None:
+    """Junk and already configured devices end the discovery flow."""
+    for junk in (b"", b"{}", b"not json", b'{"sys_id": "null"}'):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery(junk)
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "invalid_discovery_info"
+    mqtt_entry().add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery(payload(device))
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_manifest_discovery_topic() -> None:
+    """The manifest subscribes discovery to the default topic of every device."""
+    import json
+    from pathlib import Path
+
+    from homeassistant.loader import async_get_custom_components  # noqa: F401
+
+    manifest = json.loads(
+        (Path(__file__).parents[2] / "custom_components/whatwatt/manifest.json").read_text()
+    )
+    assert manifest["mqtt"] == ["whatwatt/+"]
+    assert mqtt_provision.topic_error(f"whatwatt/{DEVICE_ID}") is None

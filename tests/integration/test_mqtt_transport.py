@@ -1,0 +1,271 @@
+"""MQTT transport on a mocked MQTT client.
+
+Push, device filter, staleness, bad input, REST fallback, device writes, missing MQTT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    async_fire_mqtt_message,
+    async_fire_time_changed,
+)
+
+from custom_components.whatwatt.api.models import MqttSettings, Settings
+from custom_components.whatwatt.api.parse import parse_mqtt_payload
+from custom_components.whatwatt.const import CONF_TOPIC, DOMAIN
+
+from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, mqtt_entry, mqtt_ready, payload
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+__all__ = ["mqtt_ready"]
+
+SimFactory = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def device(simulator_factory: SimFactory) -> Any:
+    """A simulated Plus device with one telegram decoded."""
+    sim = await simulator_factory(auth="none", telegram_interval=0, seed=5, report_interval=30)
+    await sim.emit_telegram()
+    return sim
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def _state(hass: HomeAssistant, key: str) -> str | None:
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{DEVICE_ID}_{key}")
+    if entity_id is None:
+        return None
+    state = hass.states.get(entity_id)
+    return state.state if state else None
+
+
+def _watts(message: bytes) -> float:
+    return round(parse_mqtt_payload(message).values["power_import"] * 1000, 6)
+
+
+async def _send(hass: HomeAssistant, message: bytes | str, topic: str = TOPIC) -> None:
+    async_fire_mqtt_message(hass, topic, message)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("template", ["own", "vendor"])
+async def test_mqtt_only_push(
+    hass: HomeAssistant, mqtt_ready: Any, device: Any, template: str
+) -> None:
+    """No address: entities appear with the first message and follow each one."""
+    entry = await _setup(hass, mqtt_entry())
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.client is None
+    assert _state(hass, "power_import") is None
+    first = payload(device, TEMPLATES[template])
+    await _send(hass, first)
+    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(first))
+    assert float(_state(hass, "energy_import") or "nan") == pytest.approx(
+        parse_mqtt_payload(first).values["energy_import"]
+    )
+    # Another device on the same topic is ignored.
+    other = json.loads(first)
+    other["id" if template == "own" else "sys_id"] = "FFFFFFFFFFFF"
+    other["pi" if template == "own" else "power_in"] = 99
+    await _send(hass, json.dumps(other))
+    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(first))
+    await device.emit_telegram()
+    second = payload(device, TEMPLATES[template])
+    await _send(hass, second)
+    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(second))
+    # Unloading unsubscribes: later messages change nothing.
+    coordinator = entry.runtime_data
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await device.emit_telegram()
+    await _send(hass, payload(device, TEMPLATES[template]))
+    assert coordinator.data.report.raw == json.loads(second)
+
+
+async def test_staleness(
+    hass: HomeAssistant, mqtt_ready: Any, device: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """Three silent report intervals make measurements unavailable; a message brings them back."""
+    entry = await _setup(hass, mqtt_entry())
+    await _send(hass, payload(device))
+    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    freezer.tick(timedelta(seconds=89))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done()
+    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    freezer.tick(timedelta(seconds=2))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done()
+    assert _state(hass, "power_import") == STATE_UNAVAILABLE
+    await device.emit_telegram()
+    await _send(hass, payload(device))
+    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _ours_warning(record: logging.LogRecord) -> bool:
+    return record.levelno == logging.WARNING and record.name == "custom_components.whatwatt"
+
+
+BAD_INPUT = {
+    "not_json": b'{"wwha":1,"id":"A1B2C3D4E5F6","pi":',
+    "empty": b"",
+    "too_large": b'{"x":"' + b"a" * (1024 * 1024) + b'"}',
+    "not_utf8": b'{"wwha":1,"id":"A1B2C3D4E5F6","pi":1.5,"x":"\xff\xfe"}',
+}
+
+
+async def test_bad_input(
+    hass: HomeAssistant, mqtt_ready: Any, device: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bad input: no exception, one warning per kind until a good message, good keys applied."""
+    entry = await _setup(hass, mqtt_entry())
+    good = json.loads(payload(device))
+    await _send(hass, json.dumps(good))
+    power, energy = _state(hass, "power_import"), _state(hass, "energy_import")
+    caplog.set_level(logging.WARNING)
+    caplog.clear()
+    for _ in range(3):
+        for message in BAD_INPUT.values():
+            await _send(hass, message)
+    assert (_state(hass, "power_import"), _state(hass, "energy_import")) == (power, energy)
+    # One message with a good value and bad ones: the good one counts, the bad keep theirs.
+    mixed = {**good, "ei": 7777.5, "pi": "${1_7_0}", "po": "null", "u1": [1], "i1": "abc"}
+    for _ in range(3):
+        await _send(hass, json.dumps(mixed))
+    assert _state(hass, "energy_import") == "7777.5"
+    assert _state(hass, "power_import") == power
+    # Bare placeholders as the device renders unknown numeric variables.
+    raw = json.dumps({**good, "ei": 7778.0}).replace(
+        '"pi": ' + json.dumps(good["pi"]), '"pi": ${no_such}'
+    )
+    assert "${no_such}" in raw
+    await _send(hass, raw)
+    assert _state(hass, "energy_import") == "7778.0"
+    assert _state(hass, "power_import") == power
+    warnings = [r.getMessage() for r in caplog.records if _ours_warning(r)]
+    assert len(warnings) == 6, warnings  # empty, too large, not UTF-8, not JSON, ${...}, types
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # A good message resets the warnings: the next bad input is reported again.
+    caplog.clear()
+    await _send(hass, json.dumps(good))
+    assert float(_state(hass, "power_import") or "nan") == pytest.approx(good["pi"] * 1000)
+    await _send(hass, BAD_INPUT["not_json"])
+    await _send(hass, BAD_INPUT["not_json"])
+    assert len([r for r in caplog.records if _ours_warning(r)]) == 1
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_rest_baseline_and_fallback(
+    hass: HomeAssistant, mqtt_ready: Any, device: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """With an address: REST values at start, REST polling while MQTT is silent, push again."""
+    entry = await _setup(hass, mqtt_entry(host=device.host))
+    transport = entry.runtime_data.transport
+    rest_watts = device.state.report["report"]["instantaneous_power"]["active"]["positive"]
+    assert float(_state(hass, "power_import") or "nan") == pytest.approx(rest_watts["total"] * 1000)
+    assert transport.interval == 30.0
+    await device.emit_telegram()
+    message = payload(device)
+    await _send(hass, message)
+    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
+    # Silent for two intervals: the report is read over REST (the meter itself goes on).
+    freezer.tick(timedelta(seconds=61))
+    await device.emit_telegram()
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert transport.fallback
+    expected = device.state.report["report"]["instantaneous_power"]["active"]["positive"]
+    assert float(_state(hass, "power_import") or "nan") == pytest.approx(expected["total"] * 1000)
+    reports = [r for r in device.requests if r.path == "/api/v1/report"]
+    # Still silent: polled again, entities stay available far beyond three intervals.
+    for _ in range(4):
+        freezer.tick(timedelta(seconds=30))
+        await device.emit_telegram()
+        async_fire_time_changed(hass, dt_util.utcnow())
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert len([r for r in device.requests if r.path == "/api/v1/report"]) == len(reports) + 4
+    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    # Messages flow again: polling stops.
+    await device.emit_telegram()
+    message = payload(device)
+    await _send(hass, message)
+    assert not transport.fallback
+    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
+    count = len(device.requests)
+    freezer.tick(timedelta(seconds=45))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(device.requests) == count
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_device_writes(
+    hass: HomeAssistant,
+    mqtt_ready: Any,
+    device: Any,
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A new topic re-subscribes (stored in the entry); a new interval moves the timeouts."""
+    entry = await _setup(hass, mqtt_entry())
+    transport = entry.runtime_data.transport
+    await _send(hass, payload(device))
+    await transport.async_mqtt_settings_written(MqttSettings(enable=True, topic="home/new"))
+    await hass.async_block_till_done()
+    assert entry.data[CONF_TOPIC] == "home/new"
+    await device.emit_telegram()
+    message = payload(device)
+    await _send(hass, message, "home/new")
+    await device.emit_telegram()
+    await _send(hass, payload(device), TOPIC)  # the old topic is no longer followed
+    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
+    # A wildcard topic cannot be followed; a disabled client is reported once.
+    caplog.set_level(logging.WARNING)
+    await transport.async_mqtt_settings_written(MqttSettings(enable=False, topic="home/+"))
+    assert entry.data[CONF_TOPIC] == "home/new"
+    assert "disabled" in caplog.text
+    # A longer report interval: staleness follows (3 x 120 s instead of 3 x 30 s).
+    await transport.async_settings_written(Settings(report_interval=120))
+    assert transport.interval == 120.0
+    freezer.tick(timedelta(seconds=300))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done()
+    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    freezer.tick(timedelta(seconds=61))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done()
+    assert _state(hass, "power_import") == STATE_UNAVAILABLE
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_without_mqtt_integration(hass: HomeAssistant) -> None:
+    """Without Home Assistant's MQTT integration the entry waits and a repair issue says why."""
+    entry = mqtt_entry()
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    issues = ir.async_get(hass).issues
+    assert any(domain == DOMAIN and "mqtt" in issue_id for domain, issue_id in issues), issues
+    await hass.config_entries.async_unload(entry.entry_id)

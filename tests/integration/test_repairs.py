@@ -1,0 +1,195 @@
+"""Repair issues: licence, licence changes, MQTT integration missing, meter not connected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.whatwatt.issues import (
+    ISSUE_LICENSE_CHANGED,
+    ISSUE_LICENSE_INSUFFICIENT,
+    ISSUE_METER_NOT_CONNECTED,
+    ISSUE_MQTT_MISSING,
+    async_clear_mqtt_missing,
+    async_raise_mqtt_missing,
+)
+
+from .conftest import advance
+from .live_helpers import issue, setup_live, shows, state, tick, wait_for
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+
+ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"
+
+
+@pytest.mark.parametrize("sim_options", [{"license": "free"}])
+async def test_rest_on_free_device(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A REST entry on a FREE device: "licence insufficient" until the licence is upgraded."""
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    found = issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry)
+    assert found is not None
+    assert found.severity is ir.IssueSeverity.ERROR
+    assert found.translation_key == "license_insufficient_rest"
+    assert found.learn_more_url.endswith("#licence-insufficient")
+    assert not found.is_fixable
+
+    sim.set_license("plus")
+    await advance(hass, freezer, 60)  # the set-up retry
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry) is None
+
+
+async def test_rest_licence_downgrade_at_run_time(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The downgrade is noticed on the next system read (within 5 minutes) and undone likewise."""
+    sim.set_license("free")
+    await advance(hass, freezer, 10)
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, init_integration) is None
+    for _ in range(30):
+        await advance(hass, freezer, 10)
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, init_integration) is not None
+
+    sim.set_license("plus")
+    for _ in range(31):
+        await sim.emit_telegram()
+        await advance(hass, freezer, 10)
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, init_integration) is None
+    assert state(hass, "power_import") != "unavailable"
+
+
+async def test_live_licence_changes(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """A live entry keeps working on any licence; each change raises an issue that says so."""
+    sim.set_license("free")
+    entry = await setup_live(hass, sim)
+    assert issue(hass, ISSUE_LICENSE_CHANGED, entry) is None
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, entry) is None
+
+    async def five_minutes() -> None:
+        for _ in range(10):
+            await tick(hass, freezer, 30)
+            await shows(hass, await sim.emit_telegram())
+
+    sim.set_license("plus")
+    await five_minutes()
+    await wait_for(hass, lambda: issue(hass, ISSUE_LICENSE_CHANGED, entry) is not None)
+    found = issue(hass, ISSUE_LICENSE_CHANGED, entry)
+    assert found.translation_key == "license_upgraded"
+    assert found.translation_placeholders["license"] == "PLUS"
+
+    sim.set_license("free")
+    await five_minutes()
+    await wait_for(
+        hass,
+        lambda: issue(hass, ISSUE_LICENSE_CHANGED, entry).translation_key == "license_downgraded",
+    )
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, entry) is None
+    await hass.config_entries.async_remove(entry.entry_id)
+    assert issue(hass, ISSUE_LICENSE_CHANGED, entry) is None
+
+
+async def test_meter_not_connected(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Raised after 10 minutes without the meter, cleared when it is back."""
+    sim.faults.meter_not_connected = True
+    await advance(hass, freezer, 10)
+    assert state(hass, "meter_status") == "not_connected"
+    for _ in range(59):
+        await advance(hass, freezer, 10)
+    assert issue(hass, ISSUE_METER_NOT_CONNECTED, init_integration) is None  # 9 min 50 s
+    await advance(hass, freezer, 10)
+    await advance(hass, freezer, 10)
+    found = issue(hass, ISSUE_METER_NOT_CONNECTED, init_integration)
+    assert found is not None
+    assert found.translation_placeholders == {"name": init_integration.title, "minutes": "10"}
+
+    sim.faults.meter_not_connected = False
+    await sim.emit_telegram()
+    await advance(hass, freezer, 10)
+    assert state(hass, "meter_status") == "ok"
+    assert issue(hass, ISSUE_METER_NOT_CONNECTED, init_integration) is None
+
+
+async def test_meter_back_before_ten_minutes(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A short interruption raises nothing."""
+    sim.faults.meter_not_connected = True
+    await advance(hass, freezer, 10)
+    sim.faults.meter_not_connected = False
+    await sim.emit_telegram()
+    await advance(hass, freezer, 10)
+    for _ in range(70):
+        await sim.emit_telegram()
+        await advance(hass, freezer, 10)
+    assert issue(hass, ISSUE_METER_NOT_CONNECTED, init_integration) is None
+
+
+async def test_mqtt_missing_helper(hass: HomeAssistant) -> None:
+    """The helper the MQTT transport calls: raise, then clear."""
+    entry = MockConfigEntry(domain="whatwatt", title="Garage", data={"transport": "mqtt"})
+    entry.add_to_hass(hass)
+    async_raise_mqtt_missing(hass, entry)
+    found = issue(hass, ISSUE_MQTT_MISSING, entry)
+    assert found.severity is ir.IssueSeverity.ERROR
+    assert found.translation_key == "mqtt_integration_missing"
+    assert found.learn_more_url.endswith("#mqtt-integration-missing")
+    async_clear_mqtt_missing(hass, entry)
+    assert issue(hass, ISSUE_MQTT_MISSING, entry) is None
+
+
+def test_issue_texts() -> None:
+    """Every issue has a title and a description in every language that has issues."""
+    code = (ROOT / "issues.py").read_text(encoding="utf-8")
+    keys = {
+        "license_insufficient_rest",
+        "license_insufficient_mqtt",
+        "license_upgraded",
+        "license_downgraded",
+        "mqtt_integration_missing",
+        "meter_not_connected",
+        "live_stream_taken_over",
+    }
+    for name in (
+        "strings.json",
+        "translations/en.json",
+        *(f"translations/{lang}.json" for lang in ("de", "fr", "it")),
+    ):
+        path = ROOT / name
+        if not path.exists():
+            continue
+        issues = json.loads(path.read_text(encoding="utf-8")).get("issues")
+        if issues is None and name.startswith("translations/") and name != "translations/en.json":
+            continue
+        assert set(issues) == keys, name
+        for text in issues.values():
+            assert text["title"]
+            assert text["description"]
+    assert "learn_more_url" in code
