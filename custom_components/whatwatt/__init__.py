@@ -12,7 +12,12 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api.client import WhatwattClient
 from .const import CONF_TRANSPORT, DOMAIN, TRANSPORT_LIVE, TRANSPORT_MQTT, TRANSPORT_REST
 from .coordinator import WhatwattConfigEntry, WhatwattCoordinator
-from .issues import async_clear_entry_issues, async_watch_meter_link
+from .issues import (
+    async_clear_entry_issues,
+    async_clear_stale_license_issue,
+    async_watch_license,
+    async_watch_meter_link,
+)
 from .services import async_setup_services
 from .transport import WhatwattTransport
 from .transport_live import LiveTransport
@@ -41,6 +46,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
             translation_key="transport_not_supported",
             translation_placeholders={"transport": transport},
         )
+    async_clear_stale_license_issue(hass, entry)
     # MQTT-only entries have no address, hence no REST client.
     client = (
         WhatwattClient(
@@ -64,10 +70,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
         )
         await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    await coordinator.transport.async_start()
+    # Registered first: whatever async_start set up before failing is stopped with the entry
+    # (it raises ConfigEntryNotReady, so no platform is set up yet when it fails).
     entry.async_on_unload(coordinator.transport.async_stop)
+    await coordinator.transport.async_start()
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(async_watch_meter_link(hass, coordinator))
+    entry.async_on_unload(async_watch_license(hass, coordinator))
     return True
 
 

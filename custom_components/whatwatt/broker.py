@@ -13,7 +13,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.exceptions import ServiceValidationError
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 MQTT_DOMAIN: Final = "mqtt"
 # Keys of Home Assistant's MQTT config entry (homeassistant.components.mqtt.const).
-_CONF_BROKER: Final = "broker"
+CONF_BROKER: Final = "broker"
 _CONF_CERTIFICATE: Final = "certificate"
 _CONF_TRANSPORT: Final = "transport"
 DEFAULT_MQTT_PORT: Final = 1883
@@ -55,12 +55,10 @@ def _error(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
-    """Return the ``configure_mqtt`` fields that point the device at Home Assistant's broker.
+def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
+    """Return the config entry of Home Assistant's MQTT integration in use, if there is one.
 
-    The result holds ``url`` and, when Home Assistant's MQTT entry has them, ``username``,
-    ``password`` and ``ca_certificate``. Raises a translated ServiceValidationError asking for
-    ``url`` when there is no usable broker.
+    Disabled entries do not count; of several, a loaded one comes first.
     """
     entries = [
         entry
@@ -68,9 +66,20 @@ def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
         if entry.disabled_by is None
     ]
     entries.sort(key=lambda entry: entry.state is not ConfigEntryState.LOADED)
-    if not entries or not (broker := str(entries[0].data.get(_CONF_BROKER) or "").strip()):
+    return entries[0] if entries else None
+
+
+def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
+    """Return the ``configure_mqtt`` fields that point the device at Home Assistant's broker.
+
+    The result holds ``url`` and, when Home Assistant's MQTT entry has them, ``username``,
+    ``password`` and ``ca_certificate``. Raises a translated ServiceValidationError asking for
+    ``url`` when there is no usable broker.
+    """
+    entry = home_assistant_mqtt_entry(hass)
+    if entry is None or not (broker := str(entry.data.get(CONF_BROKER) or "").strip()):
         raise _error("mqtt_broker_unknown")
-    data = entries[0].data
+    data = entry.data
     if unreachable_from_device(broker) or data.get(_CONF_TRANSPORT, "tcp") != "tcp":
         raise _error("mqtt_broker_unreachable", broker=broker)
     certificate = data.get(_CONF_CERTIFICATE)

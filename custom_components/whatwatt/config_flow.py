@@ -6,6 +6,7 @@ from ipaddress import IPv6Address
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import (
+    SOURCE_ZEROCONF,
     ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
@@ -66,6 +67,11 @@ def _title(system: SystemInfo) -> str:
     return system.name or f"{DEFAULT_NAME} {system.device_id[-6:]}"
 
 
+def _transport_of(entry: ConfigEntry) -> str:
+    """Return the transport of an entry."""
+    return str(entry.data.get(CONF_TRANSPORT, TRANSPORT_REST))
+
+
 def _discovered_host(discovery_info: ZeroconfServiceInfo) -> str:
     """Return host[:port] for a discovered device (port 80 is left out)."""
     address = discovery_info.ip_address
@@ -84,6 +90,12 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
         """Start with nothing known."""
         self._host: str | None = None
         self._transport = TRANSPORT_REST
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Offer options (the polling interval) to REST entries only."""
+        return _transport_of(config_entry) == TRANSPORT_REST
 
     @staticmethod
     @callback
@@ -113,17 +125,28 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
         except Exception:  # noqa: BLE001 - anything unexpected becomes a form error
             LOGGER.exception("Unexpected error while probing %s", host)
             return None, "unknown"
-        if self._transport == TRANSPORT_REST and not system.is_licensed:
+        if (
+            self._transport == TRANSPORT_REST
+            and not system.is_licensed
+            and self.source != SOURCE_ZEROCONF  # discovery falls back to live (_async_finish)
+        ):
             return None, "license_free"
         return system, None
 
     async def _async_finish(self, system: SystemInfo, password: str | None) -> ConfigFlowResult:
-        """Create the entry, or update the known one with the new address."""
+        """Create the entry, update the known one with the new address, or reconfigure."""
         assert self._host is not None
-        await self.async_set_unique_id(system.device_id, raise_on_progress=False)
+        if self.source == SOURCE_ZEROCONF and not system.is_licensed:
+            # REST polling needs Plus; the live stream works on FREE (the form says so).
+            self._transport = TRANSPORT_LIVE
         data: dict[str, Any] = {CONF_HOST: self._host}
         if password:
             data[CONF_PASSWORD] = password
+        if self._reconfiguring:
+            return await self._async_reconfigure_entry(
+                system.device_id, {**data, CONF_TRANSPORT: self._transport}
+            )
+        await self.async_set_unique_id(system.device_id, raise_on_progress=False)
         self._abort_if_unique_id_configured(updates=data)
         data[CONF_TRANSPORT] = self._transport
         options = (
@@ -162,16 +185,19 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
                 errors[CONF_HOST] = "invalid_host"
             else:
                 self._host = host
-                system, error = await self._async_probe(host, None)
+                password = self._stored_password
+                system, error = await self._async_probe(host, password)
                 if error == AUTH_ERROR:
                     return await self.async_step_password()
                 if system is not None:
-                    return await self._async_finish(system, None)
+                    return await self._async_finish(system, password)
                 assert error is not None
                 errors["base"] = error
         return self.async_show_form(
             step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(HOST_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                HOST_SCHEMA, user_input or self._stored_host_input()
+            ),
             errors=errors,
         )
 
@@ -202,7 +228,10 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="not_whatwatt_device")
         host = _discovered_host(discovery_info)
         await self.async_set_unique_id(device_id)
-        self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+        known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
+        # An MQTT-only entry stays so: its address is added by the user through reconfigure.
+        moved = known is None or CONF_HOST in known.data
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host} if moved else None)
         self._host = host
         self._transport = TRANSPORT_REST
         self.context["title_placeholders"] = {"name": f"{DEFAULT_NAME} {device_id[-6:]}"}
@@ -264,46 +293,6 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
             description_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
         )
 
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Change the address or the password of a configured device."""
-        entry = self._get_reconfigure_entry()
-        self._transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                host = normalize_host(user_input[CONF_HOST])
-            except ValueError:
-                errors[CONF_HOST] = "invalid_host"
-            else:
-                password = user_input.get(CONF_PASSWORD) or entry.data.get(CONF_PASSWORD)
-                system, error = await self._async_probe(host, password)
-                if system is not None:
-                    await self.async_set_unique_id(system.device_id)
-                    self._abort_if_unique_id_mismatch(reason="wrong_device")
-                    updates = {CONF_HOST: host}
-                    if password:
-                        updates[CONF_PASSWORD] = password
-                    return self.async_update_reload_and_abort(entry, data_updates=updates)
-                assert error is not None
-                errors["base"] = error
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_HOST): TextSelector(),
-                vol.Optional(CONF_PASSWORD): PASSWORD_SELECTOR,
-            }
-        )
-        suggested = {CONF_HOST: entry.data.get(CONF_HOST)}
-        if user_input is not None:
-            suggested[CONF_HOST] = user_input.get(CONF_HOST)
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(schema, suggested),
-            errors=errors,
-            description_placeholders={"name": entry.title},
-        )
-
 
 class WhatwattOptionsFlow(OptionsFlow):
     """Change how often the device is polled."""
@@ -311,6 +300,9 @@ class WhatwattOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and store the options."""
         entry = self.config_entry
+        if _transport_of(entry) != TRANSPORT_REST:
+            # Push transports have no polling interval; never turn them into polling.
+            return self.async_abort(reason="no_options")
         if user_input is not None:
             interval = int(user_input[CONF_SCAN_INTERVAL])
             if entry.state is ConfigEntryState.LOADED:

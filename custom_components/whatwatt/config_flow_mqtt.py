@@ -6,6 +6,8 @@ is the unique id); "configure the device for me" writes its MQTT settings (Home 
 broker, a unique client id, the topic and the integration's template) with a partial PUT. The
 flow then waits (bounded) for the first message on the topic; without an address that message
 tells the device id. MQTT discovery (the manifest's ``mqtt`` topics) starts at the same step.
+Reconfigure walks the same steps with the entry's values suggested (an MQTT-only entry adds its
+address here) and ends by updating the entry of the same device.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -34,6 +35,7 @@ from .api.errors import (
     WhatwattTimeoutError,
 )
 from .api.parse import parse_mqtt_payload
+from .config_flow_reconfigure import ReconfigureFlowMixin
 from .const import CONF_TOPIC, CONF_TRANSPORT, DEFAULT_NAME, TRANSPORT_MQTT
 from .mqtt_provision import (
     as_bytes,
@@ -49,6 +51,8 @@ from .mqtt_provision import (
 
 if TYPE_CHECKING:
     import asyncio
+
+    from homeassistant.config_entries import ConfigFlowResult
 
     from .api.models import Report, SystemInfo
 
@@ -75,7 +79,7 @@ def _mqtt_title(system: SystemInfo | None, device_id: str) -> str:
     return f"{DEFAULT_NAME} {device_id[-6:]}"
 
 
-class MqttFlowMixin(ConfigFlow):
+class MqttFlowMixin(ReconfigureFlowMixin):
     """Steps ``mqtt``, ``mqtt_broker``, ``mqtt_wait`` and ``mqtt_finish``."""
 
     _host: str | None
@@ -113,7 +117,9 @@ class MqttFlowMixin(ConfigFlow):
             if not errors:
                 return await self._async_mqtt_next(user_input)
         suggested = {
-            key: value for key, value in (self._mqtt_input or {}).items() if key != CONF_PASSWORD
+            key: value
+            for key, value in (self._mqtt_input or self._stored_mqtt_input()).items()
+            if key != CONF_PASSWORD
         }
         if self._mqtt_discovered_topic and CONF_TOPIC not in suggested:
             suggested[CONF_TOPIC] = self._mqtt_discovered_topic
@@ -122,6 +128,14 @@ class MqttFlowMixin(ConfigFlow):
             data_schema=self.add_suggested_values_to_schema(MQTT_SCHEMA, suggested),
             errors=errors,
         )
+
+    def _stored_mqtt_input(self) -> dict[str, Any]:
+        """Return the reconfigured entry's topic and address as suggestions."""
+        return {
+            key: value
+            for key in (CONF_TOPIC, CONF_HOST)
+            if (value := self._stored(key)) is not None
+        }
 
     async def _async_mqtt_discovered(self, info: MqttServiceInfo) -> ConfigFlowResult:
         """Offer the device whose message arrived on the manifest's topic."""
@@ -146,7 +160,7 @@ class MqttFlowMixin(ConfigFlow):
         self._mqtt_topic = topic
         self._host = self._mqtt_password = self._mqtt_system = self._mqtt_interval = None
         host_text = str(user_input.get(CONF_HOST) or "").strip()
-        password = user_input.get(CONF_PASSWORD) or None
+        password = user_input.get(CONF_PASSWORD) or self._stored_password
         if not host_text:
             if user_input.get(CONF_CONFIGURE_DEVICE):
                 return {CONF_HOST: "host_required_to_configure"}
@@ -179,7 +193,10 @@ class MqttFlowMixin(ConfigFlow):
         """After a valid form: configure the device, or wait for its first message."""
         if self._mqtt_system is not None:
             await self.async_set_unique_id(self._mqtt_system.device_id, raise_on_progress=False)
-            self._abort_if_unique_id_configured()
+            if self._reconfiguring:
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+            else:
+                self._abort_if_unique_id_configured()
         if user_input.get(CONF_CONFIGURE_DEVICE):
             broker = broker_fields(self.hass)
             if broker is None:
@@ -282,11 +299,13 @@ class MqttFlowMixin(ConfigFlow):
         """Create the entry (the device id is known now)."""
         device_id = self._mqtt_device_id
         assert device_id is not None
-        await self.async_set_unique_id(device_id, raise_on_progress=False)
-        self._abort_if_unique_id_configured()
         data: dict[str, Any] = {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: self._mqtt_topic}
         if self._host:
             data[CONF_HOST] = self._host
             if self._mqtt_password:
                 data[CONF_PASSWORD] = self._mqtt_password
+        if self._reconfiguring:
+            return await self._async_reconfigure_entry(device_id, data)
+        await self.async_set_unique_id(device_id, raise_on_progress=False)
+        self._abort_if_unique_id_configured()
         return self.async_create_entry(title=_mqtt_title(self._mqtt_system, device_id), data=data)

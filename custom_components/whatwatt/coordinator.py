@@ -3,6 +3,8 @@
 One coordinator class serves every transport: the REST transport polls through
 ``_async_update_data``; push transports (MQTT, live stream) hand each new reading to
 ``async_push_report``. Staleness and availability are decided in one place, ``build_data``.
+The device's system information and writable configuration are re-read every few minutes:
+by the REST poll, and for push transports by ``async_device_tick`` (armed by the transport).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .const import (
     STALE_INTERVALS,
     SYSTEM_REFRESH_INTERVAL,
 )
+from .device_control import async_read_config
 from .issues import async_check_license
 
 if TYPE_CHECKING:
@@ -122,6 +125,9 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         # The device's writable configuration as last read back (actions, config entities).
         self.settings: Settings | None = None
         self.mqtt_settings: MqttSettings | None = None
+        self.mqtt_settings_at: datetime | None = None
+        self._config_fetched: datetime | None = None
+        self._device_read_failed = False
         # Set by async_setup_entry: starts/stops the data flow and follows device writes.
         self.transport: WhatwattTransport
 
@@ -235,6 +241,73 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         ):
             self._last_boot = boot
 
+    @property
+    def system_fetched(self) -> datetime | None:
+        """Return when /api/v1/system was last read (None: never)."""
+        return self._system_fetched
+
+    @callback
+    def async_keep_config(
+        self, *, settings: Settings | None = None, mqtt_settings: MqttSettings | None = None
+    ) -> None:
+        """Keep the device's configuration as read or written; entities and transport follow."""
+        if settings is not None:
+            self.settings = settings
+            self.transport.follow_settings(settings)
+        if mqtt_settings is not None:
+            self.mqtt_settings = mqtt_settings
+            self.mqtt_settings_at = dt_util.utcnow()
+        self.async_update_listeners()
+
+    async def _async_read_config_when_due(self, now: datetime) -> None:
+        """Re-read settings and MQTT settings at most every SYSTEM_REFRESH_INTERVAL."""
+        if self._config_fetched is None or now - self._config_fetched >= SYSTEM_REFRESH_INTERVAL:
+            self._config_fetched = now
+            await async_read_config(self)
+
+    @callback
+    def note_device_unreachable(self, err: BaseException) -> None:
+        """Log once that a device read outside the polling schedule failed (until it answers)."""
+        if not self._device_read_failed:
+            self._device_read_failed = True
+            LOGGER.warning(
+                "%s does not answer over REST: %s; its data comes by push meanwhile",
+                self.config_entry.title,
+                err,
+            )
+
+    async def async_device_tick(self, _now: datetime | None = None) -> None:
+        """Push transports: re-read system information and configuration (every few minutes).
+
+        Licence, meter link, MQTT link, health and firmware follow; errors keep the pushed data
+        (logged once), a refused password starts re-authentication.
+        """
+        now = dt_util.utcnow()
+        try:
+            system = await self.async_refresh_system(now)
+        except WhatwattAuthError:
+            self.config_entry.async_start_reauth(self.hass)
+            return
+        except WhatwattError as err:
+            self.note_device_unreachable(err)
+            return
+        if self._device_read_failed:
+            self._device_read_failed = False
+            LOGGER.info("%s answers over REST again", self.config_entry.title)
+        self._config_fetched = now
+        await async_read_config(self)
+        assert self.data is not None  # the transport starts after the first data is in
+        data = replace(
+            self.data,
+            system=system,
+            meter_status=_meter_status(self.data.report, system),
+            last_boot=self._last_boot,
+        )
+        if self.last_update_success:
+            self.async_set_updated_data(data)
+        else:  # keep a transport's error: the entities stay unavailable until it recovers
+            self.data = data
+
     async def async_refresh_system(self, now: datetime | None = None) -> SystemInfo:
         """Read /api/v1/system and follow firmware changes in the device registry."""
         now = now or dt_util.utcnow()
@@ -246,7 +319,7 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         previous = self.system
         self.system = system
         self._system_fetched = now
-        async_check_license(self.hass, self.config_entry, previous, system)
+        async_check_license(self.hass, self.config_entry, system)
         self._update_last_boot(system.uptime, now)
         if previous is not None and previous.firmware != system.firmware:
             registry = dr.async_get(self.hass)
@@ -274,6 +347,7 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         try:
             if self._system_due(now) or not self.read_report:
                 await self.async_refresh_system(now)
+                await self._async_read_config_when_due(now)
             if not self.read_report:
                 return self.build_data(self.data.report if self.data else None, now)
             report = await self.client.get_report()

@@ -126,15 +126,30 @@ def without_secrets(data: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+async def async_read_config(coordinator: WhatwattCoordinator) -> None:
+    """Re-read settings and MQTT settings for the config entities (failures: kept as they were).
+
+    Called with every periodic device read; a changed report interval reaches the transport.
+    """
+    client = rest_client(coordinator)
+    if client is None:
+        return
+    try:
+        settings = await client.get_settings()
+        mqtt = await client.get_mqtt_settings()
+    except WhatwattError as err:
+        LOGGER.debug("%s: configuration not read: %s", coordinator.config_entry.title, err)
+        return
+    coordinator.async_keep_config(settings=settings, mqtt_settings=mqtt)
+
+
 async def async_get_settings(coordinator: WhatwattCoordinator) -> dict[str, Any]:
     """Read the device's settings and MQTT settings, secrets removed."""
     client = require_client(coordinator)
     with device_errors():
         settings = await client.get_settings()
         mqtt = await client.get_mqtt_settings()
-    coordinator.settings = settings
-    coordinator.mqtt_settings = mqtt
-    coordinator.async_update_listeners()
+    coordinator.async_keep_config(settings=settings, mqtt_settings=mqtt)
     return {"settings": without_secrets(settings.raw), "mqtt": without_secrets(mqtt.raw)}
 
 
@@ -145,8 +160,7 @@ async def async_update_settings(
     client = require_client(coordinator)
     with device_errors():
         settings = await client.update_settings(settings_body(fields))
-    coordinator.settings = settings
-    coordinator.async_update_listeners()
+    coordinator.async_keep_config(settings=settings)
     await coordinator.transport.async_settings_written(settings)
     return settings
 
@@ -176,8 +190,7 @@ async def async_configure_mqtt(
             changes[ATTR_TEMPLATE] = INTEGRATION_TEMPLATE
     with device_errors():
         mqtt = await client.update_mqtt_settings(mqtt_body(changes))
-    coordinator.mqtt_settings = mqtt
-    coordinator.async_update_listeners()
+    coordinator.async_keep_config(mqtt_settings=mqtt)
     await coordinator.transport.async_mqtt_settings_written(mqtt)
     return mqtt
 

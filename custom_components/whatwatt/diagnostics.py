@@ -29,7 +29,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant,  # noqa: ARG001
     entry: WhatwattConfigEntry,
 ) -> dict[str, Any]:
-    """Return entry data, options, the latest raw report and system information."""
+    """Return entry data, options, the latest raw report, system information, transport state."""
     coordinator = entry.runtime_data
     data = coordinator.data
     return {
@@ -46,4 +46,5 @@ async def async_get_config_entry_diagnostics(
         },
         "report": async_redact_data(dict(data.report.raw), TO_REDACT) if data.report else None,
         "system": async_redact_data(dict(data.system.raw), TO_REDACT),
+        "transport": async_redact_data(coordinator.transport.diagnostics(), TO_REDACT),
     }

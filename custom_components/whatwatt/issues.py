@@ -99,36 +99,85 @@ def async_clear_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
 def async_check_license(
     hass: HomeAssistant,
     entry: ConfigEntry,
-    previous: SystemInfo | None,
     system: SystemInfo,
 ) -> None:
     """Follow the licence on every system read.
 
     REST and MQTT entries need Plus: on FREE they get "licence insufficient" until the licence
-    is back. A live entry works on any licence; a change at run time tells what it means.
+    is back. A live entry works on any licence (async_watch_license tells about changes).
     """
     transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
-    if transport != TRANSPORT_LIVE:
-        if system.is_licensed:
-            async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
-        else:
-            async_raise_issue(
-                hass,
-                entry,
-                ISSUE_LICENSE_INSUFFICIENT,
-                translation_key=f"{ISSUE_LICENSE_INSUFFICIENT}_{transport}",
-                severity=ir.IssueSeverity.ERROR,
-            )
+    if transport == TRANSPORT_LIVE:
         return
-    if previous is None or previous.is_licensed == system.is_licensed:
-        return
-    async_raise_issue(
-        hass,
-        entry,
-        ISSUE_LICENSE_CHANGED,
-        translation_key="license_upgraded" if system.is_licensed else "license_downgraded",
-        placeholders={"license": system.license or "?"},
-    )
+    if system.is_licensed:
+        async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
+    else:
+        async_raise_issue(
+            hass,
+            entry,
+            ISSUE_LICENSE_INSUFFICIENT,
+            translation_key=_insufficient_key(transport),
+            severity=ir.IssueSeverity.ERROR,
+        )
+
+
+def _insufficient_key(transport: str) -> str:
+    return f"{ISSUE_LICENSE_INSUFFICIENT}_{transport}"
+
+
+@callback
+def async_clear_stale_license_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Drop a "licence insufficient" issue raised for the transport the entry had before.
+
+    The issue id is the same for every transport, its text is not: after a change of transport
+    (reconfigure reloads the entry) an issue left from the old one no longer applies. Called
+    when the entry is set up, before anything can raise it again.
+    """
+    found = ir.async_get(hass).async_get_issue(DOMAIN, issue_id(ISSUE_LICENSE_INSUFFICIENT, entry))
+    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    if found is not None and found.translation_key != _insufficient_key(transport):
+        async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
+
+
+@callback
+def async_watch_license(hass: HomeAssistant, coordinator: WhatwattCoordinator) -> CALLBACK_TYPE:
+    """Tell a live entry's user when the licence differs from the one the entry started with.
+
+    Raised as "upgraded" or "downgraded" while the licence differs, cleared when it is back
+    and when the entry unloads. Returns the function that stops watching.
+    """
+    entry = coordinator.config_entry
+    started = coordinator.system
+    if entry.data.get(CONF_TRANSPORT, TRANSPORT_REST) != TRANSPORT_LIVE or started is None:
+        return lambda: None
+    seen = started
+
+    @callback
+    def check() -> None:
+        nonlocal seen
+        system = coordinator.system
+        if system is None or system is seen:
+            return  # no new system read
+        seen = system
+        if system.is_licensed == started.is_licensed:
+            async_clear_issue(hass, entry, ISSUE_LICENSE_CHANGED)
+            return
+        async_raise_issue(
+            hass,
+            entry,
+            ISSUE_LICENSE_CHANGED,
+            translation_key="license_upgraded" if system.is_licensed else "license_downgraded",
+            placeholders={"license": system.license or "?"},
+        )
+
+    remove_listener = coordinator.async_add_listener(check)
+
+    @callback
+    def stop() -> None:
+        remove_listener()
+        async_clear_issue(hass, entry, ISSUE_LICENSE_CHANGED)
+
+    return stop
 
 
 # -- Home Assistant's MQTT integration ------------------------------------------------------

@@ -1,8 +1,8 @@
 """Helpers of the config flow's ``mqtt`` branch.
 
-Topic validation, the broker address a whatwatt Go should use (taken from Home Assistant's MQTT
-entry), the partial MQTT settings written to the device over REST, and a bounded wait for the
-first message on a topic (which tells the device id).
+Topic validation (``topic_error``, kept with the action schemas), the broker address a whatwatt
+Go should use (taken from Home Assistant's MQTT entry), the partial MQTT settings written to the
+device over REST, and a bounded wait for the first message on a topic (which tells the device id).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import voluptuous as vol
 from .api.errors import WhatwattInvalidResponseError
 from .api.parse import parse_mqtt_payload
 from .api.template import INTEGRATION_TEMPLATE
-from .broker import MQTT_DOMAIN, home_assistant_broker
+from .broker import CONF_BROKER, home_assistant_broker, home_assistant_mqtt_entry
 from .service_schemas import (
     ATTR_CLIENT_ID,
     ATTR_ENABLE,
@@ -29,6 +29,7 @@ from .service_schemas import (
     ATTR_USERNAME,
     mqtt_body,
     mqtt_url,
+    topic_error as topic_error,  # noqa: PLC0414 - re-export: the flow and transport import it here
 )
 
 if TYPE_CHECKING:
@@ -36,24 +37,9 @@ if TYPE_CHECKING:
 
     from .api.models import Report
 
-# The device keeps at most 127 characters of topic (device README §12.1).
-MAX_TOPIC_LENGTH: Final = 127
 # Waiting for the first message: at least this long, or two report intervals and a margin.
 FIRST_MESSAGE_TIMEOUT: Final = 65.0
 MAX_FIRST_MESSAGE_TIMEOUT: Final = 300.0
-
-
-def topic_error(topic: str) -> str | None:
-    """Return the error key for a publish topic the device cannot use, else None."""
-    if not topic or "\0" in topic:
-        return "invalid_topic"
-    if "+" in topic or "#" in topic:
-        return "topic_wildcard"
-    if topic.startswith("$"):
-        return "topic_reserved"
-    if len(topic) > MAX_TOPIC_LENGTH or len(topic.encode("utf-8")) > MAX_TOPIC_LENGTH:
-        return "topic_too_long"
-    return None
 
 
 def broker_fields(hass: HomeAssistant) -> dict[str, Any] | None:
@@ -70,20 +56,18 @@ def broker_fields(hass: HomeAssistant) -> dict[str, Any] | None:
 
 def broker_credentials(hass: HomeAssistant) -> dict[str, str]:
     """Return the user name and password of Home Assistant's MQTT entry (when it has them)."""
-    for entry in hass.config_entries.async_entries(MQTT_DOMAIN):
-        return {
-            key: str(entry.data[key])
-            for key in (ATTR_USERNAME, ATTR_PASSWORD)
-            if entry.data.get(key)
-        }
-    return {}
+    if (entry := home_assistant_mqtt_entry(hass)) is None:
+        return {}
+    return {
+        key: str(entry.data[key]) for key in (ATTR_USERNAME, ATTR_PASSWORD) if entry.data.get(key)
+    }
 
 
 def broker_host(hass: HomeAssistant) -> str:
     """Return the broker address of Home Assistant's MQTT entry (for the form's text)."""
-    for entry in hass.config_entries.async_entries(MQTT_DOMAIN):
-        return str(entry.data.get("broker") or "")
-    return ""
+    if (entry := home_assistant_mqtt_entry(hass)) is None:
+        return ""
+    return str(entry.data.get(CONF_BROKER) or "")
 
 
 def normalize_broker_url(text: str) -> str:

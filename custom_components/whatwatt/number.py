@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
 from homeassistant.const import EntityCategory, UnitOfTime
 
-from .api.errors import WhatwattError
-from .const import LOGGER
 from .device_control import async_update_settings, rest_client
 from .entity import WhatwattEntity
 from .service_schemas import ATTR_REPORT_INTERVAL, MAX_REPORT_INTERVAL, MIN_REPORT_INTERVAL
@@ -29,14 +27,8 @@ async def async_setup_entry(
 ) -> None:
     """Add the report-interval number (only when the device's address is known)."""
     coordinator = entry.runtime_data
-    client = rest_client(coordinator)
-    if client is None:
+    if rest_client(coordinator) is None:
         return
-    if coordinator.settings is None:
-        try:
-            coordinator.settings = await client.get_settings()
-        except WhatwattError as err:
-            LOGGER.debug("%s: settings not read yet: %s", entry.title, err)
     async_add_entities([WhatwattReportIntervalNumber(coordinator, ATTR_REPORT_INTERVAL)])
 
 

@@ -106,14 +106,37 @@ def mqtt_url(value: Any) -> str:
     return str(text)
 
 
+def topic_error(topic: str) -> str | None:
+    """Return the error key for a publish topic the device cannot use, else None.
+
+    A topic is 1..127 bytes of UTF-8 (the device keeps no more, device README §12.1), has no
+    wildcard (``+``, ``#``) and no NUL, and is not reserved for the broker (``$``).
+    """
+    if not topic or "\0" in topic:
+        return "invalid_topic"
+    if "+" in topic or "#" in topic:
+        return "topic_wildcard"
+    if topic.startswith("$"):
+        return "topic_reserved"
+    if len(topic.encode("utf-8")) > MAX_TOPIC:
+        return "topic_too_long"
+    return None
+
+
+_TOPIC_MESSAGES: Final = {
+    "invalid_topic": "topic must not be empty or contain NUL",
+    "topic_wildcard": "topic must not contain the wildcards + or #",
+    "topic_reserved": "topic must not start with $",
+    "topic_too_long": f"topic must fit in {MAX_TOPIC} bytes",
+}
+
+
 def publish_topic(value: Any) -> str:
-    """Validate a publish topic: 1..127 bytes, no wildcards, no NUL, not reserved (``$``)."""
-    text = vol.All(cv.string, vol.Length(min=1, max=MAX_TOPIC))(value)
-    if any(char in text for char in "+#\0"):
-        raise vol.Invalid("topic must not contain the wildcards + or #")
-    if text.startswith("$") or len(text.encode("utf-8")) > MAX_TOPIC:
-        raise vol.Invalid("topic must not start with $ and must fit in 127 bytes")
-    return str(text)
+    """Validate a publish topic (the rules of ``topic_error``)."""
+    text = str(cv.string(value))
+    if (error := topic_error(text)) is not None:
+        raise vol.Invalid(_TOPIC_MESSAGES[error])
+    return text
 
 
 def ca_certificate(value: Any) -> str:

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.const import EntityCategory
 
-from .api.errors import WhatwattError
-from .const import LOGGER
 from .device_control import async_configure_mqtt, rest_client
 from .entity import WhatwattEntity
 from .service_schemas import ATTR_ENABLE
@@ -29,14 +27,8 @@ async def async_setup_entry(
 ) -> None:
     """Add the MQTT client switch (only when the device's address is known)."""
     coordinator = entry.runtime_data
-    client = rest_client(coordinator)
-    if client is None:
+    if rest_client(coordinator) is None:
         return
-    if coordinator.mqtt_settings is None:
-        try:
-            coordinator.mqtt_settings = await client.get_mqtt_settings()
-        except WhatwattError as err:
-            LOGGER.debug("%s: MQTT settings not read yet: %s", entry.title, err)
     async_add_entities([WhatwattMqttClientSwitch(coordinator, "mqtt_client")])
 
 
@@ -48,11 +40,18 @@ class WhatwattMqttClientSwitch(WhatwattEntity, SwitchEntity):
 
     @property
     def is_on(self) -> bool | None:
-        """Return the client state as last read back, else as the device reports it."""
-        mqtt = self.coordinator.mqtt_settings
-        if mqtt is not None and mqtt.enable is not None:
+        """Return the client state from the fresher source: MQTT settings or system info."""
+        coordinator = self.coordinator
+        mqtt = coordinator.mqtt_settings
+        system_state = coordinator.data.system.mqtt_enabled
+        if mqtt is None or mqtt.enable is None:
+            return system_state
+        if system_state is None:
             return mqtt.enable
-        return self.coordinator.data.system.mqtt_enabled
+        system_at, mqtt_at = coordinator.system_fetched, coordinator.mqtt_settings_at
+        if system_at is not None and mqtt_at is not None and system_at > mqtt_at:
+            return system_state
+        return mqtt.enable
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return availability and state."""

@@ -9,9 +9,11 @@ hands every reading to the coordinator, and reconnects for ever:
   after a jittered, doubling delay up to a ceiling; they return with the next event;
 - the device keeps closing the stream (it serves one client, so another client is taking it
   over): the delay becomes the ceiling and a repair issue says so, until the stream holds again.
+  Only clean closes by the device that the next attempt follows with a working stream count:
+  broken connections (Wi-Fi, reboot) and timeouts get the normal delays.
 
 The coordinator never reads ``/api/v1/report`` here (FREE devices answer 404); the system
-information is read every few minutes while the stream runs, as the REST transport does.
+information is read every few minutes by the base transport's periodic device read.
 """
 
 from __future__ import annotations
@@ -20,16 +22,20 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 import random
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.core import callback
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .api.errors import WhatwattAuthError, WhatwattError, WhatwattTimeoutError
+from .api.errors import (
+    WhatwattAuthError,
+    WhatwattError,
+    WhatwattStreamClosedError,
+    WhatwattTimeoutError,
+)
 from .api.live import LiveStream
-from .const import DOMAIN, LOGGER, SYSTEM_REFRESH_INTERVAL
+from .const import DOMAIN, LOGGER
 from .issues import ISSUE_LIVE_TAKEN_OVER, async_clear_issue, async_raise_issue
 from .transport import WhatwattTransport
 
@@ -45,7 +51,7 @@ IDLE_MIN: Final = 60.0
 # Reconnection delays: BACKOFF_BASE · 2^attempt up to BACKOFF_CEILING, jittered to 50-100 %.
 BACKOFF_BASE: Final = 1.0
 BACKOFF_CEILING: Final = 300.0
-# Take-over: this many drops of an open stream within TAKEOVER_WINDOW ...
+# Take-over: this many clean closes of an open stream within TAKEOVER_WINDOW ...
 TAKEOVER_DROPS: Final = 3
 TAKEOVER_WINDOW: Final = timedelta(minutes=10)
 # ... and the stream "holds again" once it delivered events for this long without a drop.
@@ -93,28 +99,23 @@ class LiveTransport(WhatwattTransport):
         super().__init__(hass, entry, coordinator)
         self._task: asyncio.Task[None] | None = None
         self._stream: LiveStream | None = None
-        self._unsub_system: CALLBACK_TYPE | None = None
         self._attempt = 0  # failed attempts since the last event
-        self._drops: list[datetime] = []  # when open streams broke, within TAKEOVER_WINDOW
+        # Take-over drops: clean closes by the device followed by a successful reconnect.
+        self._drops: list[datetime] = []
+        self._closed_at: datetime | None = None  # the last clean close, until the next try tells
         self._taken_over = False
         self._held_since: datetime | None = None
-        self._zone: tzinfo | None = None
 
     async def async_start(self) -> None:
-        """Open the stream in the background and read the system information periodically."""
-        self._zone = device_zone(self.coordinator.system, dt_util.utcnow())
-        self._unsub_system = async_track_time_interval(
-            self.hass, self._async_system_tick, SYSTEM_REFRESH_INTERVAL
-        )
+        """Open the stream in the background (the base class reads the system periodically)."""
+        await super().async_start()
         self._task = self.entry.async_create_background_task(
             self.hass, self._async_run(), f"{DOMAIN} live stream {self.entry.title}"
         )
 
     async def async_stop(self) -> None:
         """Close the stream and end the task and timer."""
-        if self._unsub_system is not None:
-            self._unsub_system()
-            self._unsub_system = None
+        await super().async_stop()
         if self._stream is not None:
             self._stream.close()
         if self._task is not None:
@@ -128,6 +129,21 @@ class LiveTransport(WhatwattTransport):
     def connected(self) -> bool:
         """Return True while the stream is open."""
         return self._stream is not None and self._stream.connected
+
+    @property
+    def _zone(self) -> tzinfo | None:
+        """Return the device's UTC offset as of the last system read (events are local time)."""
+        coordinator = self.coordinator
+        return device_zone(coordinator.system, coordinator.system_fetched or dt_util.utcnow())
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the stream's state: connected, recent take-over drops, failed attempts."""
+        return {
+            "connected": self.connected,
+            "drops": len(self._drops),
+            "attempt": self._attempt,
+            "taken_over": self._taken_over,
+        }
 
     @property
     def idle_timeout(self) -> float:
@@ -163,13 +179,18 @@ class LiveTransport(WhatwattTransport):
             self.entry.async_start_reauth(self.hass)
             return None
         except WhatwattTimeoutError as err:
+            self._settle_close(stream)
             if stream.streams_opened:
                 # Quiet stream: the meter may be silent. Read the device's state, reopen at once.
                 await self._async_refresh_system()
                 return 0.0 if self.coordinator.last_update_success else self._next_delay()
-            return self._failed(stream, str(err))
+            return self._failed(str(err))
+        except WhatwattStreamClosedError as err:
+            self._settle_close(stream)
+            return self._failed(str(err), taken_over=self._dropped())
         except WhatwattError as err:
-            return self._failed(stream, str(err))
+            self._settle_close(stream)
+            return self._failed(str(err))
         finally:
             self._stream = None
         return self._next_delay()  # the stream ended without error (closed by async_stop)
@@ -186,10 +207,11 @@ class LiveTransport(WhatwattTransport):
         elif self._taken_over and now - self._held_since >= TAKEOVER_HOLD:
             self._taken_over = False
             self._drops.clear()
+            self._closed_at = None
             async_clear_issue(self.hass, self.entry, ISSUE_LIVE_TAKEN_OVER)
 
     @callback
-    def _failed(self, stream: LiveStream, error: str) -> float:
+    def _failed(self, error: str, *, taken_over: bool = False) -> float:
         """Make the entities unavailable after a failure; return the wait before the next try."""
         self._held_since = None
         self.coordinator.async_set_update_error(
@@ -199,16 +221,31 @@ class LiveTransport(WhatwattTransport):
                 translation_placeholders={"error": error},
             )
         )
-        if stream.streams_opened and self._dropped():
+        if taken_over:
             return BACKOFF_CEILING * random.uniform(0.5, 1.0)  # noqa: S311 - jitter
         return self._next_delay()
 
+    def _settle_close(self, stream: LiveStream) -> None:
+        """Judge the last clean close by the attempt after it: a drop if the stream opened.
+
+        A take-over leaves the device up, so the stream opens again at once; a device that
+        closed the stream and went away (a reboot) refuses or times out instead.
+        """
+        if self._closed_at is not None and stream.streams_opened:
+            self._drops.append(self._closed_at)
+        self._closed_at = None
+
     def _dropped(self) -> bool:
-        """Count a drop of an open stream; return True when the stream is being taken over."""
+        """Count a clean close of an open stream; return True when it is being taken over.
+
+        The earlier drops are settled; this close counts now (so the back-off applies at once)
+        and is settled by the next attempt.
+        """
         now = dt_util.utcnow()
+        self._closed_at = now
         self._drops = [t for t in self._drops if now - t < TAKEOVER_WINDOW]
-        self._drops.append(now)
-        if len(self._drops) < TAKEOVER_DROPS:
+        drops = len(self._drops) + 1
+        if drops < TAKEOVER_DROPS:
             return False
         if not self._taken_over:
             self._taken_over = True
@@ -220,7 +257,7 @@ class LiveTransport(WhatwattTransport):
                 self.hass,
                 self.entry,
                 ISSUE_LIVE_TAKEN_OVER,
-                placeholders={"drops": str(len(self._drops))},
+                placeholders={"drops": str(drops)},
             )
         return True
 
@@ -234,9 +271,3 @@ class LiveTransport(WhatwattTransport):
     async def _async_refresh_system(self) -> None:
         """Read /api/v1/system through the coordinator (errors make the entities unavailable)."""
         await self.coordinator.async_refresh()
-        self._zone = device_zone(self.coordinator.system, dt_util.utcnow())
-
-    async def _async_system_tick(self, _now: datetime) -> None:
-        """Every few minutes: health, licence and firmware, while the stream runs."""
-        if self.connected and self.coordinator.last_update_success:
-            await self._async_refresh_system()

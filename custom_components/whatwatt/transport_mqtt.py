@@ -3,19 +3,21 @@
 The device publishes its template to one topic every ``services.report_interval`` seconds.
 This transport subscribes to it, reads each message with the one MQTT parser and pushes it to
 the coordinator, whose watchdog marks the measurements stale after three silent intervals.
-With a known address (``host``), REST gives the state at start-up and, while MQTT is silent but
-the device answers, a fallback: the report is polled until messages flow again. MQTT-only
-entries (no address) start from the device id alone; entities appear with the first message.
+With a known address (``host``), REST gives the state at start-up, the system information every
+few minutes (the base transport's device read) and, while MQTT is silent but the device answers,
+a fallback: the report is polled until messages flow again. MQTT-only entries (no address), and
+entries whose device does not answer over REST at start-up, start from the device id alone;
+entities appear with the first message.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
 from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
@@ -75,27 +77,36 @@ class WhatwattMqttTransport(WhatwattTransport):
             )
         async_clear_mqtt_missing(self.hass, self.entry)
         coordinator = self.coordinator
-        client = coordinator.client
-        if client is None:
-            coordinator.system = SystemInfo(device_id=self.device_id)
-            coordinator.async_set_updated_data(coordinator.build_data(None, dt_util.utcnow()))
-            return
-        await coordinator.async_config_entry_first_refresh()
-        try:
-            settings = await client.get_settings()
-        except WhatwattError as err:
-            LOGGER.debug("Reading the settings of %s failed: %s", self.entry.title, err)
-        else:
-            if settings.report_interval:
-                self.interval = float(settings.report_interval)
+        if coordinator.client is not None:
+            # The first refresh also reads the settings: their report interval sets the timing.
+            try:
+                await coordinator.async_config_entry_first_refresh()
+            except ConfigEntryNotReady as err:
+                # MQTT may still flow (a changed address, a firewalled HTTP port): start without
+                # REST; the fallback and the periodic device read fill in once it answers.
+                failure = err.__cause__  # UpdateFailed, caused by the client's error
+                if failure is not None and failure.__cause__ is not None:
+                    failure = failure.__cause__
+                coordinator.note_device_unreachable(failure or err)
+            else:
+                return
+        coordinator.system = SystemInfo(device_id=self.device_id)
+        coordinator.async_set_updated_data(coordinator.build_data(None, dt_util.utcnow()))
 
     async def async_start(self) -> None:
         """Subscribe to the topic (the fallback timer starts with it)."""
-        self._unsubscribe = await self._async_subscribe(self.topic)
+        await super().async_start()
+        try:
+            self._unsubscribe = await self._async_subscribe(self.topic)
+        except HomeAssistantError as err:  # MQTT going down meanwhile: try again later
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN, translation_key="mqtt_not_available"
+            ) from err
         self._arm_silence_timer()
 
     async def async_stop(self) -> None:
         """Unsubscribe and stop every timer."""
+        await super().async_stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -124,7 +135,18 @@ class WhatwattMqttTransport(WhatwattTransport):
 
     # -- device writes ---------------------------------------------------------------------
 
-    async def async_settings_written(self, settings: Settings) -> None:
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the topic, the publishing interval and whether REST stands in for MQTT."""
+        return {
+            "topic": self.topic,
+            "interval": self.interval,
+            "fallback_active": self.fallback,
+            "fallback_poll_interval": self.poll_interval,
+            "subscribed": self._unsubscribe is not None,
+        }
+
+    @callback
+    def follow_settings(self, settings: Settings) -> None:
         """Follow a new publishing interval with the staleness timeout and the fallback."""
         if settings.report_interval and float(settings.report_interval) != self.interval:
             self.interval = float(settings.report_interval)
@@ -134,6 +156,10 @@ class WhatwattMqttTransport(WhatwattTransport):
             if self._poll_timer is not None:
                 self._stop_fallback()
                 self._start_fallback()
+
+    async def async_settings_written(self, settings: Settings) -> None:
+        """Follow a write of the settings (timing), and refresh over REST when possible."""
+        self.follow_settings(settings)
         if self.coordinator.client is not None:
             await super().async_settings_written(settings)
 

@@ -76,14 +76,16 @@ async def test_digest_qop_variants(simulator_factory, session, qop) -> None:
 
 async def test_stale_nonce_is_retried_once(simulator_factory, session) -> None:
     sim = await simulator_factory(
-        auth="digest", password="pw", nonce_lifetime=0.3, telegram_interval=0
+        auth="digest", password="pw", nonce_lifetime=10.0, telegram_interval=0
     )
+    now = [1000.0]
+    sim.auth.clock = lambda: now[0]  # the device's clock, moved by the test (no load race)
     client = WhatwattClient(session, sim.host, "pw")
     await client.get_system()
     await client.get_system()
     assert client._auth.nonce_count == 2
     old_cnonce = client._auth._cnonce
-    await asyncio.sleep(0.4)  # nonce expiry is a matter of time on the device
+    now[0] += 11.0  # the nonce is now expired on the device
     await client.get_system()
     assert statuses(sim) == [401, 200, 200, 401, 200]
     assert client._auth.nonce_count == 1  # new nonce: nc restarted at 00000001

@@ -16,6 +16,7 @@ from custom_components.whatwatt.api import (
     WhatwattConnectionError,
     WhatwattError,
     WhatwattLicenseError,
+    WhatwattStreamClosedError,
     WhatwattTimeoutError,
     WhatwattUnavailableError,
 )
@@ -108,8 +109,7 @@ async def test_second_client_drops_the_first(simulator_factory, session, consume
     async with aiohttp.ClientSession() as other_session:
         second = await _start(consumers, WhatwattClient(other_session, sim.host))
         error = await first.finished()
-        assert isinstance(error, WhatwattConnectionError)
-        assert not isinstance(error, WhatwattTimeoutError)
+        assert isinstance(error, WhatwattStreamClosedError)  # ended cleanly: a take-over
         await sim.live.wait_clients(1)
         await sim.emit_telegram()
         assert (await second.next()).values
@@ -128,7 +128,9 @@ async def test_reconnect_after_the_server_drops(simulator_factory, session, cons
     await sim.emit_telegram()
     await consumer.next()
     reboot = asyncio.create_task(sim.reboot())
-    assert isinstance(await consumer.finished(), WhatwattConnectionError)
+    broken = await consumer.finished()
+    assert isinstance(broken, WhatwattConnectionError)
+    assert not isinstance(broken, WhatwattStreamClosedError)  # broken, not closed: no take-over
     consumer.restart()  # the device is still down: refused
     error = await consumer.finished()
     assert isinstance(error, WhatwattConnectionError)

@@ -15,6 +15,7 @@ from custom_components.whatwatt.api import (
     WhatwattAuthError,
     WhatwattClient,
     WhatwattConnectionError,
+    WhatwattStreamClosedError,
     WhatwattTimeoutError,
     WhatwattUnavailableError,
 )
@@ -147,9 +148,37 @@ async def test_stream_end_raises_connection_error(serve, session) -> None:
         async for report in stream.events():
             received.append(report)  # noqa: PERF401
 
-    with pytest.raises(WhatwattConnectionError, match="closed the live stream"):
+    with pytest.raises(WhatwattStreamClosedError, match="closed the live stream"):
         await consume()
     assert len(received) == 1
+
+
+@pytest.mark.parametrize("how", ["close", "abort"])
+async def test_broken_connection_is_not_a_clean_close(serve, session, how: str) -> None:
+    """The connection goes in the middle of the stream (no end chunk): Wi-Fi drop, reboot."""
+
+    async def cut(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b"data: " + EVENT + b"\n\n")
+        assert request.transport is not None
+        getattr(request.transport, how)()
+        return response
+
+    host = await serve(cut)
+    stream = LiveStream(WhatwattClient(session, host), idle_timeout=5)
+    received = []
+
+    async def consume() -> None:
+        async for report in stream.events():
+            received.append(report)  # noqa: PERF401
+
+    with pytest.raises(WhatwattConnectionError) as caught:
+        await consume()
+    assert not isinstance(caught.value, WhatwattStreamClosedError)
+    assert not isinstance(caught.value, WhatwattTimeoutError)
+    assert len(received) == 1
+    assert stream.streams_opened == 1
 
 
 async def test_idle_timeout(serve, session) -> None:

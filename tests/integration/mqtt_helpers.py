@@ -41,6 +41,14 @@ def mqtt_entry(topic: str = TOPIC, host: str | None = None, **extra: Any) -> Moc
     )
 
 
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Add an entry and set it up (it must load)."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
 @pytest.fixture
 async def mqtt_ready(hass: HomeAssistant, mqtt_mock: Any) -> AsyncGenerator[Any]:
     """Home Assistant's MQTT integration on a mocked client; unloaded at the end (no timers)."""

@@ -1,4 +1,7 @@
-"""Config flow: menu, REST and live address steps, password, zeroconf, reauth, reconfigure."""
+"""Config flow: menu, REST and live address steps, password, zeroconf, reauth, options.
+
+Reconfigure is in ``test_reconfigure.py`` and ``test_mqtt_reconfigure.py``.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +19,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whatwatt.api.client import WhatwattClient
+from custom_components.whatwatt.config_flow import WhatwattConfigFlow
 from custom_components.whatwatt.const import (
     CONF_SCAN_INTERVAL,
+    CONF_TOPIC,
     CONF_TRANSPORT,
     DOMAIN,
     TRANSPORT_LIVE,
+    TRANSPORT_MQTT,
     TRANSPORT_REST,
 )
 
@@ -329,6 +335,63 @@ async def test_zeroconf_known_device_moved(
     assert entry.data[CONF_HOST] == expected
 
 
+async def test_zeroconf_free_licence_adds_live(hass: HomeAssistant, device: Any) -> None:
+    """A discovered FREE device is added with the live stream (the form says so), and streams."""
+    device.set_license("free")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(device.port)
+    )
+    assert result["step_id"] == "discovery_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_LIVE}
+    assert result["options"] == {}
+    entry = result["result"]
+    assert entry.unique_id == DEVICE_ID
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    await device.live.wait_clients(1)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_zeroconf_free_licence_protected(hass: HomeAssistant, protected: Any) -> None:
+    """The licence of a protected device shows after its password: FREE still ends in live."""
+    protected.set_license("free")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(protected.port)
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "password"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    with patch("custom_components.whatwatt.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PASSWORD: "secret"}
+        )
+        await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_HOST: host_of(protected),
+        CONF_PASSWORD: "secret",
+        CONF_TRANSPORT: TRANSPORT_LIVE,
+    }
+
+
+async def test_zeroconf_keeps_mqtt_only_entry(hass: HomeAssistant) -> None:
+    """An announcement does not silently give an MQTT-only entry an address."""
+    data = {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: "whatwatt/x"}
+    entry = MockConfigEntry(domain=DOMAIN, unique_id=DEVICE_ID, data=dict(data))
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(80, ip="192.0.2.20")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == data
+
+
 async def test_zeroconf_without_id(hass: HomeAssistant) -> None:
     """An announcement without the id TXT record is not a whatwatt Go."""
     result = await hass.config_entries.flow.async_init(
@@ -378,62 +441,6 @@ async def test_reauth_other_device(hass: HomeAssistant, protected: Any) -> None:
     assert result["reason"] == "wrong_device"
 
 
-async def test_reconfigure_same_device(
-    hass: HomeAssistant, simulator_factory: SimFactory, device: Any
-) -> None:
-    """A new address of the same device is accepted; errors first, then success."""
-    moved = await simulator_factory(auth="digest", password="secret", telegram_interval=0)
-    await moved.emit_telegram()
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=DEVICE_ID,
-        data={CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST},
-    )
-    entry.add_to_hass(hass)
-    result = await entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: "http://x"}
-    )
-    assert result["errors"] == {CONF_HOST: "invalid_host"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: host_of(moved)}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: host_of(moved), CONF_PASSWORD: "secret"}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.data == {
-        CONF_HOST: host_of(moved),
-        CONF_PASSWORD: "secret",
-        CONF_TRANSPORT: TRANSPORT_REST,
-    }
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-
-
-async def test_reconfigure_other_device(
-    hass: HomeAssistant, simulator_factory: SimFactory, device: Any
-) -> None:
-    """Reconfigure refuses an address where another whatwatt Go answers."""
-    other = await simulator_factory(auth="none", telegram_interval=0, device_id="0011223344AA")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=DEVICE_ID,
-        data={CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST},
-    )
-    entry.add_to_hass(hass)
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: host_of(other)}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_device"
-    assert entry.data[CONF_HOST] == host_of(device)
-
-
 async def test_options(hass: HomeAssistant, device: Any) -> None:
     """The polling interval is stored and applied at once (2 to 300 s)."""
     entry = MockConfigEntry(
@@ -474,3 +481,29 @@ async def test_options_not_loaded(hass: HomeAssistant) -> None:
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {CONF_SCAN_INTERVAL: 120}
+
+
+@pytest.mark.parametrize("transport", [TRANSPORT_LIVE, TRANSPORT_MQTT])
+async def test_options_not_offered_to_push_entries(
+    hass: HomeAssistant, device: Any, transport: str
+) -> None:
+    """Push entries have no polling interval: no options, and their coordinator never polls."""
+    data = {CONF_HOST: host_of(device), CONF_TRANSPORT: transport}
+    if transport == TRANSPORT_MQTT:
+        data[CONF_TOPIC] = "whatwatt/x"
+    entry = MockConfigEntry(domain=DOMAIN, unique_id=DEVICE_ID, data=data)
+    entry.add_to_hass(hass)
+    rest = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: "192.0.2.10"})  # transport: rest
+    assert not WhatwattConfigFlow.async_supports_options_flow(entry)
+    assert WhatwattConfigFlow.async_supports_options_flow(rest)
+    if transport == TRANSPORT_LIVE:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        await device.live.wait_clients(1)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_options"
+    assert entry.options == {}
+    if transport == TRANSPORT_LIVE:
+        assert entry.runtime_data.update_interval is None
+        assert await hass.config_entries.async_unload(entry.entry_id)

@@ -76,6 +76,7 @@ async def test_timeout(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     coordinator = entry.runtime_data
+    default_timeout = coordinator.client._timeout
     coordinator.client._timeout = 0.05  # the client default is 10 s
     device.faults.delay = 0.3
     await coordinator.async_refresh()
@@ -83,6 +84,8 @@ async def test_timeout(
     assert "did not answer in time" in caplog.text
     assert hass.states.get(f"{PREFIX}power_import").state == STATE_UNAVAILABLE
     device.faults.delay = 0
+    # The recovery poll runs with the real timeout: 50 ms is too tight for a loaded machine.
+    coordinator.client._timeout = default_timeout
     await coordinator.async_refresh()
     assert coordinator.last_update_success
     assert await hass.config_entries.async_unload(entry.entry_id)

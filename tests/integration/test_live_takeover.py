@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
+    import pytest
 
 
 async def test_taken_over(hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory) -> None:
@@ -64,6 +66,62 @@ async def test_taken_over(hass: HomeAssistant, sim: Any, freezer: FrozenDateTime
     await tick(hass, freezer, 30)
     await shows(hass, await sim.emit_telegram())
     assert issue(hass, ISSUE_LIVE_TAKEN_OVER, live) is None
+    assert await hass.config_entries.async_unload(live.entry_id)
+
+
+async def test_reboots_are_not_take_overs(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """Three reboots within 10 minutes break the stream: quick retries each time, no issue."""
+    live = await setup_live(hass, sim)
+    for round_ in range(3):
+        await shows(hass, await sim.emit_telegram())
+        await sim.reboot(downtime=0)  # the connection breaks; it is not closed cleanly
+        await wait_for(hass, lambda: state(hass, "power_import") == STATE_UNAVAILABLE)
+        await tick(hass, freezer, 1)  # the first retry waits 0.5-1 s, never the ceiling
+        await wait_connections(sim, round_ + 2)
+    await shows(hass, await sim.emit_telegram())
+    assert sim.boots == 4
+    assert issue(hass, ISSUE_LIVE_TAKEN_OVER, live) is None
+    assert await hass.config_entries.async_unload(live.entry_id)
+
+
+async def test_clean_close_then_device_away_is_not_a_take_over(
+    hass: HomeAssistant,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A clean close counts only when the next attempt gets the stream: here it is refused."""
+    live = await setup_live(hass, sim)
+    coordinator = live.runtime_data
+    failed = asyncio.Event()
+    set_error = coordinator.async_set_update_error
+
+    def failing(err: Exception) -> None:
+        set_error(err)
+        failed.set()  # the transport has chosen its next delay by now
+
+    monkeypatch.setattr(coordinator, "async_set_update_error", failing)
+    async with aiohttp.ClientSession() as session:
+        rivals: list[aiohttp.ClientResponse] = []
+        for round_ in range(3):
+            await shows(hass, await sim.emit_telegram())
+            rivals.append(await session.get(f"{sim.url}/api/v1/live"))  # a clean close for us
+            await wait_for(hass, lambda: state(hass, "power_import") == STATE_UNAVAILABLE)
+            sim.faults.status_503 = True  # ... and the device refuses the next attempt
+            failed.clear()
+            await tick(hass, freezer, 1)
+            async with asyncio.timeout(5):
+                await failed.wait()
+            assert sim.requests[-1].status == 503
+            sim.faults.status_503 = False
+            await tick(hass, freezer, 2)  # the second attempt waits 1-2 s
+            await wait_connections(sim, 2 * round_ + 3)
+        await shows(hass, await sim.emit_telegram())
+        assert issue(hass, ISSUE_LIVE_TAKEN_OVER, live) is None
+        for rival in rivals:
+            rival.close()
     assert await hass.config_entries.async_unload(live.entry_id)
 
 

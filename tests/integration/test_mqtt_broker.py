@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 import statistics
 import time
 from typing import TYPE_CHECKING, Any
@@ -16,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, EventStateChangedData, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.whatwatt.api.parse import parse_mqtt_payload
 from custom_components.whatwatt.const import DOMAIN
+from custom_components.whatwatt.issues import ISSUE_MQTT_MISSING, issue_id
 
 from .mqtt_helpers import DEVICE_ID, TEMPLATES, mqtt_entry
 
@@ -49,6 +52,44 @@ async def _mqtt_connected(hass: HomeAssistant, limit: float = 20.0) -> None:
                 await connected.wait()
     finally:
         unsubscribe()
+
+
+async def _until(
+    hass: HomeAssistant,
+    predicate: Callable[[], bool],
+    limit: float = 20.0,
+    *,
+    required: bool = True,
+) -> None:
+    """Wait (bounded) until ``predicate()`` holds; the set-up awaits broker round trips."""
+    try:
+        async with asyncio.timeout(limit):
+            while not predicate():
+                await hass.async_block_till_done()
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        if required:
+            raise
+
+
+def _report_reads(sim: Any) -> int:
+    return len([r for r in sim.requests if r.path == "/api/v1/report"])
+
+
+async def _ha_mqtt(hass: HomeAssistant, port: int) -> MockConfigEntry:
+    """Set up Home Assistant's MQTT integration on the private broker; wait until connected."""
+    broker_entry = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": "127.0.0.1", "port": port},
+        # No birth message: its publish would race a broker restart.
+        options={mqtt.CONF_BIRTH_MESSAGE: {}},
+        version=mqtt.CONFIG_ENTRY_VERSION,
+        minor_version=mqtt.CONFIG_ENTRY_MINOR_VERSION,
+    )
+    broker_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(broker_entry.entry_id)
+    await _mqtt_connected(hass)
+    return broker_entry
 
 
 def _watts(message: bytes) -> float:
@@ -113,17 +154,7 @@ async def test_end_to_end(
     template: str,
 ) -> None:
     """Values flow through a real broker, and come back after a broker restart without reload."""
-    broker_entry = MockConfigEntry(
-        domain="mqtt",
-        data={"broker": "127.0.0.1", "port": mosquitto.port},
-        # No birth message: its publish would race the broker restart below.
-        options={mqtt.CONF_BIRTH_MESSAGE: {}},
-        version=mqtt.CONFIG_ENTRY_VERSION,
-        minor_version=mqtt.CONFIG_ENTRY_MINOR_VERSION,
-    )
-    broker_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(broker_entry.entry_id)
-    await _mqtt_connected(hass)
+    broker_entry = await _ha_mqtt(hass, mosquitto.port)
 
     sim = await simulator_factory(
         auth="none",
@@ -176,16 +207,62 @@ async def test_end_to_end(
         parse_mqtt_payload(sim.publisher.last_payload).values["energy_import"]
     )
 
-    # The broker goes away and comes back on the same port: data flows again, no reload.
+    # The broker goes away and comes back on the same port: data flows again, no reload, and
+    # through MQTT (Home Assistant resubscribed), not through the REST fallback.
+    transport = coordinator.transport
     connects = sim.publisher.connects
+    report_reads = _report_reads(sim)
     await hass.async_add_executor_job(mosquitto.restart)
     await sim.publisher.wait_link(connected=True, min_connects=connects + 1, limit=30)
     await _mqtt_connected(hass, limit=60)
     await _publish_until_seen(sim, watch, limit=60)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data is coordinator
+    assert transport.fallback is False
+    assert _report_reads(sim) == report_reads
 
     watch.unsubscribe()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert await hass.config_entries.async_unload(broker_entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_mqtt_missing_repair_clears(
+    hass: HomeAssistant, mock_hass_config: None, mosquitto: Any, simulator_factory: SimFactory
+) -> None:
+    """An MQTT entry set up before Home Assistant's MQTT: a repair issue while it waits; once
+    MQTT is added, the entry's own retry loads it and the issue is gone."""
+    sim = await simulator_factory(
+        auth="none", telegram_interval=0, seed=3, mqtt_url=mosquitto.url, report_interval=1
+    )
+    sim.state.settings["services"]["report_interval"] = 0
+    entry = mqtt_entry()
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    missing = issue_id(ISSUE_MQTT_MISSING, entry)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, missing) is not None
+
+    broker_entry = await _ha_mqtt(hass, mosquitto.port)
+    # The retry is due within a minute (no reload by hand).
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))
+    await _until(hass, lambda: entry.state is ConfigEntryState.LOADED)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, missing) is None
+
+    # And it receives: the first message creates the entities.
+    await sim.publisher.wait_link(connected=True)
+    registry = er.async_get(hass)
+
+    def _created() -> bool:
+        return (
+            registry.async_get_entity_id("sensor", DOMAIN, f"{DEVICE_ID}_power_import") is not None
+        )
+
+    async with asyncio.timeout(30):
+        while not _created():
+            await sim.emit_telegram()  # until the subscription has settled on the broker
+            await _until(hass, _created, limit=0.5, required=False)
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert await hass.config_entries.async_unload(broker_entry.entry_id)
     await hass.async_block_till_done()

@@ -24,13 +24,21 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.whatwatt.api.models import MqttSettings, Settings
 from custom_components.whatwatt.api.parse import parse_mqtt_payload
 from custom_components.whatwatt.const import CONF_TOPIC, DOMAIN
+from custom_components.whatwatt.issues import ISSUE_MQTT_MISSING, issue_id
 
-from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, mqtt_entry, mqtt_ready, payload
+from .mqtt_helpers import (
+    DEVICE_ID,
+    TEMPLATES,
+    TOPIC,
+    mqtt_entry,
+    mqtt_ready,
+    payload,
+    setup_entry,
+)
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 __all__ = ["mqtt_ready"]
 
@@ -43,13 +51,6 @@ async def device(simulator_factory: SimFactory) -> Any:
     sim = await simulator_factory(auth="none", telegram_interval=0, seed=5, report_interval=30)
     await sim.emit_telegram()
     return sim
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 def _state(hass: HomeAssistant, key: str) -> str | None:
@@ -74,7 +75,7 @@ async def test_mqtt_only_push(
     hass: HomeAssistant, mqtt_ready: Any, device: Any, template: str
 ) -> None:
     """No address: entities appear with the first message and follow each one."""
-    entry = await _setup(hass, mqtt_entry())
+    entry = await setup_entry(hass, mqtt_entry())
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.client is None
     assert _state(hass, "power_import") is None
@@ -106,7 +107,7 @@ async def test_staleness(
     hass: HomeAssistant, mqtt_ready: Any, device: Any, freezer: FrozenDateTimeFactory
 ) -> None:
     """Three silent report intervals make measurements unavailable; a message brings them back."""
-    entry = await _setup(hass, mqtt_entry())
+    entry = await setup_entry(hass, mqtt_entry())
     await _send(hass, payload(device))
     assert _state(hass, "power_import") != STATE_UNAVAILABLE
     freezer.tick(timedelta(seconds=89))
@@ -139,7 +140,7 @@ async def test_bad_input(
     hass: HomeAssistant, mqtt_ready: Any, device: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Bad input: no exception, one warning per kind until a good message, good keys applied."""
-    entry = await _setup(hass, mqtt_entry())
+    entry = await setup_entry(hass, mqtt_entry())
     good = json.loads(payload(device))
     await _send(hass, json.dumps(good))
     power, energy = _state(hass, "power_import"), _state(hass, "energy_import")
@@ -180,7 +181,7 @@ async def test_rest_baseline_and_fallback(
     hass: HomeAssistant, mqtt_ready: Any, device: Any, freezer: FrozenDateTimeFactory
 ) -> None:
     """With an address: REST values at start, REST polling while MQTT is silent, push again."""
-    entry = await _setup(hass, mqtt_entry(host=device.host))
+    entry = await setup_entry(hass, mqtt_entry(host=device.host))
     transport = entry.runtime_data.transport
     rest_watts = device.state.report["report"]["instantaneous_power"]["active"]["positive"]
     assert float(_state(hass, "power_import") or "nan") == pytest.approx(rest_watts["total"] * 1000)
@@ -228,7 +229,7 @@ async def test_device_writes(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A new topic re-subscribes (stored in the entry); a new interval moves the timeouts."""
-    entry = await _setup(hass, mqtt_entry())
+    entry = await setup_entry(hass, mqtt_entry())
     transport = entry.runtime_data.transport
     await _send(hass, payload(device))
     await transport.async_mqtt_settings_written(MqttSettings(enable=True, topic="home/new"))
@@ -260,12 +261,16 @@ async def test_device_writes(
 
 
 async def test_without_mqtt_integration(hass: HomeAssistant) -> None:
-    """Without Home Assistant's MQTT integration the entry waits and a repair issue says why."""
+    """Without Home Assistant's MQTT integration the entry waits and a repair issue says why.
+
+    That the issue clears once MQTT is set up: ``test_mqtt_broker.py`` (a real broker).
+    """
     entry = mqtt_entry()
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
-    issues = ir.async_get(hass).issues
-    assert any(domain == DOMAIN and "mqtt" in issue_id for domain, issue_id in issues), issues
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id(ISSUE_MQTT_MISSING, entry))
+    assert issue is not None
+    assert issue.translation_key == "mqtt_integration_missing"
     await hass.config_entries.async_unload(entry.entry_id)

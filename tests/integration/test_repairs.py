@@ -11,6 +11,12 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.whatwatt.const import (
+    CONF_TOPIC,
+    CONF_TRANSPORT,
+    TRANSPORT_LIVE,
+    TRANSPORT_MQTT,
+)
 from custom_components.whatwatt.issues import (
     ISSUE_LICENSE_CHANGED,
     ISSUE_LICENSE_INSUFFICIENT,
@@ -22,6 +28,9 @@ from custom_components.whatwatt.issues import (
 
 from .conftest import advance
 from .live_helpers import issue, setup_live, shows, state, tick, wait_for
+from .mqtt_helpers import TOPIC, mqtt_ready
+
+__all__ = ["mqtt_ready"]
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -76,36 +85,121 @@ async def test_rest_licence_downgrade_at_run_time(
     assert state(hass, "power_import") != "unavailable"
 
 
-async def test_live_licence_changes(
-    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+async def five_minutes(hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory) -> None:
+    """Let a live entry run five minutes (one periodic system read), a telegram every 30 s."""
+    for _ in range(10):
+        await tick(hass, freezer, 30)
+        await shows(hass, await sim.emit_telegram())
+
+
+@pytest.mark.parametrize(
+    ("started", "changed", "key"),
+    [("free", "plus", "license_upgraded"), ("plus", "free", "license_downgraded")],
+)
+async def test_live_licence_change_clears_itself(
+    hass: HomeAssistant,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+    started: str,
+    changed: str,
+    key: str,
 ) -> None:
-    """A live entry keeps working on any licence; each change raises an issue that says so."""
-    sim.set_license("free")
+    """A live entry works on any licence: a change raises an issue, the way back clears it."""
+    sim.set_license(started)
     entry = await setup_live(hass, sim)
     assert issue(hass, ISSUE_LICENSE_CHANGED, entry) is None
-    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, entry) is None
 
-    async def five_minutes() -> None:
-        for _ in range(10):
-            await tick(hass, freezer, 30)
-            await shows(hass, await sim.emit_telegram())
-
-    sim.set_license("plus")
-    await five_minutes()
+    sim.set_license(changed)
+    await five_minutes(hass, sim, freezer)
     await wait_for(hass, lambda: issue(hass, ISSUE_LICENSE_CHANGED, entry) is not None)
     found = issue(hass, ISSUE_LICENSE_CHANGED, entry)
-    assert found.translation_key == "license_upgraded"
-    assert found.translation_placeholders["license"] == "PLUS"
-
-    sim.set_license("free")
-    await five_minutes()
-    await wait_for(
-        hass,
-        lambda: issue(hass, ISSUE_LICENSE_CHANGED, entry).translation_key == "license_downgraded",
-    )
+    assert found.translation_key == key
+    assert found.translation_placeholders == {"name": entry.title, "license": changed.upper()}
+    assert found.learn_more_url.endswith("#licence-changed")
     assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, entry) is None
+
+    sim.set_license(started)  # back to the licence the entry started with
+    await five_minutes(hass, sim, freezer)
+    await wait_for(hass, lambda: issue(hass, ISSUE_LICENSE_CHANGED, entry) is None)
+
+    sim.set_license(changed)
+    await five_minutes(hass, sim, freezer)
+    await wait_for(hass, lambda: issue(hass, ISSUE_LICENSE_CHANGED, entry) is not None)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert issue(hass, ISSUE_LICENSE_CHANGED, entry) is None  # gone with the entry
+
+    # Loaded again, the entry starts from the new licence: nothing to tell.
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await sim.live.wait_clients(1)
+    await shows(hass, await sim.emit_telegram())
+    await five_minutes(hass, sim, freezer)
+    assert issue(hass, ISSUE_LICENSE_CHANGED, entry) is None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_live_licence_issue_removed_with_entry(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """Removing the entry removes its issue."""
+    entry = await setup_live(hass, sim)
+    sim.set_license("free")
+    await five_minutes(hass, sim, freezer)
+    await wait_for(hass, lambda: issue(hass, ISSUE_LICENSE_CHANGED, entry) is not None)
     await hass.config_entries.async_remove(entry.entry_id)
     assert issue(hass, ISSUE_LICENSE_CHANGED, entry) is None
+
+
+@pytest.mark.parametrize("sim_options", [{"license": "free"}])
+async def test_transport_change_drops_the_old_transports_issue(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """REST on FREE, then the entry is switched to the live stream: the REST issue goes."""
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    found = issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry)
+    assert found.translation_key == "license_insufficient_rest"
+
+    # What reconfigure does: new data, then a reload.
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, CONF_TRANSPORT: TRANSPORT_LIVE}
+    )
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    await sim.live.wait_clients(1)
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry) is None
+    await shows(hass, await sim.emit_telegram())
+    await five_minutes(hass, sim, freezer)  # the periodic system read raises nothing either
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry) is None
+    assert issue(hass, ISSUE_LICENSE_CHANGED, mock_config_entry) is None
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+@pytest.mark.parametrize("sim_options", [{"license": "free"}])
+async def test_transport_change_keeps_an_issue_that_still_applies(
+    hass: HomeAssistant,
+    mqtt_ready: Any,  # set up before the clock is frozen
+    mock_config_entry: MockConfigEntry,
+    sim: Any,
+) -> None:
+    """REST on FREE switched to MQTT (with the address): still insufficient, with MQTT's text."""
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry) is not None
+
+    hass.config_entries.async_update_entry(
+        mock_config_entry,
+        data={**mock_config_entry.data, CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: TOPIC},
+    )
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    found = issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry)
+    assert found is not None
+    assert found.translation_key == "license_insufficient_mqtt"
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
 
 async def test_meter_not_connected(

@@ -106,14 +106,18 @@ async def test_topic_change_resubscribes_without_gap(
 
     await arrivals.wait_count(2)
     before = len(arrivals.times)
+    sent_before = sim.publisher.published
     await call(hass, "configure_mqtt", {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "topic": NEW_TOPIC})
     assert sim.state.mqtt_settings["publish"]["topic"] == NEW_TOPIC
     assert entry.data[CONF_TOPIC] == NEW_TOPIC
     await arrivals.wait_count(before + 3)
 
-    gaps = [b - a for a, b in zip(arrivals.times, arrivals.times[1:], strict=False)]
     # At most one message may be missed while the device reconnects and the entry re-subscribes.
-    assert max(gaps) <= 2 * REPORT_INTERVAL + TELEGRAM_INTERVAL + 0.5, gaps
+    # Counted in messages (sent by the device, read by the entry), not in seconds between
+    # readings: those depend on how loaded the machine is.
+    sent = sim.publisher.published - sent_before
+    read = len(arrivals.times) - before
+    assert sent - read <= 1, (sent, read)
 
     # The old topic is no longer listened to. With the device quiet, a message there is
     # ignored while one sent after it on the new topic (same client, same order) is read.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigEntryDisabler
+from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import Context
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 import pytest
@@ -12,7 +12,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.whatwatt.broker import home_assistant_broker, unreachable_from_device
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
+from custom_components.whatwatt.mqtt_provision import broker_credentials, broker_host, topic_error
+from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID, publish_topic
 
 from .services_helpers import call, real_time_sim, writes  # noqa: F401 - real_time_sim: fixture
 
@@ -279,3 +280,67 @@ async def test_broker_url_ipv6(hass: HomeAssistant) -> None:
     ).add_to_hass(hass)
     MockConfigEntry(domain="mqtt", data={"broker": "fd00::10"}).add_to_hass(hass)
     assert home_assistant_broker(hass) == {"url": "mqtt://[fd00::10]:1883"}
+
+
+async def test_one_choice_of_mqtt_entry(hass: HomeAssistant) -> None:
+    """Broker, credentials and address all come from the same entry: enabled, loaded first."""
+    MockConfigEntry(
+        domain="mqtt",
+        data={"broker": "192.0.2.1", "username": "old", "password": "old-secret"},
+        disabled_by=ConfigEntryDisabler.USER,
+    ).add_to_hass(hass)
+    MockConfigEntry(
+        domain="mqtt",
+        data={"broker": "192.0.2.2", "username": "idle", "password": "idle-secret"},
+        state=ConfigEntryState.NOT_LOADED,
+    ).add_to_hass(hass)
+    MockConfigEntry(
+        domain="mqtt",
+        data={"broker": "192.0.2.3", "username": "ha", "password": "ha-secret"},
+        state=ConfigEntryState.LOADED,
+    ).add_to_hass(hass)
+    assert home_assistant_broker(hass) == {
+        "url": "mqtt://192.0.2.3:1883",
+        "username": "ha",
+        "password": "ha-secret",
+    }
+    assert broker_credentials(hass) == {"username": "ha", "password": "ha-secret"}
+    assert broker_host(hass) == "192.0.2.3"
+
+
+async def test_no_usable_mqtt_entry(hass: HomeAssistant) -> None:
+    """Only a disabled MQTT entry: no broker, no credentials, no address."""
+    MockConfigEntry(
+        domain="mqtt",
+        data={"broker": "192.0.2.1", "username": "old", "password": "old-secret"},
+        disabled_by=ConfigEntryDisabler.USER,
+    ).add_to_hass(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        home_assistant_broker(hass)
+    assert err.value.translation_key == "mqtt_broker_unknown"
+    assert broker_credentials(hass) == {}
+    assert broker_host(hass) == ""
+
+
+@pytest.mark.parametrize(
+    ("topic", "error"),
+    [
+        ("", "invalid_topic"),
+        ("a\0b", "invalid_topic"),
+        ("home/+/meter", "topic_wildcard"),
+        ("home/#", "topic_wildcard"),
+        ("$SYS/x", "topic_reserved"),
+        ("t" * 128, "topic_too_long"),
+        ("ü" * 64, "topic_too_long"),
+        ("ü" * 63, None),
+        ("t" * 127, None),
+    ],
+)
+def test_topic_rules_shared(topic: str, error: str | None) -> None:
+    """The config flow's topic check and the configure_mqtt schema apply the same rules."""
+    assert topic_error(topic) == error
+    if error is None:
+        assert publish_topic(topic) == topic
+    else:
+        with pytest.raises(vol.Invalid):
+            publish_topic(topic)

@@ -38,8 +38,9 @@ def test_code_keys_translated() -> None:
         assert key in english["entity"]["sensor"], key
     for key in ("invalid_auth", "license_required", "timeout", "communication_error"):
         assert key in english["exceptions"]
+    aborts = {**english["config"]["abort"], **english["options"].get("abort", {})}
     for key in re.findall(r'reason="([a-z_]+)"', code):
-        assert key in english["config"]["abort"], key
+        assert key in aborts, key
     for key in re.findall(r'return None, "([a-z_]+)"', code):
         assert key in english["config"]["error"], key
     assert "invalid_host" in english["config"]["error"]

@@ -11,6 +11,7 @@ from .errors import (
     WhatwattInvalidResponseError,
     WhatwattLicenseError,
     WhatwattRequestError,
+    WhatwattStreamClosedError,
     WhatwattTimeoutError,
     WhatwattUnavailableError,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "WhatwattInvalidResponseError",
     "WhatwattLicenseError",
     "WhatwattRequestError",
+    "WhatwattStreamClosedError",
     "WhatwattTimeoutError",
     "WhatwattUnavailableError",
     "normalize_host",

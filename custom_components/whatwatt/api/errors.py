@@ -15,6 +15,14 @@ class WhatwattTimeoutError(WhatwattConnectionError):
     """The device did not answer within the client timeout."""
 
 
+class WhatwattStreamClosedError(WhatwattConnectionError):
+    """The device ended an open stream cleanly (end of stream, not a broken connection).
+
+    The live stream serves one client: this is what a take-over by another client looks like.
+    A broken connection (Wi-Fi drop, reboot) raises a plain WhatwattConnectionError instead.
+    """
+
+
 class WhatwattAuthError(WhatwattError):
     """The device refused the credentials (401 after a fresh challenge)."""
 

@@ -13,6 +13,7 @@ from .client import raise_for_status
 from .errors import (
     WhatwattConnectionError,
     WhatwattInvalidResponseError,
+    WhatwattStreamClosedError,
     WhatwattTimeoutError,
 )
 from .parse import parse_live_event
@@ -112,10 +113,12 @@ class LiveStream:
     """Reader of the device's live stream; the caller owns the reconnection policy.
 
     ``events()`` opens ``/api/v1/live`` (with the client's authentication state) and yields one
-    Report per ``live`` (or unnamed) event. It raises WhatwattConnectionError when the stream
-    ends (the device closed it, e.g. because another client connected, or it rebooted) and
-    WhatwattTimeoutError when nothing arrives for ``idle_timeout`` seconds. Events whose JSON
-    cannot be parsed are skipped. Each call of ``events()`` opens a new connection.
+    Report per ``live`` (or unnamed) event. When the open stream ends it raises
+    WhatwattStreamClosedError if the device ended it cleanly (what it does when another client
+    takes the stream over) and a plain WhatwattConnectionError if the connection broke (Wi-Fi
+    drop, reboot); WhatwattTimeoutError when nothing arrives for ``idle_timeout`` seconds.
+    Events whose JSON cannot be parsed are skipped. Each call of ``events()`` opens a new
+    connection.
     """
 
     def __init__(
@@ -156,7 +159,7 @@ class LiveStream:
                 if self._closed:
                     return
                 if not chunk:
-                    raise WhatwattConnectionError("the device closed the live stream")
+                    raise WhatwattStreamClosedError("the device closed the live stream")
                 for event in parser.feed(chunk):
                     report = self._report(event)
                     if report is not None:
