@@ -38,7 +38,6 @@ from .config_flow_mqtt import MqttFlowMixin
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
-    DEFAULT_NAME,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
@@ -47,6 +46,7 @@ from .const import (
     TRANSPORT_LIVE,
     TRANSPORT_MQTT,
     TRANSPORT_REST,
+    device_title,
 )
 
 if TYPE_CHECKING:
@@ -60,11 +60,6 @@ HOST_SCHEMA = vol.Schema({vol.Required(CONF_HOST): TextSelector()})
 PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 PASSWORD_SCHEMA = vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
 AUTH_ERROR = "invalid_auth"
-
-
-def _title(system: SystemInfo) -> str:
-    """Return the entry title for a device."""
-    return system.name or f"{DEFAULT_NAME} {system.device_id[-6:]}"
 
 
 def _transport_of(entry: ConfigEntry) -> str:
@@ -152,7 +147,9 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
         options = (
             {CONF_SCAN_INTERVAL: DEFAULT_SCAN_INTERVAL} if self._transport == TRANSPORT_REST else {}
         )
-        return self.async_create_entry(title=_title(system), data=data, options=options)
+        return self.async_create_entry(
+            title=device_title(system.name, system.device_id), data=data, options=options
+        )
 
     async def async_step_user(
         self,
@@ -234,7 +231,7 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
         self._abort_if_unique_id_configured(updates={CONF_HOST: host} if moved else None)
         self._host = host
         self._transport = TRANSPORT_REST
-        self.context["title_placeholders"] = {"name": f"{DEFAULT_NAME} {device_id[-6:]}"}
+        self.context["title_placeholders"] = {"name": device_title(None, device_id)}
         return await self.async_step_discovery_confirm()
 
     async def async_step_discovery_confirm(

@@ -36,7 +36,7 @@ from .api.errors import (
 )
 from .api.parse import parse_mqtt_payload
 from .config_flow_reconfigure import ReconfigureFlowMixin
-from .const import CONF_TOPIC, CONF_TRANSPORT, DEFAULT_NAME, TRANSPORT_MQTT
+from .const import CONF_TOPIC, CONF_TRANSPORT, TRANSPORT_MQTT, device_title
 from .mqtt_provision import (
     as_bytes,
     async_wait_for_first_message,
@@ -46,8 +46,8 @@ from .mqtt_provision import (
     first_message_timeout,
     normalize_broker_url,
     provisioning_body,
-    topic_error,
 )
+from .service_schemas import topic_error
 
 if TYPE_CHECKING:
     import asyncio
@@ -71,12 +71,6 @@ MQTT_SCHEMA = vol.Schema(
     }
 )
 BROKER_SCHEMA = vol.Schema({vol.Required(CONF_BROKER_URL): TextSelector()})
-
-
-def _mqtt_title(system: SystemInfo | None, device_id: str) -> str:
-    if system is not None and system.name:
-        return system.name
-    return f"{DEFAULT_NAME} {device_id[-6:]}"
 
 
 class MqttFlowMixin(ReconfigureFlowMixin):
@@ -149,7 +143,7 @@ class MqttFlowMixin(ReconfigureFlowMixin):
         self._abort_if_unique_id_configured()
         self._mqtt_device_id = report.device_id
         self._mqtt_discovered_topic = info.topic
-        self.context["title_placeholders"] = {"name": _mqtt_title(None, report.device_id)}
+        self.context["title_placeholders"] = {"name": device_title(None, report.device_id)}
         return await self.async_step_mqtt()
 
     async def _async_mqtt_check(self, user_input: dict[str, Any]) -> dict[str, str]:
@@ -308,4 +302,5 @@ class MqttFlowMixin(ReconfigureFlowMixin):
             return await self._async_reconfigure_entry(device_id, data)
         await self.async_set_unique_id(device_id, raise_on_progress=False)
         self._abort_if_unique_id_configured()
-        return self.async_create_entry(title=_mqtt_title(self._mqtt_system, device_id), data=data)
+        name = self._mqtt_system.name if self._mqtt_system is not None else None
+        return self.async_create_entry(title=device_title(name, device_id), data=data)

@@ -35,3 +35,8 @@ MIN_STALE_SECONDS: Final = 30.0
 CLOCK_UNSET_SECONDS: Final = 86400.0
 
 METER_STATUS_OK: Final = "OK"
+
+
+def device_title(name: str | None, device_id: str) -> str:
+    """Return the name of a device: its own, else the default with the end of its id."""
+    return name or f"{DEFAULT_NAME} {device_id[-6:]}"

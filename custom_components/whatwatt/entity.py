@@ -9,7 +9,7 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DEFAULT_NAME, DOMAIN, MANUFACTURER
+from .const import DOMAIN, MANUFACTURER, device_title
 from .coordinator import WhatwattCoordinator
 
 
@@ -20,7 +20,7 @@ def device_info(coordinator: WhatwattCoordinator) -> DeviceInfo:
         identifiers={(DOMAIN, system.device_id)},
         manufacturer=MANUFACTURER,
         model=system.model,
-        name=system.name or f"{DEFAULT_NAME} {system.device_id[-6:]}",
+        name=device_title(system.name, system.device_id),
         serial_number=system.device_id,
         sw_version=system.firmware,
     )

@@ -1,8 +1,8 @@
 """Helpers of the config flow's ``mqtt`` branch.
 
-Topic validation (``topic_error``, kept with the action schemas), the broker address a whatwatt
-Go should use (taken from Home Assistant's MQTT entry), the partial MQTT settings written to the
-device over REST, and a bounded wait for the first message on a topic (which tells the device id).
+The broker address a whatwatt Go should use (taken from Home Assistant's MQTT entry), the
+partial MQTT settings written to the device over REST, and a bounded wait for the first message
+on a topic (which tells the device id). Topic validation is ``service_schemas.topic_error``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from .service_schemas import (
     ATTR_USERNAME,
     mqtt_body,
     mqtt_url,
-    topic_error as topic_error,  # noqa: PLC0414 - re-export: the flow and transport import it here
 )
 
 if TYPE_CHECKING:

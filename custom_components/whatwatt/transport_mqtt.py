@@ -26,7 +26,7 @@ from .api.models import SystemInfo
 from .const import CONF_TOPIC, DOMAIN, LOGGER
 from .issues import async_clear_mqtt_missing, async_raise_mqtt_missing
 from .mqtt_input import MqttInputGuard
-from .mqtt_provision import topic_error
+from .service_schemas import topic_error
 from .transport import WhatwattTransport
 
 if TYPE_CHECKING:

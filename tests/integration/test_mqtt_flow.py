@@ -20,7 +20,7 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
-from custom_components.whatwatt import mqtt_provision
+from custom_components.whatwatt import mqtt_provision, service_schemas
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
 
@@ -304,4 +304,4 @@ async def test_manifest_discovery_topic() -> None:
         (Path(__file__).parents[2] / "custom_components/whatwatt/manifest.json").read_text()
     )
     assert manifest["mqtt"] == ["whatwatt/+"]
-    assert mqtt_provision.topic_error(f"whatwatt/{DEVICE_ID}") is None
+    assert service_schemas.topic_error(f"whatwatt/{DEVICE_ID}") is None

@@ -12,8 +12,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.whatwatt.broker import home_assistant_broker, unreachable_from_device
-from custom_components.whatwatt.mqtt_provision import broker_credentials, broker_host, topic_error
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID, publish_topic
+from custom_components.whatwatt.mqtt_provision import broker_credentials, broker_host
+from custom_components.whatwatt.service_schemas import (
+    ATTR_CONFIG_ENTRY_ID,
+    publish_topic,
+    topic_error,
+)
 
 from .services_helpers import call, real_time_sim, writes  # noqa: F401 - real_time_sim: fixture
 
