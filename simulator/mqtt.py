@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 import contextlib
 from dataclasses import dataclass
+import ipaddress
 import logging
 import ssl
 import struct
@@ -181,6 +182,16 @@ class BrokerTarget:
         return context
 
 
+def is_loopback(host: str) -> bool:
+    """Return True for ``localhost`` and loopback IP literals (no name resolution)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class MqttConnection:
     """One open MQTT session (publish-only)."""
 
@@ -191,7 +202,14 @@ class MqttConnection:
 
     @classmethod
     async def open(cls, target: BrokerTarget, *, keepalive: int) -> MqttConnection:
-        """Connect, send CONNECT and wait for a successful CONNACK."""
+        """Connect, send CONNECT and wait for a successful CONNACK.
+
+        The simulated device's network is this machine's loopback: a broker anywhere else is
+        unreachable (no socket is opened and no name is looked up), like a real device whose
+        configured broker does not answer.
+        """
+        if not is_loopback(target.host):
+            raise OSError(f"broker {target.host} is unreachable from the simulated device")
         context = target.ssl_context()
         reader, writer = await asyncio.open_connection(
             target.host,

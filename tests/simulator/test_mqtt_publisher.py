@@ -7,6 +7,7 @@ import pytest
 
 from custom_components.whatwatt.api.parse import parse_mqtt_payload, parse_report
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
+from simulator.mqtt import is_loopback
 
 pytestmark = pytest.mark.mosquitto
 
@@ -235,3 +236,21 @@ async def test_mqtts_with_unknown_ca_fails(simulator_factory, mosquitto) -> None
     await sim.publisher.wait_for(lambda: sim.publisher.failures >= 1)
     assert "CERTIFICATE_VERIFY_FAILED" in (sim.publisher.last_error or "")
     assert sim.publisher.connects == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", True),
+        ("127.3.4.5", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("192.168.1.10", False),
+        ("core-mosquitto", False),
+        ("example.org", False),
+    ],
+)
+def test_only_loopback_brokers_are_dialled(host: str, expected: bool) -> None:
+    """The simulated device reaches brokers on this machine's loopback only."""
+    assert is_loopback(host) is expected
