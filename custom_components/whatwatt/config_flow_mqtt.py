@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
+from homeassistant.config_entries import SOURCE_RECONFIGURE
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -35,6 +36,7 @@ from .api.errors import (
     WhatwattTimeoutError,
 )
 from .api.parse import parse_mqtt_payload
+from .api.template import default_topic
 from .config_flow_reconfigure import ReconfigureFlowMixin
 from .const import CONF_TOPIC, CONF_TRANSPORT, TRANSPORT_MQTT, device_title
 from .mqtt_provision import (
@@ -115,8 +117,13 @@ class MqttFlowMixin(ReconfigureFlowMixin):
             for key, value in (self._mqtt_input or self._stored_mqtt_input()).items()
             if key != CONF_PASSWORD
         }
-        if self._mqtt_discovered_topic and CONF_TOPIC not in suggested:
-            suggested[CONF_TOPIC] = self._mqtt_discovered_topic
+        if CONF_TOPIC not in suggested:
+            if self._mqtt_discovered_topic:
+                suggested[CONF_TOPIC] = self._mqtt_discovered_topic
+            elif self.source == SOURCE_RECONFIGURE and (
+                device_id := self._get_reconfigure_entry().unique_id
+            ):
+                suggested[CONF_TOPIC] = default_topic(device_id)
         return self.async_show_form(
             step_id=STEP_MQTT,
             data_schema=self.add_suggested_values_to_schema(MQTT_SCHEMA, suggested),

@@ -24,7 +24,7 @@ from custom_components.whatwatt.diagnostics import async_get_config_entry_diagno
 from custom_components.whatwatt.issues import ISSUE_LICENSE_INSUFFICIENT, issue_id
 
 from .conftest import advance, device_of
-from .live_helpers import setup_live, tick, wait_for
+from .live_helpers import setup_live, shows, tick, wait_for
 from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload
 
 if TYPE_CHECKING:
@@ -201,6 +201,9 @@ async def test_live_diagnostics(
 ) -> None:
     """The live transport's state is in the diagnostics; its system read is the shared one."""
     entry = await setup_live(hass, device)
+    # The simulator counts the client before the client has read the response headers: an event
+    # shown on an entity proves the stream is open on both ends.
+    await shows(hass, await device.emit_telegram())
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["transport"] == {
         "connected": True,

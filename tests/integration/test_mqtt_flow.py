@@ -21,7 +21,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from custom_components.whatwatt import mqtt_provision, service_schemas
-from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
+from custom_components.whatwatt.api.template import DEFAULT_TOPIC_PREFIX, INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
 
 from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, mqtt_entry, mqtt_ready, payload
@@ -303,5 +303,5 @@ async def test_manifest_discovery_topic() -> None:
     manifest = json.loads(
         (Path(__file__).parents[2] / "custom_components/whatwatt/manifest.json").read_text()
     )
-    assert manifest["mqtt"] == ["whatwatt/+"]
+    assert manifest["mqtt"] == [f"{DEFAULT_TOPIC_PREFIX}/+"]
     assert service_schemas.topic_error(f"whatwatt/{DEVICE_ID}") is None

@@ -130,7 +130,8 @@ async def test_rest_entry_to_mqtt(hass: HomeAssistant, mqtt_ready: Any, device: 
     )
     entry.add_to_hass(hass)
     result = await open_mqtt_form(hass, entry)
-    assert suggested(result) == {CONF_HOST: host_of(device)}
+    # The device id is known: the integration's default topic is proposed.
+    assert suggested(result) == {CONF_HOST: host_of(device), CONF_TOPIC: f"whatwatt/{DEVICE_ID}"}
     form = {CONF_TOPIC: "home/meter", CONF_HOST: host_of(device)}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
     assert result["errors"] == {"base": "mqtt_license_free"}
