@@ -16,6 +16,7 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD
 
 from .const import (
     CONF_SCAN_INTERVAL,
+    CONF_TRANSPORT,
     DEFAULT_SCAN_INTERVAL,
     TRANSPORT_LIVE,
     TRANSPORT_MQTT,
@@ -69,7 +70,11 @@ class ReconfigureFlowMixin(ConfigFlow):
         return self.async_show_menu(
             step_id="reconfigure",
             menu_options=[TRANSPORT_REST, TRANSPORT_MQTT, TRANSPORT_LIVE],
-            description_placeholders={"name": entry.title},
+            # The menu's title gets no placeholders on older frontends: name it in the text.
+            description_placeholders={
+                "name": entry.title,
+                "current": entry.data.get(CONF_TRANSPORT, TRANSPORT_REST),
+            },
         )
 
     async def _async_reconfigure_entry(

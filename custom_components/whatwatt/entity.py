@@ -9,17 +9,22 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, MANUFACTURER, device_title
+from .const import DEFAULT_NAME, DOMAIN, MANUFACTURER, device_title
 from .coordinator import WhatwattCoordinator
 
 
 def device_info(coordinator: WhatwattCoordinator) -> DeviceInfo:
-    """Describe the whatwatt Go behind a coordinator."""
+    """Describe the whatwatt Go behind a coordinator.
+
+    The model is the product name for every entry (an MQTT-only entry never learns more); the
+    device's own hardware string (``WW_Go_1.2``) is its hardware version.
+    """
     system = coordinator.data.system
     info = DeviceInfo(
         identifiers={(DOMAIN, system.device_id)},
         manufacturer=MANUFACTURER,
-        model=system.model,
+        model=DEFAULT_NAME,
+        hw_version=system.model or None,
         name=device_title(system.name, system.device_id),
         serial_number=system.device_id,
         sw_version=system.firmware,

@@ -109,6 +109,7 @@ def _energy(key: str) -> WhatwattSensorEntityDescription:
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
     )
 
 
@@ -207,6 +208,7 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
             device_class=SensorDeviceClass.REACTIVE_POWER,
             state_class=SensorStateClass.MEASUREMENT,
             native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
+            suggested_display_precision=0,
         )
         for way in ("import", "export")
     ),
@@ -216,11 +218,13 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.APPARENT_POWER,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
+        suggested_display_precision=0,
     ),
     _measurement(
         "power_factor",
         device_class=SensorDeviceClass.POWER_FACTOR,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
     ),
     *(
         _measurement(
@@ -251,6 +255,7 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
             device_class=REACTIVE_ENERGY_DEVICE_CLASS,
             state_class=SensorStateClass.TOTAL_INCREASING,
             native_unit_of_measurement=UNIT_KILO_VAR_HOUR,
+            suggested_display_precision=3,
         )
         for way in ("import", "export")
     ),
@@ -271,6 +276,8 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
         options=METER_STATUS_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_meter_status,
+        # An MQTT-only entry fed the vendor's template has no meter status at all.
+        exists_fn=lambda data: data.meter_status is not None,
     ),
     WhatwattSensorEntityDescription(
         key="report_time",

@@ -1,4 +1,9 @@
-"""Switch entities of the whatwatt Go integration: the device's MQTT client."""
+"""Switch entities of the whatwatt Go integration: the device's MQTT client.
+
+The device runs its MQTT client on a Plus licence only, so the switch is unavailable on FREE.
+A failed switching writes the unchanged state back (the frontend has flipped its toggle already)
+and raises the switch's own translated error.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.const import EntityCategory
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
+from .const import DOMAIN
 from .device_control import async_configure_mqtt, rest_client
 from .entity import WhatwattEntity
 from .service_schemas import ATTR_ENABLE
@@ -18,6 +25,25 @@ if TYPE_CHECKING:
     from .coordinator import WhatwattConfigEntry
 
 PARALLEL_UPDATES = 1
+
+# configure_mqtt's errors for a device without a broker it can reach (its fill-in failed).
+_NO_BROKER_KEYS = frozenset({"mqtt_broker_unknown", "mqtt_broker_unreachable"})
+
+
+def _switch_error(err: HomeAssistantError) -> HomeAssistantError:
+    """Return the switch's own error for a failed ``configure_mqtt``."""
+    if err.translation_key in _NO_BROKER_KEYS:
+        return ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="mqtt_switch_no_broker"
+        )
+    error_class: type[HomeAssistantError] = (
+        ServiceValidationError if isinstance(err, ServiceValidationError) else HomeAssistantError
+    )
+    return error_class(
+        translation_domain=DOMAIN,
+        translation_key="mqtt_switch_failed",
+        translation_placeholders={"reason": str(err)},
+    )
 
 
 async def async_setup_entry(
@@ -37,6 +63,11 @@ class WhatwattMqttClientSwitch(WhatwattEntity, SwitchEntity):
 
     _attr_translation_key = "mqtt_client"
     _attr_entity_category = EntityCategory.CONFIG
+
+    @property
+    def available(self) -> bool:
+        """Return False on a FREE licence (the device never runs its MQTT client there)."""
+        return super().available and self.coordinator.data.system.is_licensed
 
     @property
     def is_on(self) -> bool | None:
@@ -59,8 +90,16 @@ class WhatwattMqttClientSwitch(WhatwattEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:  # noqa: ARG002
         """Switch the client on (with the broker and template fill-ins of configure_mqtt)."""
-        await async_configure_mqtt(self.hass, self.coordinator, {ATTR_ENABLE: True})
+        await self._async_switch(enable=True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:  # noqa: ARG002
         """Switch the client off."""
-        await async_configure_mqtt(self.hass, self.coordinator, {ATTR_ENABLE: False})
+        await self._async_switch(enable=False)
+
+    async def _async_switch(self, *, enable: bool) -> None:
+        """Write ``enable``; on failure show the unchanged state and raise the switch's error."""
+        try:
+            await async_configure_mqtt(self.hass, self.coordinator, {ATTR_ENABLE: enable})
+        except HomeAssistantError as err:
+            self.async_write_ha_state()
+            raise _switch_error(err) from err

@@ -109,7 +109,10 @@ async def test_mqtt_entry_follows_the_device(
     assert found.translation_key == "license_insufficient_mqtt"
     assert _state(hass, LINK) == "disconnected"  # enabled now; no broker configured
     assert _state(hass, INTERVAL) == "60"
-    assert _state(hass, SWITCH) == "on"
+    # FREE: the device never runs its MQTT client, so the switch is unavailable; the setting
+    # it shows once Plus returns has been read all the same.
+    assert _state(hass, SWITCH) == "unavailable"
+    assert entry.runtime_data.mqtt_settings.enable is True
     # The MQTT timing follows the new interval: staleness and fallback wait 2 x 60 s now.
     assert transport.interval == 60.0
     assert float(_state(hass, POWER) or "nan") > 0

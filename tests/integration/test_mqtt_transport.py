@@ -26,6 +26,7 @@ from custom_components.whatwatt.api.parse import parse_mqtt_payload
 from custom_components.whatwatt.const import CONF_TOPIC, DOMAIN
 from custom_components.whatwatt.issues import ISSUE_MQTT_MISSING, issue_id
 
+from .conftest import device_of
 from .mqtt_helpers import (
     DEVICE_ID,
     TEMPLATES,
@@ -85,6 +86,10 @@ async def test_mqtt_only_push(
     assert float(_state(hass, "energy_import") or "nan") == pytest.approx(
         parse_mqtt_payload(first).values["energy_import"]
     )
+    # Only the integration's template carries the meter status; without it, no entity.
+    assert _state(hass, "meter_status") == ("ok" if template == "own" else None)
+    device_entry = device_of(hass, entry)
+    assert (device_entry.model, device_entry.hw_version) == ("whatwatt Go", None)
     # Another device on the same topic is ignored.
     other = json.loads(first)
     other["id" if template == "own" else "sys_id"] = "FFFFFFFFFFFF"

@@ -6,6 +6,8 @@ The ``mqtt`` branch of reconfigure is in ``test_mqtt_reconfigure.py``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -31,6 +33,7 @@ from .conftest import DEVICE_ID, host_of
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
+ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"
 SimFactory = Callable[..., Awaitable[Any]]
 
 
@@ -73,13 +76,38 @@ def suggested(result: dict[str, Any], field: str) -> Any:
     return (key.description or {}).get("suggested_value")
 
 
-async def test_menu(hass: HomeAssistant) -> None:
-    """Reconfigure starts with the same transport menu as set-up, naming the entry."""
-    entry = make_entry(hass, {CONF_HOST: "192.0.2.10", CONF_TRANSPORT: TRANSPORT_REST})
+@pytest.mark.parametrize(
+    "data",
+    [
+        {CONF_HOST: "192.0.2.10", CONF_TRANSPORT: TRANSPORT_REST},
+        {CONF_HOST: "192.0.2.10", CONF_TRANSPORT: TRANSPORT_LIVE},
+        {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: f"whatwatt/{DEVICE_ID}"},
+    ],
+)
+async def test_menu(hass: HomeAssistant, data: dict[str, Any]) -> None:
+    """Reconfigure starts with the same transport menu as set-up, naming entry and transport.
+
+    The title is fixed text: a menu's title gets no placeholders on Home Assistant 2025.4.
+    """
+    entry = make_entry(hass, data)
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["rest", "mqtt", "live"]
-    assert result["description_placeholders"] == {"name": "whatwatt Go D4E5F6"}
+    assert result["description_placeholders"] == {
+        "name": "whatwatt Go D4E5F6",
+        "current": data[CONF_TRANSPORT],
+    }
+
+
+@pytest.mark.parametrize("language", ["strings", "en", "de", "fr", "it"])
+def test_menu_texts(language: str) -> None:
+    """The menu's title has no placeholder; its description names entry and transport."""
+    name = "strings.json" if language == "strings" else f"translations/{language}.json"
+    path = ROOT / name
+    step = json.loads(path.read_text(encoding="utf-8"))["config"]["step"]["reconfigure"]
+    assert "{" not in step["title"]
+    assert "{name}" in step["description"]
+    assert "{current}" in step["description"]
 
 
 async def test_same_transport_new_address(

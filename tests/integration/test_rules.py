@@ -25,10 +25,11 @@ def test_values_without_report() -> None:
     assert not data.measurements_available
     for key in ("power_import", "power_net", "tariff", "report_time", "meter_status"):
         assert BY_KEY[key].value_fn(data) is None
-        assert not BY_KEY[key].exists_fn(data) or key == "meter_status"
+        assert not BY_KEY[key].exists_fn(data)
     data = replace(data, report=Report(values={"power_import": 1.0}), meter_status="WEIRD")
     assert BY_KEY["power_net"].value_fn(data) is None
     assert BY_KEY["meter_status"].value_fn(data) is None
+    assert BY_KEY["meter_status"].exists_fn(data)  # a status the entity shows as unknown
     assert not data.measurements_available
 
 

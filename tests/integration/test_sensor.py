@@ -11,7 +11,7 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.whatwatt.entity import WhatwattEntity
-from custom_components.whatwatt.sensor import REACTIVE_ENERGY_DEVICE_CLASS
+from custom_components.whatwatt.sensor import REACTIVE_ENERGY_DEVICE_CLASS, SENSORS
 
 from .conftest import DEVICE_ID, advance, device_of
 
@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from syrupy.assertion import SnapshotAssertion
 
 PREFIX = "sensor.whatwatt_go_d4e5f6_"
+SUGGESTED_PRECISION = {
+    description.key: description.suggested_display_precision
+    for description in SENSORS
+    if description.suggested_display_precision is not None
+}
 
 
 def _text(value: Any) -> str | None:
@@ -35,6 +40,16 @@ def _state(value: str) -> str | float:
         return float(value)
     except ValueError:
         return value
+
+
+def _precision(entity: er.RegistryEntry) -> int | None:
+    """Return the precision a sensor suggests (None where the line's default applies)."""
+    key = entity.unique_id.removeprefix(f"{DEVICE_ID}_")
+    if key not in SUGGESTED_PRECISION:
+        return None  # later lines give some device classes a default of their own
+    precision: int | None = (entity.options.get("sensor") or {}).get("suggested_display_precision")
+    assert precision == SUGGESTED_PRECISION[key]
+    return precision
 
 
 def project(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[str, Any]]:
@@ -57,6 +72,7 @@ def project(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[str, Any]]
                 "state_class": _text((entity.capabilities or {}).get("state_class")),
                 "options": (entity.capabilities or {}).get("options"),
                 "unit_of_measurement": _text(entity.unit_of_measurement),
+                "display_precision": _precision(entity),
                 "entity_category": _text(entity.entity_category),
                 "disabled_by": _text(entity.disabled_by),
                 "state": _state(state.state) if state else None,
@@ -102,7 +118,8 @@ async def test_device(hass: HomeAssistant, init_integration: MockConfigEntry, si
     device = device_of(hass, init_integration)
     assert device is not None
     assert device.manufacturer == "whatwatt"
-    assert device.model == "WW_Go_1.2"
+    assert device.model == "whatwatt Go"
+    assert device.hw_version == "WW_Go_1.2"
     assert device.sw_version == "1.10.3"
     assert device.serial_number == DEVICE_ID
     assert device.configuration_url == f"http://127.0.0.1:{sim.port}"

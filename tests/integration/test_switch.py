@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
@@ -13,9 +14,10 @@ from homeassistant.const import (
     SERVICE_TURN_ON,
     STATE_OFF,
     STATE_ON,
+    STATE_UNAVAILABLE,
     EntityCategory,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -23,12 +25,17 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.whatwatt.api.client import WhatwattClient
 from custom_components.whatwatt.api.errors import WhatwattConnectionError
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
+from custom_components.whatwatt.const import DOMAIN
+from custom_components.whatwatt.switch import WhatwattMqttClientSwitch
 
 from .conftest import DEVICE_ID, advance
+from .live_helpers import setup_live, shows, tick, wait_for
 from .mqtt_helpers import mqtt_entry, mqtt_ready  # noqa: F401 - mqtt_ready: fixture
 from .services_helpers import real_time_sim, writes  # noqa: F401 - real_time_sim: fixture
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
@@ -70,16 +77,89 @@ async def test_mqtt_client_switch(
     assert hass.states.get(SWITCH).state == STATE_OFF
 
 
+@contextmanager
+def counted_writes() -> Iterator[list[str]]:
+    """Record the states the switch writes (a failed switching writes its state back)."""
+    written: list[str] = []
+    original = WhatwattMqttClientSwitch.async_write_ha_state
+
+    def counting(self: WhatwattMqttClientSwitch) -> None:
+        original(self)
+        written.append(hass_state(self))
+
+    with patch.object(WhatwattMqttClientSwitch, "async_write_ha_state", counting):
+        yield written
+
+
+def hass_state(entity: WhatwattMqttClientSwitch) -> str:
+    state = entity.hass.states.get(entity.entity_id)
+    assert state is not None
+    return state.state
+
+
+@pytest.mark.parametrize(
+    "broker",
+    [
+        None,  # no MQTT integration in Home Assistant
+        {"broker": "127.0.0.1", "port": 1883},  # one the device cannot reach
+    ],
+)
 async def test_mqtt_client_switch_needs_broker(
-    hass: HomeAssistant, sim: Any, init_integration: MockConfigEntry
+    hass: HomeAssistant, sim: Any, init_integration: MockConfigEntry, broker: dict | None
 ) -> None:
-    """No broker on the device and none in Home Assistant: a translated error, no write."""
+    """No broker the device can reach: the switch's own error names the action, no write."""
+    if broker is not None:
+        MockConfigEntry(domain="mqtt", data=broker).add_to_hass(hass)
     sim.requests.clear()
-    with pytest.raises(ServiceValidationError) as err:
+    with counted_writes() as written, pytest.raises(ServiceValidationError) as err:
         await switch(hass, SERVICE_TURN_ON)
-    assert err.value.translation_key == "mqtt_broker_unknown"
+    assert err.value.translation_key == "mqtt_switch_no_broker"
+    assert err.value.translation_domain == DOMAIN
+    assert "whatwatt.configure_mqtt" in str(err.value)
+    assert "URL field" not in str(err.value)
     assert writes(sim) == []
+    assert written == [STATE_OFF]
     assert hass.states.get(SWITCH).state == STATE_OFF
+
+
+@pytest.mark.parametrize("sim_options", [{"mqtt_url": "mqtt://127.0.0.1:9"}])
+@pytest.mark.parametrize("service", [SERVICE_TURN_ON, SERVICE_TURN_OFF])
+async def test_mqtt_client_switch_device_error(
+    hass: HomeAssistant, sim: Any, init_integration: MockConfigEntry, service: str
+) -> None:
+    """The device refuses the write: the state is written back, the error carries the reason."""
+    before = hass.states.get(SWITCH).state
+    assert before == STATE_ON
+    sim.faults.status_503 = True
+    with counted_writes() as written, pytest.raises(HomeAssistantError) as err:
+        await switch(hass, service)
+    assert not isinstance(err.value, ServiceValidationError)
+    assert err.value.translation_key == "mqtt_switch_failed"
+    assert err.value.translation_placeholders == {
+        "reason": "The device is busy. Try again in a moment"
+    }
+    assert str(err.value) == (
+        "The device's MQTT client could not be switched: The device is busy. Try again in a moment"
+    )
+    assert written == [before]
+    assert hass.states.get(SWITCH).state == before
+    assert sim.state.mqtt_settings["enable"] is True
+
+
+@pytest.mark.parametrize("sim_options", [{"license": "free", "mqtt_url": "mqtt://127.0.0.1:9"}])
+async def test_switch_unavailable_on_free(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """A FREE device never runs its MQTT client: the switch is unavailable until Plus."""
+    await setup_live(hass, sim)
+    assert hass.states.get(SWITCH).state == STATE_UNAVAILABLE
+    assert hass.states.get(LINK).state != STATE_UNAVAILABLE
+
+    sim.set_license("plus")
+    for _ in range(10):  # five minutes: one periodic read of the system information
+        await tick(hass, freezer, 30)
+        await shows(hass, await sim.emit_telegram())
+    await wait_for(hass, lambda: hass.states.get(SWITCH).state == STATE_ON)
 
 
 @pytest.mark.parametrize("sim_options", [{"mqtt_url": "mqtt://127.0.0.1:9"}])
