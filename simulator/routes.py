@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -13,6 +13,7 @@ from .settings import (
     MQTT_SPEC,
     SETTINGS_SPEC,
     SettingsError,
+    Spec,
     defaults,
     empties,
     merge,
@@ -66,19 +67,28 @@ async def get_live(request: web.Request) -> web.StreamResponse:
 # -- settings resources ----------------------------------------------------------------
 
 
-async def _settings_write(request: web.Request, *, replace: bool) -> web.Response:
-    sim = _sim(request)
-    state = sim.state
+async def _merged(
+    request: web.Request, spec: Spec, current: dict[str, Any], fresh: dict[str, Any] | None
+) -> dict[str, Any] | web.Response:
+    """Read the body and merge it into ``current`` (PUT) or ``fresh`` (POST); or the error reply."""
     try:
-        body = await read_json(request)
-        base = empties(SETTINGS_SPEC) if replace else state.settings
-        new = merge(base, body, SETTINGS_SPEC)
-        if replace and not new["system"]["host_name"]:
-            new["system"]["host_name"] = state.settings["system"]["host_name"]
+        return merge(current if fresh is None else fresh, await read_json(request), spec)
     except BodyError as err:
         return err.response
     except SettingsError as err:
         return _bad(err)
+
+
+async def _settings_write(request: web.Request, *, replace: bool) -> web.Response:
+    sim = _sim(request)
+    state = sim.state
+    new = await _merged(
+        request, SETTINGS_SPEC, state.settings, empties(SETTINGS_SPEC) if replace else None
+    )
+    if isinstance(new, web.Response):
+        return new
+    if replace and not new["system"]["host_name"]:
+        new["system"]["host_name"] = state.settings["system"]["host_name"]
     if new["system"]["power_save"] and state.ethernet_up:
         return _bad(SettingsError("system.power_save", "not allowed while Ethernet is up"))
     state.settings = new
@@ -105,14 +115,11 @@ async def post_settings(request: web.Request) -> web.Response:
 async def _mqtt_write(request: web.Request, *, replace: bool) -> web.Response:
     sim = _sim(request)
     state = sim.state
-    try:
-        body = await read_json(request)
-        base = empties(MQTT_SPEC) if replace else state.mqtt_settings
-        new = merge(base, body, MQTT_SPEC)
-    except BodyError as err:
-        return err.response
-    except SettingsError as err:
-        return _bad(err)
+    new = await _merged(
+        request, MQTT_SPEC, state.mqtt_settings, empties(MQTT_SPEC) if replace else None
+    )
+    if isinstance(new, web.Response):
+        return new
     state.mqtt_settings = new
     sim.mqtt_settings_written()
     return json_response(state.public_mqtt_settings())
@@ -135,14 +142,11 @@ async def post_mqtt_settings(request: web.Request) -> web.Response:
 
 async def _meter_write(request: web.Request, *, replace: bool) -> web.Response:
     state = _sim(request).state
-    try:
-        body = await read_json(request)
-        base = defaults(METER_SPEC) if replace else state.meter_settings
-        new = merge(base, body, METER_SPEC)
-    except BodyError as err:
-        return err.response
-    except SettingsError as err:
-        return _bad(err)
+    new = await _merged(
+        request, METER_SPEC, state.meter_settings, defaults(METER_SPEC) if replace else None
+    )
+    if isinstance(new, web.Response):
+        return new
     state.meter_settings = new
     return json_response(state.public_meter_settings())
 
