@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
 DEVICE_ID = "A1B2C3D4E5F6"
 TOPIC = f"whatwatt/{DEVICE_ID}"
 TEMPLATES = {"own": INTEGRATION_TEMPLATE, "vendor": DEFAULT_MQTT_TEMPLATE}
+
+
+def sensor_state(hass: HomeAssistant, key: str) -> str | None:
+    """Return the state of the device's sensor with this contract key (None when absent)."""
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{DEVICE_ID}_{key}")
+    state = hass.states.get(entity_id) if entity_id else None
+    return state.state if state else None
 
 
 def payload(sim: Any, template: str = INTEGRATION_TEMPLATE) -> bytes:

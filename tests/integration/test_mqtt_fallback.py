@@ -8,14 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from custom_components.whatwatt.const import DOMAIN
 
 from .conftest import advance
-from .mqtt_helpers import DEVICE_ID, TOPIC, mqtt_entry, mqtt_ready, payload, setup_entry
+from .mqtt_helpers import (
+    TOPIC,
+    mqtt_entry,
+    mqtt_ready,
+    payload,
+    sensor_state,
+    setup_entry,
+)
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -31,14 +37,6 @@ async def _device(factory: SimFactory, **options: Any) -> Any:
     sim = await factory(telegram_interval=0, seed=5, report_interval=INTERVAL, **options)
     await sim.emit_telegram()
     return sim
-
-
-def _power(hass: HomeAssistant) -> str | None:
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{DEVICE_ID}_power_import"
-    )
-    state = hass.states.get(entity_id) if entity_id else None
-    return state.state if state else None
 
 
 def _rest_watts(sim: Any) -> float:
@@ -77,14 +75,14 @@ async def test_fallback_rest_fails_and_returns(
     await sim.emit_telegram()
     await advance(hass, freezer, 1)
     assert transport.fallback
-    assert float(_power(hass) or "nan") == pytest.approx(_rest_watts(sim))
+    assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_rest_watts(sim))
     caplog.clear()
     # The device stops answering over REST too: polled on, logged once, stale after a while.
     sim.faults.refuse = True
     for _ in range(4):
         await advance(hass, freezer, INTERVAL)
     assert transport.fallback
-    assert _power(hass) == STATE_UNAVAILABLE
+    assert sensor_state(hass, "power_import") == STATE_UNAVAILABLE
     gone = _ours(caplog)
     assert len(gone) == 1, gone
     assert "REST" in gone[0]
@@ -98,7 +96,7 @@ async def test_fallback_rest_fails_and_returns(
     back = _ours(caplog)
     assert len(back) == 1, back
     assert "REST" in back[0]
-    assert float(_power(hass) or "nan") == pytest.approx(_rest_watts(sim))
+    assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_rest_watts(sim))
     assert transport.fallback
     assert await hass.config_entries.async_unload(entry.entry_id)
 
@@ -130,5 +128,5 @@ async def test_fallback_auth_error_starts_reauth(
     await sim.emit_telegram()
     async_fire_mqtt_message(hass, TOPIC, payload(sim))
     await hass.async_block_till_done()
-    assert _power(hass) not in (None, STATE_UNAVAILABLE)
+    assert sensor_state(hass, "power_import") not in (None, STATE_UNAVAILABLE)
     assert await hass.config_entries.async_unload(entry.entry_id)

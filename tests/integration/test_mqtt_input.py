@@ -7,13 +7,10 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
-from custom_components.whatwatt.const import DOMAIN
-
-from .mqtt_helpers import DEVICE_ID, TOPIC, mqtt_entry, mqtt_ready, payload
+from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload, sensor_state
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -21,12 +18,6 @@ if TYPE_CHECKING:
 __all__ = ["mqtt_ready"]
 
 SimFactory = Callable[..., Awaitable[Any]]
-
-
-def _state(hass: HomeAssistant, key: str) -> str | None:
-    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{DEVICE_ID}_{key}")
-    state = hass.states.get(entity_id) if entity_id else None
-    return state.state if state else None
 
 
 async def _send(hass: HomeAssistant, message: dict[str, Any]) -> None:
@@ -60,24 +51,24 @@ async def test_rejected_tariff_and_status_keep_last(
     good = json.loads(payload(sim))
     assert good["tr"] in (1, 2)
     await _send(hass, good)
-    tariff, status = _state(hass, "tariff"), _state(hass, "meter_status")
+    tariff, status = sensor_state(hass, "tariff"), sensor_state(hass, "meter_status")
     assert (tariff, status) == (f"t{good['tr']}", good["ms"].lower())
     caplog.set_level(logging.WARNING)
     # The vendor's "no value" marker: kept, no warning.
     await _send(hass, {**good, "ei": 100.5, "tr": "null", "ms": "null"})
-    assert (_state(hass, "tariff"), _state(hass, "meter_status")) == (tariff, status)
-    assert _state(hass, "energy_import") == "100.5"
+    assert (sensor_state(hass, "tariff"), sensor_state(hass, "meter_status")) == (tariff, status)
+    assert sensor_state(hass, "energy_import") == "100.5"
     assert _warnings(caplog) == []
     # Values of the wrong kind: kept, one warning naming them.
     for _ in range(2):
         await _send(hass, {**good, "ei": 101.5, "tr": 7, "ms": 3})
-    assert (_state(hass, "tariff"), _state(hass, "meter_status")) == (tariff, status)
-    assert _state(hass, "energy_import") == "101.5"
+    assert (sensor_state(hass, "tariff"), sensor_state(hass, "meter_status")) == (tariff, status)
+    assert sensor_state(hass, "energy_import") == "101.5"
     warnings = _warnings(caplog)
     assert len(warnings) == 1, warnings
     assert "tr" in warnings[0]
     assert "ms" in warnings[0]
     # A good message with the other tariff takes it.
     await _send(hass, {**good, "tr": 3 - good["tr"]})
-    assert _state(hass, "tariff") == f"t{3 - good['tr']}"
+    assert sensor_state(hass, "tariff") == f"t{3 - good['tr']}"
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -28,12 +28,12 @@ from custom_components.whatwatt.issues import ISSUE_MQTT_MISSING, issue_id
 
 from .conftest import device_of
 from .mqtt_helpers import (
-    DEVICE_ID,
     TEMPLATES,
     TOPIC,
     mqtt_entry,
     mqtt_ready,
     payload,
+    sensor_state,
     setup_entry,
 )
 
@@ -54,14 +54,6 @@ async def device(simulator_factory: SimFactory) -> Any:
     return sim
 
 
-def _state(hass: HomeAssistant, key: str) -> str | None:
-    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{DEVICE_ID}_{key}")
-    if entity_id is None:
-        return None
-    state = hass.states.get(entity_id)
-    return state.state if state else None
-
-
 def _watts(message: bytes) -> float:
     return round(parse_mqtt_payload(message).values["power_import"] * 1000, 6)
 
@@ -79,15 +71,15 @@ async def test_mqtt_only_push(
     entry = await setup_entry(hass, mqtt_entry())
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.client is None
-    assert _state(hass, "power_import") is None
+    assert sensor_state(hass, "power_import") is None
     first = payload(device, TEMPLATES[template])
     await _send(hass, first)
-    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(first))
-    assert float(_state(hass, "energy_import") or "nan") == pytest.approx(
+    assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_watts(first))
+    assert float(sensor_state(hass, "energy_import") or "nan") == pytest.approx(
         parse_mqtt_payload(first).values["energy_import"]
     )
     # Only the integration's template carries the meter status; without it, no entity.
-    assert _state(hass, "meter_status") == ("ok" if template == "own" else None)
+    assert sensor_state(hass, "meter_status") == ("ok" if template == "own" else None)
     device_entry = device_of(hass, entry)
     assert (device_entry.model, device_entry.hw_version) == ("whatwatt Go", None)
     # Another device on the same topic is ignored.
@@ -95,11 +87,11 @@ async def test_mqtt_only_push(
     other["id" if template == "own" else "sys_id"] = "FFFFFFFFFFFF"
     other["pi" if template == "own" else "power_in"] = 99
     await _send(hass, json.dumps(other))
-    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(first))
+    assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_watts(first))
     await device.emit_telegram()
     second = payload(device, TEMPLATES[template])
     await _send(hass, second)
-    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(second))
+    assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_watts(second))
     # Unloading unsubscribes: later messages change nothing.
     coordinator = entry.runtime_data
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -114,18 +106,18 @@ async def test_staleness(
     """Three silent report intervals make measurements unavailable; a message brings them back."""
     entry = await setup_entry(hass, mqtt_entry())
     await _send(hass, payload(device))
-    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    assert sensor_state(hass, "power_import") != STATE_UNAVAILABLE
     freezer.tick(timedelta(seconds=89))
     async_fire_time_changed(hass, dt_util.utcnow())
     await hass.async_block_till_done()
-    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    assert sensor_state(hass, "power_import") != STATE_UNAVAILABLE
     freezer.tick(timedelta(seconds=2))
     async_fire_time_changed(hass, dt_util.utcnow())
     await hass.async_block_till_done()
-    assert _state(hass, "power_import") == STATE_UNAVAILABLE
+    assert sensor_state(hass, "power_import") == STATE_UNAVAILABLE
     await device.emit_telegram()
     await _send(hass, payload(device))
-    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    assert sensor_state(hass, "power_import") != STATE_UNAVAILABLE
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -148,34 +140,35 @@ async def test_bad_input(
     entry = await setup_entry(hass, mqtt_entry())
     good = json.loads(payload(device))
     await _send(hass, json.dumps(good))
-    power, energy = _state(hass, "power_import"), _state(hass, "energy_import")
+    power, energy = sensor_state(hass, "power_import"), sensor_state(hass, "energy_import")
     caplog.set_level(logging.WARNING)
     caplog.clear()
     for _ in range(3):
         for message in BAD_INPUT.values():
             await _send(hass, message)
-    assert (_state(hass, "power_import"), _state(hass, "energy_import")) == (power, energy)
+    after = (sensor_state(hass, "power_import"), sensor_state(hass, "energy_import"))
+    assert after == (power, energy)
     # One message with a good value and bad ones: the good one counts, the bad keep theirs.
     mixed = {**good, "ei": 7777.5, "pi": "${1_7_0}", "po": "null", "u1": [1], "i1": "abc"}
     for _ in range(3):
         await _send(hass, json.dumps(mixed))
-    assert _state(hass, "energy_import") == "7777.5"
-    assert _state(hass, "power_import") == power
+    assert sensor_state(hass, "energy_import") == "7777.5"
+    assert sensor_state(hass, "power_import") == power
     # Bare placeholders as the device renders unknown numeric variables.
     raw = json.dumps({**good, "ei": 7778.0}).replace(
         '"pi": ' + json.dumps(good["pi"]), '"pi": ${no_such}'
     )
     assert "${no_such}" in raw
     await _send(hass, raw)
-    assert _state(hass, "energy_import") == "7778.0"
-    assert _state(hass, "power_import") == power
+    assert sensor_state(hass, "energy_import") == "7778.0"
+    assert sensor_state(hass, "power_import") == power
     warnings = [r.getMessage() for r in caplog.records if _ours_warning(r)]
     assert len(warnings) == 6, warnings  # empty, too large, not UTF-8, not JSON, ${...}, types
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     # A good message resets the warnings: the next bad input is reported again.
     caplog.clear()
     await _send(hass, json.dumps(good))
-    assert float(_state(hass, "power_import") or "nan") == pytest.approx(good["pi"] * 1000)
+    assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(good["pi"] * 1000)
     await _send(hass, BAD_INPUT["not_json"])
     await _send(hass, BAD_INPUT["not_json"])
     assert len([r for r in caplog.records if _ours_warning(r)]) == 1
@@ -189,12 +182,13 @@ async def test_rest_baseline_and_fallback(
     entry = await setup_entry(hass, mqtt_entry(host=device.host))
     transport = entry.runtime_data.transport
     rest_watts = device.state.report["report"]["instantaneous_power"]["active"]["positive"]
-    assert float(_state(hass, "power_import") or "nan") == pytest.approx(rest_watts["total"] * 1000)
+    shown = float(sensor_state(hass, "power_import") or "nan")
+    assert shown == pytest.approx(rest_watts["total"] * 1000)
     assert transport.interval == 30.0
     await device.emit_telegram()
     message = payload(device)
     await _send(hass, message)
-    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
+    assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
     # Silent for two intervals: the report is read over REST (the meter itself goes on).
     freezer.tick(timedelta(seconds=61))
     await device.emit_telegram()
@@ -202,7 +196,8 @@ async def test_rest_baseline_and_fallback(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert transport.fallback
     expected = device.state.report["report"]["instantaneous_power"]["active"]["positive"]
-    assert float(_state(hass, "power_import") or "nan") == pytest.approx(expected["total"] * 1000)
+    shown = float(sensor_state(hass, "power_import") or "nan")
+    assert shown == pytest.approx(expected["total"] * 1000)
     reports = [r for r in device.requests if r.path == "/api/v1/report"]
     # Still silent: polled again, entities stay available far beyond three intervals.
     for _ in range(4):
@@ -211,13 +206,13 @@ async def test_rest_baseline_and_fallback(
         async_fire_time_changed(hass, dt_util.utcnow())
         await hass.async_block_till_done(wait_background_tasks=True)
     assert len([r for r in device.requests if r.path == "/api/v1/report"]) == len(reports) + 4
-    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    assert sensor_state(hass, "power_import") != STATE_UNAVAILABLE
     # Messages flow again: polling stops.
     await device.emit_telegram()
     message = payload(device)
     await _send(hass, message)
     assert not transport.fallback
-    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
+    assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
     count = len(device.requests)
     freezer.tick(timedelta(seconds=45))
     async_fire_time_changed(hass, dt_util.utcnow())
@@ -245,7 +240,7 @@ async def test_device_writes(
     await _send(hass, message, "home/new")
     await device.emit_telegram()
     await _send(hass, payload(device), TOPIC)  # the old topic is no longer followed
-    assert float(_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
+    assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
     # A wildcard topic cannot be followed; a disabled client is reported once.
     caplog.set_level(logging.WARNING)
     await transport.async_mqtt_settings_written(MqttSettings(enable=False, topic="home/+"))
@@ -257,11 +252,11 @@ async def test_device_writes(
     freezer.tick(timedelta(seconds=300))
     async_fire_time_changed(hass, dt_util.utcnow())
     await hass.async_block_till_done()
-    assert _state(hass, "power_import") != STATE_UNAVAILABLE
+    assert sensor_state(hass, "power_import") != STATE_UNAVAILABLE
     freezer.tick(timedelta(seconds=61))
     async_fire_time_changed(hass, dt_util.utcnow())
     await hass.async_block_till_done()
-    assert _state(hass, "power_import") == STATE_UNAVAILABLE
+    assert sensor_state(hass, "power_import") == STATE_UNAVAILABLE
     await hass.config_entries.async_unload(entry.entry_id)
 
 
