@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.whatwatt.api.errors import WhatwattInvalidResponseError
-from custom_components.whatwatt.api.parse import LIVE_KEYS, parse_live_event
+from custom_components.whatwatt.api.parse_live import LIVE_KEYS, parse_live_event
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 ZURICH = ZoneInfo("Europe/Zurich")

@@ -10,7 +10,7 @@ import pytest
 
 from custom_components.whatwatt.api.errors import WhatwattInvalidResponseError
 from custom_components.whatwatt.api.models import MEASUREMENT_KEYS
-from custom_components.whatwatt.api.parse import VENDOR_KEYS, parse_mqtt_payload
+from custom_components.whatwatt.api.parse_mqtt import VENDOR_KEYS, parse_mqtt_payload
 from custom_components.whatwatt.api.template import (
     INTEGRATION_TEMPLATE,
     MARKER_KEY,

@@ -12,7 +12,7 @@ import pytest
 
 from custom_components.whatwatt.api.errors import WhatwattInvalidResponseError
 from custom_components.whatwatt.api.models import MEASUREMENT_KEYS, MeterInfo
-from custom_components.whatwatt.api.parse import REPORT_PATHS, parse_report
+from custom_components.whatwatt.api.parse_report import REPORT_PATHS, parse_report
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 ZURICH = ZoneInfo("Europe/Zurich")

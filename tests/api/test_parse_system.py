@@ -12,7 +12,7 @@ import pytest
 
 from custom_components.whatwatt.api.errors import WhatwattInvalidResponseError
 from custom_components.whatwatt.api.models import ActionStatus, MeterInfo
-from custom_components.whatwatt.api.parse import (
+from custom_components.whatwatt.api.parse_device import (
     parse_action_status,
     parse_mqtt_settings,
     parse_settings,

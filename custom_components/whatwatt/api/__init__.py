@@ -25,15 +25,15 @@ from .models import (
     Settings,
     SystemInfo,
 )
-from .parse import (
+from .parse_device import (
     parse_action_status,
-    parse_live_event,
-    parse_mqtt_payload,
     parse_mqtt_settings,
-    parse_report,
     parse_settings,
     parse_system,
 )
+from .parse_live import parse_live_event
+from .parse_mqtt import parse_mqtt_payload
+from .parse_report import parse_report
 
 __all__ = [
     "MEASUREMENT_KEYS",

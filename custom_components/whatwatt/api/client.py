@@ -15,6 +15,7 @@ import aiohttp
 from yarl import URL
 
 from .auth import AuthState, UnsupportedChallengeError
+from .clock import DeviceZone
 from .errors import (
     WhatwattAuthError,
     WhatwattBusyError,
@@ -25,13 +26,13 @@ from .errors import (
     WhatwattTimeoutError,
     WhatwattUnavailableError,
 )
-from .parse import (
+from .parse_device import (
     parse_action_status,
     parse_mqtt_settings,
-    parse_report,
     parse_settings,
     parse_system,
 )
+from .parse_report import parse_report
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -340,8 +341,16 @@ class WhatwattClient:
         return decode_json((await self._request("PUT", path, json_body=changes)).body)
 
     async def get_system(self) -> SystemInfo:
-        """``GET /api/v1/system``: identity, firmware, licence and health."""
-        return parse_system(await self._get_json("/api/v1/system"), tz=self._tz)
+        """``GET /api/v1/system``: identity, firmware, licence and health.
+
+        With a ``DeviceZone`` as ``tz`` the device's clock teaches it the device's offset.
+        """
+        data = await self._get_json("/api/v1/system")
+        system = parse_system(data, tz=self._tz)
+        zone = self._tz
+        if isinstance(zone, DeviceZone) and system.local_time and zone.observe(system.local_time):
+            system = parse_system(data, tz=zone)  # the local times in the new offset
+        return system
 
     async def get_report(self) -> Report:
         """``GET /api/v1/report``: the latest meter reading (Plus licence)."""

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import logging
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
 
 from .client import raise_for_status
+from .clock import DeviceZone
 from .errors import (
     WhatwattConnectionError,
     WhatwattInvalidResponseError,
     WhatwattStreamClosedError,
     WhatwattTimeoutError,
 )
-from .parse import parse_live_event
+from .parse_live import parse_live_event
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -128,7 +129,10 @@ class LiveStream:
         idle_timeout: float = 60.0,
         tz: tzinfo | None = None,
     ) -> None:
-        """Prepare a stream on ``client``; nothing is opened until ``events()`` runs."""
+        """Prepare a stream on ``client``; nothing is opened until ``events()`` runs.
+
+        ``tz`` is the zone of the events' local times; a ``DeviceZone`` learns from each event.
+        """
         self._client = client
         self._idle_timeout = idle_timeout
         self._tz = tz
@@ -198,10 +202,15 @@ class LiveStream:
         if event.event not in _DISPATCHED:
             return None
         try:
-            return parse_live_event(event.data, tz=self._tz)
+            report = parse_live_event(event.data, tz=self._tz)
         except WhatwattInvalidResponseError as err:
             _LOGGER.debug("Skipping unreadable live event from %s: %s", self._client.host, err)
             return None
+        zone, local = self._tz, report.local_time
+        if isinstance(zone, DeviceZone) and local is not None and zone.observe(local):
+            # An event is the device's current time: a new offset (DST) applies at once.
+            report = replace(report, timestamp=zone.to_utc(local))
+        return report
 
     def close(self) -> None:
         """Close the stream; a running ``events()`` loop ends without error."""

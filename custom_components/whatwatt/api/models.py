@@ -76,6 +76,8 @@ class Report:
     meter: MeterInfo | None = None
     boot_id: str | None = None
     uptime: float | None = None  # seconds since device boot
+    # The device's wall-clock time of the reading when the wire gives no UTC time (naive).
+    local_time: datetime | None = None
     # Keys that were present on the wire but unusable (wrong type, NaN, "null", "${...}"):
     # callers may log them; the rest of the reading is still valid.
     rejected: tuple[str, ...] = ()
@@ -94,6 +96,7 @@ class SystemInfo:
     license: str | None = None  # FREE, PLUS, PRO
     uptime: float | None = None  # seconds
     last_boot: datetime | None = None
+    local_time: datetime | None = None  # the device's clock (device.date/time), naive
     supply_voltage_usb: float | None = None
     supply_voltage_mbus: float | None = None
     supply_voltage_p1: float | None = None

@@ -1,0 +1,277 @@
+"""Building blocks shared by the parsers (one parser module per wire shape of the whatwatt Go).
+
+Every parser is a pure function. Only a top-level problem (not a JSON object, not JSON, not UTF-8,
+larger than ``MAX_PAYLOAD_BYTES``, or a system document without ``device.id``) raises
+``WhatwattInvalidResponseError``. A single unusable field (wrong type, NaN/infinity, ``"null"``, an
+unrendered ``${...}`` placeholder, a nested object where a number belongs) is dropped and its wire
+key listed in ``Report.rejected``; the rest of the reading stays valid. A JSON ``null`` counts as
+"absent", not as rejected. Unknown keys are ignored.
+
+Time zones: the device prints some times as local wall-clock time (the REST ``date_time`` with its
+misleading trailing ``Z``, the live stream's ``Date``/``Time``, ``last_reboot``). Those are read in
+the ``tz`` given by the caller (Home Assistant passes its configured zone); ``tz=None`` means UTC.
+Every datetime returned is timezone-aware and converted to UTC.
+
+This module holds number coercion, the lenient field readers, the time helpers, JSON decoding of
+raw payloads and ``ValueCollector``, which gathers measurements and rejected wire keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
+import json
+import math
+import re
+from typing import Any, Final
+
+from .errors import WhatwattInvalidResponseError
+
+MAX_PAYLOAD_BYTES: Final = 64 * 1024
+
+_NUMBER_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# An unrendered placeholder standing bare (unquoted) as a JSON value: `:${x}` / `,${x}` / `[${x}`.
+_BARE_PLACEHOLDER_RE: Final = re.compile(r"(?<=[:,\[])(\s*)(\$\{[^}\"\\]*\})")
+
+
+# --- number coercion and field readers ------------------------------------------------------
+
+
+class _RejectedValueError(ValueError):
+    """A present value that cannot be used."""
+
+
+def coerce_number(value: Any) -> float | None:
+    """Return ``value`` as a finite float, or None for JSON null.
+
+    Accepts int, float and numeric strings (``"231.4"``, ``" 5 "``, ``"1e3"``). Raises
+    ``ValueError`` for bool, NaN/infinity, ``"null"``, ``""``, ``"${...}"``, other text, and
+    nested objects or arrays.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _RejectedValueError("boolean is not a number")
+    if isinstance(value, int):
+        try:
+            result = float(value)
+        except OverflowError as err:
+            raise _RejectedValueError("integer out of range") from err
+    elif isinstance(value, float):
+        result = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _NUMBER_RE.fullmatch(text):
+            raise _RejectedValueError(f"not a number: {value[:40]!r}")
+        result = float(text)
+    else:
+        raise _RejectedValueError(f"unexpected {type(value).__name__}")
+    if not math.isfinite(result):
+        raise _RejectedValueError("not finite")
+    return result
+
+
+def as_text(value: Any) -> str | None:
+    """Return a usable non-empty string (placeholders and ``"null"`` excluded), else None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or text == "null" or "${" in text:
+        return None
+    return text
+
+
+def plain_text(value: Any) -> str | None:
+    """Return a string as-is (empty allowed, settings keep user text), else None."""
+    return value if isinstance(value, str) else None
+
+
+def as_bool(value: Any) -> bool | None:
+    """Return a JSON boolean, else None."""
+    return value if isinstance(value, bool) else None
+
+
+def as_int(value: Any) -> int | None:
+    """Return an integral number as int (``5`` or ``5.0`` or ``"5"``), else None."""
+    try:
+        number = coerce_number(value)
+    except ValueError:
+        return None
+    if number is None or not number.is_integer():
+        return None
+    return int(number)
+
+
+def as_float(value: Any) -> float | None:
+    """Return a finite number, else None."""
+    try:
+        return coerce_number(value)
+    except ValueError:
+        return None
+
+
+def dig(data: Any, *path: str) -> Any:
+    """Walk nested objects; None when any step is missing or not an object."""
+    for part in path:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(part)
+    return data
+
+
+def obj_at(data: Any, *path: str) -> Mapping[str, Any]:
+    """Return the object at ``path`` or an empty mapping."""
+    found = dig(data, *path)
+    return found if isinstance(found, Mapping) else {}
+
+
+def as_device_id(value: Any) -> str | None:
+    """Normalise a device id (upper case); None when unusable."""
+    text = as_text(value)
+    return text.upper() if text else None
+
+
+# --- time helpers ----------------------------------------------------------------------------
+
+
+def parse_iso_time(value: Any, *, local_tz: tzinfo | None = None) -> datetime | None:
+    """Parse an ISO-8601 time into an aware UTC datetime.
+
+    With ``local_tz`` the text is local wall-clock time: a trailing ``Z`` (the device's quirk) is
+    ignored and the time is placed in ``local_tz``. Without it, the text must carry an offset
+    or ``Z``. Returns None for anything unusable.
+    """
+    text = as_text(value)
+    if text is None:
+        return None
+    if local_tz is not None:
+        text = text.removesuffix("Z").removesuffix("z")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if local_tz is not None:
+        moment = moment.replace(tzinfo=local_tz)
+    elif moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def wall_clock(date: Any, time: Any) -> datetime | None:
+    """Combine ``YYYY-MM-DD`` and ``HH:MM:SS`` as printed (naive unless they carry an offset)."""
+    date_text, time_text = as_text(date), as_text(time)
+    if date_text is None or time_text is None:
+        return None
+    try:
+        return datetime.fromisoformat(f"{date_text}T{time_text}")
+    except ValueError:
+        return None
+
+
+def local_date_time(date: Any, time: Any, tz: tzinfo | None) -> datetime | None:
+    """Combine a local ``YYYY-MM-DD`` and ``HH:MM:SS`` into an aware UTC datetime."""
+    moment = wall_clock(date, time)
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz or UTC)
+    return moment.astimezone(UTC)
+
+
+def unix_time(value: Any) -> datetime | None:
+    """Convert UNIX seconds (number or numeric string) to an aware UTC datetime."""
+    number = as_float(value)
+    if number is None or number <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(number, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+# --- the value collector ---------------------------------------------------------------------
+
+
+class ValueCollector:
+    """Collects measurements and the wire keys that had to be rejected."""
+
+    def __init__(self) -> None:
+        """Start with no values and nothing rejected."""
+        self.values: dict[str, float] = {}
+        self.rejected: list[str] = []
+
+    def number(self, wire_key: str, value: Any) -> float | None:
+        """Coerce one value; remember the key when present but unusable."""
+        try:
+            return coerce_number(value)
+        except ValueError:
+            self.rejected.append(wire_key)
+            return None
+
+    def measure(self, wire_key: str, measurement: str, value: Any) -> None:
+        """Store one measurement (absent → skipped, unusable → rejected)."""
+        number = self.number(wire_key, value)
+        if number is not None:
+            self.values[measurement] = number
+
+    def tariff(self, wire_key: str, value: Any) -> int | None:
+        """Return tariff 1 or 2; 0/absent → None; anything else rejected."""
+        number = self.number(wire_key, value)
+        if number is None or number == 0:
+            return None
+        if number in (1, 2):
+            return int(number)
+        self.rejected.append(wire_key)
+        return None
+
+    def text(self, wire_key: str, value: Any) -> str | None:
+        """Return usable text; a present but unusable value is rejected."""
+        result = as_text(value)
+        if result is None and value is not None and value != "":
+            self.rejected.append(wire_key)
+        return result
+
+
+# --- decoding of raw payloads ---------------------------------------------------------------
+
+
+def decode_object(payload: str | bytes, *, repair: bool = False) -> dict[str, Any]:
+    """Decode a JSON object from text or UTF-8 bytes, enforcing the size limit.
+
+    With ``repair`` an unrendered numeric placeholder left bare by the device (``"x":${y}``) is
+    quoted and decoding retried once.
+    """
+    if isinstance(payload, bytes | bytearray | memoryview):
+        raw = bytes(payload)
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            raise WhatwattInvalidResponseError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise WhatwattInvalidResponseError("payload is not UTF-8") from err
+    elif isinstance(payload, str):
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise WhatwattInvalidResponseError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+        text = payload
+    else:
+        raise WhatwattInvalidResponseError(f"payload is {type(payload).__name__}, not text")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        if not repair:
+            raise WhatwattInvalidResponseError("payload is not JSON") from err
+        fixed = _BARE_PLACEHOLDER_RE.sub(r'\1"\2"', text)
+        try:
+            data = json.loads(fixed)
+        except (ValueError, RecursionError) as err2:
+            raise WhatwattInvalidResponseError("payload is not JSON") from err2
+    if not isinstance(data, dict):
+        raise WhatwattInvalidResponseError("payload is not a JSON object")
+    return data
+
+
+def require_object(data: Any, what: str) -> Mapping[str, Any]:
+    """Return ``data`` when it is a JSON object; raise ``WhatwattInvalidResponseError`` if not."""
+    if not isinstance(data, Mapping):
+        raise WhatwattInvalidResponseError(f"{what} is not a JSON object")
+    return data

@@ -1,0 +1,105 @@
+"""Parser for the REST report ``GET /api/v1/report`` (nested JSON, device README §8)."""
+
+from __future__ import annotations
+
+from datetime import UTC, tzinfo
+from typing import Any, Final
+
+from .models import MeterInfo, Report
+from .parse_common import (
+    ValueCollector,
+    as_device_id,
+    as_float,
+    as_int,
+    as_text,
+    dig,
+    obj_at,
+    parse_iso_time,
+    require_object,
+)
+
+# REST report: path below "report" → measurement key (device README §8.1).
+REPORT_PATHS: Final[dict[tuple[str, ...], str]] = {
+    ("instantaneous_power", "active", "positive", "total"): "power_import",
+    ("instantaneous_power", "active", "positive", "l1"): "power_import_l1",
+    ("instantaneous_power", "active", "positive", "l2"): "power_import_l2",
+    ("instantaneous_power", "active", "positive", "l3"): "power_import_l3",
+    ("instantaneous_power", "active", "negative", "total"): "power_export",
+    ("instantaneous_power", "active", "negative", "l1"): "power_export_l1",
+    ("instantaneous_power", "active", "negative", "l2"): "power_export_l2",
+    ("instantaneous_power", "active", "negative", "l3"): "power_export_l3",
+    ("instantaneous_power", "reactive", "positive", "total"): "reactive_power_import",
+    ("instantaneous_power", "reactive", "negative", "total"): "reactive_power_export",
+    ("instantaneous_power", "apparent", "total"): "apparent_power",
+    ("power_factor",): "power_factor",
+    ("voltage", "l1"): "voltage_l1",
+    ("voltage", "l2"): "voltage_l2",
+    ("voltage", "l3"): "voltage_l3",
+    ("current", "l1"): "current_l1",
+    ("current", "l2"): "current_l2",
+    ("current", "l3"): "current_l3",
+    ("energy", "active", "positive", "total"): "energy_import",
+    ("energy", "active", "positive", "t1"): "energy_import_t1",
+    ("energy", "active", "positive", "t2"): "energy_import_t2",
+    ("energy", "active", "negative", "total"): "energy_export",
+    ("energy", "active", "negative", "t1"): "energy_export_t1",
+    ("energy", "active", "negative", "t2"): "energy_export_t2",
+    ("energy", "reactive", "positive", "total"): "reactive_energy_import",
+    ("energy", "reactive", "negative", "total"): "reactive_energy_export",
+    ("max_demand", "active", "positive", "total"): "max_demand_import",
+    ("max_demand", "active", "negative", "total"): "max_demand_export",
+}
+
+
+def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
+    """Parse the decoded JSON of ``GET /api/v1/report`` (device README §8).
+
+    ``tz`` is only used for old firmware that sends neither ``date_time_utc`` nor
+    ``date_time_local``: its ``date_time`` is local time despite the trailing ``Z``.
+    """
+    root = require_object(data, "report document")
+    report = obj_at(root, "report")
+    collect = ValueCollector()
+    for path, measurement in REPORT_PATHS.items():
+        value = dig(report, *path)
+        if value is not None:
+            collect.measure("report." + ".".join(path), measurement, value)
+    tariff = collect.tariff("report.tariff", report.get("tariff"))
+
+    timestamp = parse_iso_time(report.get("date_time_utc"))
+    if timestamp is None:
+        timestamp = parse_iso_time(report.get("date_time_local"))
+    if timestamp is None:
+        timestamp = parse_iso_time(report.get("date_time"), local_tz=tz or UTC)
+
+    meter_block = obj_at(root, "meter")
+    meter = (
+        MeterInfo(
+            status=as_text(meter_block.get("status")),
+            interface=as_text(meter_block.get("interface")),
+            protocol=as_text(meter_block.get("protocol")),
+            protocol_version=as_text(meter_block.get("protocol_version")),
+            vendor=as_text(meter_block.get("vendor")),
+            model=as_text(meter_block.get("model")),
+            meter_id=as_text(meter_block.get("id")),
+            serial=as_text(meter_block.get("logical_name")),
+            report_interval=as_float(report.get("interval")),
+            tariff=tariff,
+        )
+        if meter_block
+        else None
+    )
+    system = obj_at(root, "system")
+    return Report(
+        values=collect.values,
+        device_id=as_device_id(system.get("id")),
+        report_id=as_int(report.get("id")),
+        interval=as_float(report.get("interval")),
+        tariff=tariff,
+        timestamp=timestamp,
+        meter=meter,
+        boot_id=as_text(system.get("boot_id")),
+        uptime=as_float(system.get("time_since_boot")),
+        rejected=tuple(collect.rejected),
+        raw=root,
+    )

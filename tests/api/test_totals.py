@@ -1,0 +1,292 @@
+"""TotalsGuard: energy totals never go backwards, to zero or jump within one boot."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import pytest
+
+from custom_components.whatwatt.api.models import MEASUREMENT_KEYS, MeterInfo, Report
+from custom_components.whatwatt.api.totals import (
+    CONFIRM_READINGS,
+    CONFIRM_TOLERANCE,
+    ENERGY_KEYS,
+    MAX_JUMP,
+    TotalsGuard,
+)
+
+LOGGER_NAME = "custom_components.whatwatt.api.totals"
+BOOT_A, BOOT_B = "5E2A91C0", "77D0AB12"
+
+
+def reading(boot_id: str | None = BOOT_A, /, **values: float) -> Report:
+    return Report(
+        values={"power_import": 1.2, **values},
+        device_id="A1B2C3D4E5F6",
+        boot_id=boot_id,
+        tariff=1,
+        meter=MeterInfo(status="OK"),
+        rejected=("u1",),
+    )
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == LOGGER_NAME and r.levelno == logging.WARNING
+    ]
+
+
+def _infos(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == LOGGER_NAME and r.levelno == logging.INFO
+    ]
+
+
+@pytest.fixture
+def guard(caplog: pytest.LogCaptureFixture) -> TotalsGuard:
+    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
+    return TotalsGuard("Kitchen meter")
+
+
+def energy(guard: TotalsGuard, value: float, boot_id: str | None = BOOT_A) -> float:
+    return guard.check(reading(boot_id, energy_import=value)).values["energy_import"]
+
+
+def test_energy_keys() -> None:
+    assert set(ENERGY_KEYS) == {
+        k for k in MEASUREMENT_KEYS if k.startswith(("energy_", "reactive_energy_"))
+    }
+    assert len(ENERGY_KEYS) == 8
+    assert "max_demand_import" not in ENERGY_KEYS
+
+
+def test_rising_totals_pass_unchanged(guard: TotalsGuard, caplog: Any) -> None:
+    for value in (5000.0, 5000.0, 5000.5, 5001.25, 5001.25 + MAX_JUMP):
+        report = reading(energy_import=value, energy_export=10.0)
+        assert guard.check(report) is report
+    assert guard.last_good("energy_import") == 5001.25 + MAX_JUMP
+    assert _warnings(caplog) == []
+
+
+def test_report_without_energy_passes(guard: TotalsGuard) -> None:
+    report = reading()
+    assert guard.check(report) is report
+    empty = Report()
+    assert guard.check(empty) is empty
+    assert guard.last_good("energy_import") is None
+
+
+def test_first_value_is_taken_as_it_is(guard: TotalsGuard) -> None:
+    assert energy(guard, 0.0) == 0.0
+    assert energy(guard, 0.0) == 0.0  # a register at zero stays at zero without complaint
+    assert energy(guard, 0.5) == 0.5
+
+
+def test_backwards_keeps_last_good(guard: TotalsGuard, caplog: Any) -> None:
+    energy(guard, 5000.0)
+    report = guard.check(reading(energy_import=4000.0, energy_export=20.0))
+    assert report.values["energy_import"] == 5000.0
+    assert report.values["energy_export"] == 20.0
+    # the report otherwise passes: other values, metadata and rejected untouched
+    assert report.values["power_import"] == 1.2
+    assert (report.tariff, report.meter, report.rejected) == (1, MeterInfo(status="OK"), ("u1",))
+    assert report.device_id == "A1B2C3D4E5F6"
+    warnings = _warnings(caplog)
+    assert len(warnings) == 1
+    assert "energy_import" in warnings[0]
+    assert "backwards" in warnings[0]
+    assert "Kitchen meter" in warnings[0]
+
+
+def test_small_step_backwards_is_also_kept(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0)
+    assert energy(guard, 4999.999) == 5000.0
+
+
+def test_zero_keeps_last_good(guard: TotalsGuard, caplog: Any) -> None:
+    energy(guard, 5000.0)
+    assert energy(guard, 0.0) == 5000.0
+    assert "reads zero" in _warnings(caplog)[0]
+
+
+def test_zero_is_never_confirmed(guard: TotalsGuard, caplog: Any) -> None:
+    energy(guard, 5000.0)
+    for _ in range(CONFIRM_READINGS * 3):
+        assert energy(guard, 0.0) == 5000.0
+    assert len(_warnings(caplog)) == 1
+    assert _infos(caplog) == []
+
+
+def test_zero_after_reboot_is_rejected(guard: TotalsGuard) -> None:
+    """The device restarted and has no telegram yet: zeros with a new boot id."""
+    energy(guard, 5000.0, BOOT_A)
+    assert energy(guard, 0.0, BOOT_B) == 5000.0
+    assert energy(guard, 0.0, BOOT_B) == 5000.0
+    assert energy(guard, 5000.25, BOOT_B) == 5000.25
+
+
+def test_garbage_jump_keeps_last_good(guard: TotalsGuard, caplog: Any) -> None:
+    energy(guard, 5000.0)
+    assert energy(guard, 5000.0 + MAX_JUMP + 0.01) == 5000.0
+    assert energy(guard, 9.9e12) == 5000.0
+    assert energy(guard, 5000.5) == 5000.5
+    warnings = _warnings(caplog)
+    assert len(warnings) == 1
+    assert "jumped" in warnings[0]
+
+
+def test_non_finite_keeps_last_good(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0)
+    for _ in range(CONFIRM_READINGS + 1):
+        assert energy(guard, float("nan")) == 5000.0
+        assert energy(guard, float("inf")) == 5000.0
+    assert energy(guard, 5001.0) == 5001.0
+
+
+def test_non_finite_first_value_is_not_a_baseline(guard: TotalsGuard) -> None:
+    assert math.isnan(guard.check(reading(energy_import=float("nan"))).values["energy_import"])
+    assert guard.last_good("energy_import") is None
+    assert energy(guard, 5000.0) == 5000.0
+    assert energy(guard, 0.0) == 5000.0
+
+
+def test_reboot_with_new_boot_id_accepts_lower_value(guard: TotalsGuard, caplog: Any) -> None:
+    energy(guard, 5000.0, BOOT_A)
+    assert energy(guard, 12.5, BOOT_B) == 12.5
+    assert energy(guard, 12.75, BOOT_B) == 12.75
+    assert _warnings(caplog) == []
+    infos = _infos(caplog)
+    assert len(infos) == 1
+    assert "reset" in infos[0]
+    assert "restarted" in infos[0]
+
+
+def test_lower_value_in_the_same_boot_is_not_a_reset(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0, BOOT_A)
+    assert energy(guard, 12.5, BOOT_A) == 5000.0
+
+
+def test_reboot_then_zero_then_lower_value(guard: TotalsGuard) -> None:
+    """The boot counts from the last good value, not only for the first reading after it."""
+    energy(guard, 5000.0, BOOT_A)
+    assert energy(guard, 0.0, BOOT_B) == 5000.0
+    assert energy(guard, 12.5, BOOT_B) == 12.5
+
+
+def test_reboot_seen_by_rest_applies_to_pushes_without_boot_id(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0, BOOT_A)
+    guard.check(reading(BOOT_B))  # a REST reading without energy values shows the new boot
+    assert energy(guard, 12.5, None) == 12.5
+
+
+def test_first_boot_id_is_not_a_reboot(guard: TotalsGuard) -> None:
+    """A boot id seen for the first time (pushes carried none) proves no restart."""
+    energy(guard, 5000.0, None)
+    assert energy(guard, 12.5, BOOT_A) == 5000.0
+
+
+def test_reboot_does_not_excuse_a_jump(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0, BOOT_A)
+    assert energy(guard, 5000.0 + 2 * MAX_JUMP, BOOT_B) == 5000.0
+
+
+def test_confirmed_reset_after_n_readings(guard: TotalsGuard, caplog: Any) -> None:
+    energy(guard, 5000.0)
+    for _ in range(CONFIRM_READINGS - 1):
+        assert energy(guard, 12.5) == 5000.0
+    assert energy(guard, 12.5) == 12.5
+    assert guard.last_good("energy_import") == 12.5
+    assert energy(guard, 12.75) == 12.75
+    assert len(_warnings(caplog)) == 1
+    assert len(_infos(caplog)) == 1
+
+
+def test_confirmation_tolerates_a_counting_meter(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0)
+    base = 400.0
+    steps = [base, base * (1 + CONFIRM_TOLERANCE / 2), base * (1 + CONFIRM_TOLERANCE)]
+    results = [energy(guard, value) for value in steps]
+    assert results == [5000.0, 5000.0, steps[-1]]
+
+
+def test_confirmation_needs_agreeing_readings(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0)
+    assert energy(guard, 400.0) == 5000.0
+    assert energy(guard, 400.0 * (1 + 2 * CONFIRM_TOLERANCE)) == 5000.0  # starts a new series
+    assert energy(guard, 100.0) == 5000.0  # and another
+    assert energy(guard, 100.0) == 5000.0
+    assert energy(guard, 100.0) == 100.0
+
+
+@pytest.mark.parametrize("interruption", [0.0, 5000.5], ids=["zero", "good"])
+def test_confirmation_must_be_consecutive(guard: TotalsGuard, interruption: float) -> None:
+    energy(guard, 5000.0)
+    energy(guard, 12.5)
+    energy(guard, 12.5)
+    energy(guard, interruption)
+    last = guard.last_good("energy_import")
+    assert energy(guard, 12.5) == last
+    assert energy(guard, 12.5) == last
+    assert energy(guard, 12.5) == 12.5
+
+
+def test_confirmed_jump_is_accepted(guard: TotalsGuard) -> None:
+    """A long gap with a big consumer: a persistent big rise wins after N readings."""
+    energy(guard, 5000.0)
+    high = 5000.0 + 3 * MAX_JUMP
+    assert [energy(guard, high) for _ in range(CONFIRM_READINGS)] == [5000.0, 5000.0, high]
+
+
+def test_log_once_per_register_until_good(guard: TotalsGuard, caplog: Any) -> None:
+    guard.check(reading(energy_import=5000.0, energy_export=800.0))
+    for _ in range(2):
+        guard.check(reading(energy_import=0.0, energy_export=0.0))
+        guard.check(reading(energy_import=4000.0, energy_export=700.0))
+    warnings = _warnings(caplog)
+    assert len(warnings) == 2  # one per register, whatever the kind
+    assert sum("energy_import" in w for w in warnings) == 1
+    assert sum("energy_export" in w for w in warnings) == 1
+    # energy_import reads good again: its next glitch is logged again, energy_export's not
+    guard.check(reading(energy_import=5001.0, energy_export=0.0))
+    guard.check(reading(energy_import=0.0, energy_export=0.0))
+    warnings = _warnings(caplog)
+    assert len(warnings) == 3
+    assert "energy_import" in warnings[-1]
+    assert any("good again" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+
+
+def test_registers_are_independent(guard: TotalsGuard) -> None:
+    values = dict.fromkeys(ENERGY_KEYS, 100.0)
+    guard.check(reading(**values))
+    glitch = {**values, "energy_export_t2": 0.0, "reactive_energy_import": 50.0}
+    report = guard.check(reading(**glitch))
+    assert dict(report.values) == {"power_import": 1.2, **values}
+
+
+def test_check_does_not_change_the_input(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0)
+    report = reading(energy_import=0.0)
+    checked = guard.check(report)
+    assert report.values["energy_import"] == 0.0
+    assert checked.values["energy_import"] == 5000.0
+    assert checked is not report
+
+
+def test_device_id_names_the_device_without_a_name(caplog: Any) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
+    guard = TotalsGuard()
+    guard.check(reading(energy_import=5000.0))
+    guard.check(reading(energy_import=0.0))
+    assert "A1B2C3D4E5F6" in _warnings(caplog)[0]
+
+
+def test_other_values_are_never_guarded(guard: TotalsGuard) -> None:
+    guard.check(reading(max_demand_import=7.8, energy_import=1.0))
+    report = reading(max_demand_import=0.0, energy_import=1.0)
+    assert guard.check(report) is report
