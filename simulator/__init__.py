@@ -2,7 +2,8 @@
 
 from .config import SimulatorConfig
 from .faults import Faults
+from .glitch import EnergyGlitch
 from .server import RequestRecord, Simulator
 from .state import DeviceState
 
-__all__ = ["DeviceState", "Faults", "RequestRecord", "Simulator", "SimulatorConfig"]
+__all__ = ["DeviceState", "EnergyGlitch", "Faults", "RequestRecord", "Simulator", "SimulatorConfig"]

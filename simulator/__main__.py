@@ -31,6 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nonce-lifetime", type=float, default=300.0)
     p.add_argument("--reboot-downtime", type=float, default=2.0)
     p.add_argument("--ethernet-up", action="store_true")
+    p.add_argument(
+        "--timezone",
+        default="Europe/Zurich",
+        help="local zone: IANA name, UTC or an offset such as +02:00 (fault: timezone)",
+    )
+    p.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        help="seconds the device clock is ahead, negative: behind (fault: clock_offset)",
+    )
     p.add_argument("--seed", type=int, default=None)
     return p
 
@@ -54,6 +65,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         nonce_lifetime=args.nonce_lifetime,
         reboot_downtime=args.reboot_downtime,
         ethernet_up=args.ethernet_up,
+        timezone=args.timezone,
+        clock_offset=args.clock_offset,
         seed=args.seed,
     )
 

@@ -21,6 +21,9 @@ class SimulatorConfig:
     off. A ``password`` (with auth other than ``"none"``) turns protection on at start.
     ``telegram_interval`` of 0 or less stops the automatic meter loop (use
     ``Simulator.emit_telegram()`` for deterministic tests).
+    ``timezone`` is the device's local zone (IANA name, ``UTC`` or ``+02:00``-style offset);
+    the ``timezone`` fault replaces it at run time. ``clock_offset`` is the initial value of
+    the ``clock_offset`` fault (seconds the device clock is ahead, negative: behind).
     """
 
     host: str = "127.0.0.1"
@@ -43,5 +46,6 @@ class SimulatorConfig:
     digest_qop: str = "auth"  # advertised qop; "auth,auth-int" also possible
     ethernet_up: bool = False
     timezone: str = "Europe/Zurich"
+    clock_offset: float = 0.0
     seed: int | None = None
     action_fake_delay: float = 0.05  # seconds a non-local action request "runs" before failing

@@ -1,4 +1,15 @@
-"""``/_sim/...``: the simulator's own control endpoint (never subject to faults or auth)."""
+"""``/_sim/...``: the simulator's own control endpoint (never subject to faults or auth).
+
+- ``GET /_sim/faults``: every fault switch (``simulator.faults``) as JSON.
+- ``POST /_sim/faults``: set any of them, e.g. ``{"clock_offset": 5400}``,
+  ``{"timezone": "+02:00"}``, ``{"old_time_stamps": true}``,
+  ``{"energy_glitch": {"kind": "garbage", "registers": ["1_8_0"], "value": -1}}``; plus
+  ``refuse_for`` (seconds). Unknown names or bad values → 400.
+- ``POST /_sim/mqtt``: ``{"url": "mqtt://127.0.0.1:1883", "topic": null, "template": null}``
+  points the MQTT client at a broker (``Simulator.configure_mqtt``: topic null → the default
+  ``whatwatt/<DEVICE_ID>``, template null → the vendor's template; ``enable`` optional).
+- ``POST /_sim/license``, ``POST /_sim/telegram``, ``GET /_sim/requests``.
+"""
 
 from __future__ import annotations
 
@@ -59,6 +70,38 @@ async def post_faults(request: web.Request) -> web.Response:
     return response
 
 
+def _mqtt_problem(body: Any) -> str | None:
+    """Return what is wrong with a ``POST /_sim/mqtt`` body (None: nothing)."""
+    if not isinstance(body, dict) or not isinstance(body.get("url"), str) or not body["url"]:
+        return "url must be a non-empty string"
+    for key, limit in (("topic", 127), ("template", 1023)):
+        value = body.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            return f"{key} must be null or a string of at most {limit} characters"
+    if not isinstance(body.get("enable", True), bool):
+        return "enable must be a boolean"
+    return None
+
+
+async def post_mqtt(request: web.Request) -> web.Response:
+    """``POST /_sim/mqtt``: configure the MQTT client as the device's web page would."""
+    sim = _sim(request)
+    try:
+        body: Any = await read_json(request)
+    except BodyError as err:
+        return err.response
+    problem = _mqtt_problem(body)
+    if problem is not None:
+        return error_response(400, "invalid_request", problem)
+    answer = sim.configure_mqtt(
+        body["url"],
+        topic=body.get("topic"),
+        template=body.get("template"),
+        enable=body.get("enable", True),
+    )
+    return json_response(answer)
+
+
 async def post_license(request: web.Request) -> web.Response:
     """``POST /_sim/license`` with ``{"license": "free"|"plus"}``."""
     sim = _sim(request)
@@ -88,6 +131,7 @@ def add_control_routes(app: web.Application) -> None:
     """Register the ``/_sim`` routes."""
     app.router.add_get("/_sim/faults", get_faults, allow_head=False)
     app.router.add_post("/_sim/faults", post_faults)
+    app.router.add_post("/_sim/mqtt", post_mqtt)
     app.router.add_post("/_sim/license", post_license)
     app.router.add_post("/_sim/telegram", post_telegram)
     app.router.add_get("/_sim/requests", get_requests, allow_head=False)

@@ -27,6 +27,11 @@ class LiveHub:
         self.newline = "\n"
         self.data_space = True
 
+    @property
+    def has_subscriber(self) -> bool:
+        """Return True while a stream is open (an event published now is sent)."""
+        return self._current is not None
+
     def _set_clients(self, count: int) -> None:
         self.clients = count
         self.changed.set()

@@ -277,9 +277,15 @@ class MqttPublisher:
         keepalive: int = 60,
         backoff: float = 0.25,
         max_backoff: float = 3.0,
+        report_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
-        """Prepare (nothing runs until ``start()``)."""
+        """Prepare (nothing runs until ``start()``).
+
+        ``report_hook`` sees the report a message is about to be rendered from, right before
+        it is published, and returns the report to render (the simulator's energy glitch).
+        """
         self._state = state
+        self._report_hook = report_hook
         self._keepalive = keepalive
         self._backoff_initial = backoff
         self._max_backoff = max_backoff
@@ -434,7 +440,10 @@ class MqttPublisher:
         now = time.monotonic()
         if self._last_publish is not None and now - self._last_publish < interval:
             return
-        payload = render(template, build_variables(self._state), NUMERIC).encode()
+        report = self._state.report
+        if self._report_hook is not None:
+            report = self._report_hook(report)
+        payload = render(template, build_variables(self._state, report), NUMERIC).encode()
         try:
             await asyncio.wait_for(conn.publish(topic, payload), 5.0)
         except (OSError, TimeoutError, RuntimeError) as err:

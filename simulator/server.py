@@ -1,4 +1,10 @@
-"""``Simulator``: one simulated whatwatt Go on a real TCP port (start, stop, reboot, faults)."""
+"""``Simulator``: one simulated whatwatt Go on a real TCP port (start, stop, reboot, faults).
+
+Faults (``sim.faults``, ``POST /_sim/faults``) are described in ``simulator.faults``; the energy
+glitch in ``simulator.glitch``. ``configure_mqtt()`` (``POST /_sim/mqtt``) points the device's
+MQTT client at a broker as if someone had used the device's web page: topic
+``whatwatt/<DEVICE_ID>`` and the vendor's template unless told otherwise.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from aiohttp import web
 from .actions import ActionEngine
 from .app import build_app
 from .auth import Authenticator
-from .clock import has_utc_stamps, load_zone, now_utc
+from .clock import has_utc_stamps, load_zone, local_from_stamp, parse_zone
 from .config import PROFILES, SimulatorConfig
 from .faults import Faults
 from .live import LiveHub
@@ -22,6 +28,8 @@ from .state import DEFAULT_MQTT_TEMPLATE, DeviceState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from .glitch import GlitchPath
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,15 +73,16 @@ class Simulator:
             device_name=cfg.device_name,
             ethernet_up=cfg.ethernet_up,
         )
-        self._apply_initial_config()
         if cfg.telegram_interval > 0:
             self.state.telegram_interval = cfg.telegram_interval
         scheme = cfg.auth if cfg.auth != "none" else None
         if scheme is None:
             scheme = "digest" if has_utc_stamps(cfg.firmware) else "basic"
         self.auth = Authenticator(scheme, cfg.nonce_lifetime, cfg.digest_qop)
+        self._zone = self.state.zone  # the configured zone (``timezone`` fault None)
         self.faults = Faults()
         self.faults.add_listener(self._fault_changed)
+        self.faults.clock_offset = cfg.clock_offset
         self.live = LiveHub()
         self.actions = ActionEngine(cfg.action_fake_delay)
         self.meter = MeterModel(cfg.profile, rng=random.Random(cfg.seed))
@@ -88,6 +97,7 @@ class Simulator:
         self._publisher: _Publisher | None = None
         self._unsub_live: Callable[[], None] | None = None
         self._stopping = False
+        self._apply_initial_config()
 
     def _apply_initial_config(self) -> None:
         cfg = self.config
@@ -97,12 +107,32 @@ class Simulator:
             state.settings["system"]["protection"] = cfg.auth != "none"
         state.settings["services"]["report_interval"] = cfg.report_interval
         if cfg.mqtt_url is not None:
-            mqtt = state.mqtt_settings
-            mqtt["enable"] = True
-            mqtt["url"] = cfg.mqtt_url
+            self.configure_mqtt(cfg.mqtt_url, topic=cfg.mqtt_topic, template=cfg.mqtt_template)
+
+    def configure_mqtt(
+        self,
+        url: str,
+        *,
+        topic: str | None = None,
+        template: str | None = None,
+        enable: bool = True,
+    ) -> dict[str, Any]:
+        """Point the MQTT client at ``url`` (outside the REST API); return the public settings.
+
+        ``topic`` None (or empty) is the default ``whatwatt/<DEVICE_ID>`` (upper-case id, as
+        ``sys.id``); ``template`` None (or empty) is the vendor's flat-key template
+        (``state.DEFAULT_MQTT_TEMPLATE``). A running publisher reconnects at once.
+        """
+        state = self.state
+        mqtt = state.mqtt_settings
+        mqtt["enable"] = enable
+        mqtt["url"] = url
+        if not mqtt.get("client_id"):
             mqtt["client_id"] = f"whatwatt-{state.device_id[-6:]}"
-            mqtt["publish"]["topic"] = cfg.mqtt_topic or f"whatwatt/{state.device_id}"
-            mqtt["publish"]["template"] = cfg.mqtt_template or DEFAULT_MQTT_TEMPLATE
+        mqtt["publish"]["topic"] = topic or state.default_mqtt_topic
+        mqtt["publish"]["template"] = template or DEFAULT_MQTT_TEMPLATE
+        self.mqtt_settings_written()
+        return state.public_mqtt_settings()
 
     # -- addresses -----------------------------------------------------------------------
 
@@ -227,7 +257,9 @@ class Simulator:
             from .mqtt import MqttPublisher  # noqa: PLC0415 - optional part, may be absent
         except ImportError:
             return
-        publisher: _Publisher = MqttPublisher(self.state)
+        publisher: _Publisher = MqttPublisher(
+            self.state, report_hook=lambda report: self.glitched("mqtt", report)
+        )
         self._publisher = publisher
         await publisher.start()
 
@@ -252,7 +284,7 @@ class Simulator:
         state = self.state
         if not state.meter_connected:
             return None
-        moment = now_utc()
+        moment = state.device_now()
         body = self.meter.next_report(
             state.telegram_interval, moment.astimezone(state.zone), state.zone
         )
@@ -261,7 +293,18 @@ class Simulator:
         return report
 
     def _to_live(self, report: dict[str, Any]) -> None:
-        self.live.publish(live_event(report, self.state.uptime, self.state.local_now()))
+        if not self.live.has_subscriber:
+            return
+        report = self.glitched("live", report)
+        state = self.state
+        stamp = report.get("report", {}).get("date_time")
+        local = local_from_stamp(stamp, state.zone) or state.local_now()
+        self.live.publish(live_event(report, state.uptime, local))
+
+    def glitched(self, path: GlitchPath, report: dict[str, Any]) -> dict[str, Any]:
+        """Return ``report`` as ``path`` delivers it now: with the energy glitch if pending."""
+        glitch = self.faults.take_glitch(path)
+        return glitch.apply(report) if glitch is not None else report
 
     # -- faults, licence, maintenance --------------------------------------------------------
 
@@ -276,6 +319,13 @@ class Simulator:
             self.state.set_meter_connected(not self.faults.meter_not_connected)
         elif name == "malformed":
             self.live.malformed = self.faults.malformed
+        elif name == "clock_offset":
+            self.state.clock_offset = self.faults.clock_offset
+        elif name == "timezone":
+            zone = self.faults.timezone
+            self.state.zone = parse_zone(zone) if zone is not None else self._zone
+        elif name == "old_time_stamps":
+            self.state.old_time_stamps = self.faults.old_time_stamps
 
     def refuse_for(self, seconds: float) -> None:
         """Refuse connections for ``seconds``, then listen again."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import copy
+from datetime import timedelta
 import logging
 import secrets
 import time
@@ -32,6 +33,7 @@ TelegramListener = Callable[[dict[str, Any]], Awaitable[None] | None]
 
 DEFAULT_MQTT_TEMPLATE = (
     # The flat-key template the vendor's own integration tells users to install: every value quoted.
+    # The simulator's default template (``mqtt_url`` without ``mqtt_template``, configure_mqtt).
     '{"sys_id":"${sys.id}","meter_id":"${meter.id}","time":"${timestamp}",'
     '"power_in":"${1_7_0}","power_out":"${2_7_0}",'
     '"power_in_l1":"${21_7_0}","power_in_l2":"${41_7_0}","power_in_l3":"${61_7_0}",'
@@ -59,6 +61,10 @@ class DeviceState:
     ``settings``/``mqtt_settings``/``meter_settings`` (full, secrets included), ``report``
     (latest report JSON or None), ``meter_status``, ``mqtt_link``, ``system_json()``,
     ``add_telegram_listener()``.
+
+    Time: the device's clock is real time plus ``clock_offset`` seconds (``device_now()``),
+    shown in ``zone``; ``old_time_stamps`` forces the pre-1.10 time stamps (``date_time``
+    only). The simulator sets all three from its faults.
     """
 
     def __init__(
@@ -80,6 +86,8 @@ class DeviceState:
         self.activation_date = "2025-12-01T08:00:00Z"
         self.profile = profile
         self.zone = zone
+        self.clock_offset = 0.0
+        self.old_time_stamps = False
         self.ethernet_up = ethernet_up
         self._default_host_name = host_name or f"whatwatt_{self.device_id[-6:]}"
         self._default_name = device_name
@@ -103,8 +111,8 @@ class DeviceState:
 
     @property
     def full_stamps(self) -> bool:
-        """Return True when this firmware prints ``date_time_local``/``date_time_utc``."""
-        return has_utc_stamps(self.firmware)
+        """Return True when the device prints ``date_time_local``/``date_time_utc``."""
+        return has_utc_stamps(self.firmware) and not self.old_time_stamps
 
     @property
     def uptime(self) -> float:
@@ -117,13 +125,26 @@ class DeviceState:
         return str(self.settings["system"]["host_name"])
 
     @property
+    def default_mqtt_topic(self) -> str:
+        """Return ``whatwatt/<DEVICE_ID>``, the topic the simulator uses unless told otherwise."""
+        return f"whatwatt/{self.device_id}"
+
+    @property
     def licensed(self) -> bool:
         """Return True for a Plus (or higher) licence."""
         return self.license != "FREE"
 
+    def device_now(self) -> datetime:
+        """Return the device clock's idea of now (real UTC plus ``clock_offset``), in UTC."""
+        return now_utc() + timedelta(seconds=self.clock_offset)
+
     def local_now(self) -> datetime:
         """Return the device's local wall-clock time."""
-        return now_utc().astimezone(self.zone)
+        return self.device_now().astimezone(self.zone)
+
+    def last_boot(self) -> datetime:
+        """Return the moment of the last boot on the device's clock (UTC)."""
+        return self.boot_wall + timedelta(seconds=self.clock_offset)
 
     # -- configuration -------------------------------------------------------------------
 
@@ -201,7 +222,7 @@ class DeviceState:
         """Return the ``system`` block of the report."""
         return {
             "id": self.device_id,
-            **stamps(now_utc(), self.zone, full=self.full_stamps),
+            **stamps(self.device_now(), self.zone, full=self.full_stamps),
             "boot_id": self.boot_id,
             "time_since_boot": int(self.uptime),
         }
@@ -210,6 +231,9 @@ class DeviceState:
         """Return ``GET /api/v1/report``: the latest report, or a skeleton without values."""
         if self.report is not None:
             out = copy.deepcopy(self.report)
+            if not self.full_stamps:
+                for key in ("date_time_local", "date_time_utc"):
+                    out["report"].pop(key, None)
             out["system"] = self.system_block()
             return out
         return {
@@ -219,7 +243,10 @@ class DeviceState:
         }
 
     def set_report(self, body: dict[str, Any], moment: datetime) -> dict[str, Any]:
-        """Store a new decoded telegram (``body`` = measurement part) and return the report JSON."""
+        """Store a new decoded telegram (``body`` = measurement part) and return the report JSON.
+
+        ``moment`` is the decoding time on the device's clock (``device_now()``).
+        """
         self.last_report_id += 1
         self.meter_status = "OK"
         report = {
@@ -263,7 +290,7 @@ class DeviceState:
     def system_json(self) -> dict[str, Any]:
         """Return ``GET /api/v1/system``."""
         local = self.local_now()
-        boot_local = self.boot_wall.astimezone(self.zone)
+        boot_local = self.last_boot().astimezone(self.zone)
         info = METER_INFO[self.profile]
         p1 = self.profile == "p1-single"
         mac = self.device_id

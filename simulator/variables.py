@@ -281,9 +281,14 @@ def _volume_variables(report: Mapping[str, Any]) -> dict[str, Value]:
     return out
 
 
-def build_variables(state: DeviceState) -> dict[str, Value]:
-    """Return every catalogue variable with its current value (None = unavailable)."""
-    full = state.report or {}
+def build_variables(
+    state: DeviceState, report_json: Mapping[str, Any] | None = None
+) -> dict[str, Value]:
+    """Return every catalogue variable with its current value (None = unavailable).
+
+    ``report_json`` replaces ``state.report`` (the MQTT publisher passes a glitched copy).
+    """
+    full = report_json if report_json is not None else (state.report or {})
     report: Mapping[str, Any] = _dig(full, "report") or {}
     meter: Mapping[str, Any] = _dig(full, "meter") or {}
     clock: Mapping[str, Any] = _dig(full, "system") or {}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from custom_components.whatwatt.api.parse import parse_mqtt_payload, parse_report
+from custom_components.whatwatt.api.parse_mqtt import parse_mqtt_payload
+from custom_components.whatwatt.api.parse_report import parse_report
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from simulator.mqtt import is_loopback
 

@@ -7,7 +7,8 @@ import json
 
 import aiohttp
 
-from custom_components.whatwatt.api.parse import parse_mqtt_payload, parse_report
+from custom_components.whatwatt.api.parse_mqtt import parse_mqtt_payload
+from custom_components.whatwatt.api.parse_report import parse_report
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from simulator.template import render
 from simulator.variables import NUMERIC, NUMERIC_VARIABLES, build_variables
