@@ -1,10 +1,12 @@
 """Home Assistant's own MQTT broker, as the device would have to reach it (configure_mqtt fill-in).
 
-When the device has no broker yet and the user gives no ``url``, the integration points the
-device at the broker Home Assistant's MQTT integration uses (DESIGN.md section 3). That only
+When the device has no broker yet and the user gives no ``url``, the integration proposes the
+*address* of the broker Home Assistant's MQTT integration uses (DESIGN.md section 3). That only
 works when the address means the same thing to the device: loopback addresses and the bare
 host names of Home Assistant add-ons (``core-mosquitto``) do not, so the user is asked for a
-``url`` instead.
+``url`` instead. Home Assistant's broker credentials are never read here: the device gets a
+broker user of its own, given by the person (or none, for a broker that allows anonymous
+clients). The broker's CA certificate is public and is proposed with the address.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.const import CONF_PASSWORD, CONF_PORT, CONF_USERNAME
+from homeassistant.const import CONF_PORT
 from homeassistant.exceptions import ServiceValidationError
 
 from .const import DOMAIN
@@ -72,9 +74,10 @@ def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
 def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
     """Return the ``configure_mqtt`` fields that point the device at Home Assistant's broker.
 
-    The result holds ``url`` and, when Home Assistant's MQTT entry has them, ``username``,
-    ``password`` and ``ca_certificate``. Raises a translated ServiceValidationError asking for
-    ``url`` when there is no usable broker.
+    The result holds ``url`` and, when Home Assistant's broker uses TLS with its own CA,
+    ``ca_certificate`` (public). Never a user name or password: Home Assistant's login on its
+    broker (with the Mosquitto add-on, its service user) is not the device's to have. Raises a
+    translated ServiceValidationError asking for ``url`` when there is no usable broker.
     """
     entry = home_assistant_mqtt_entry(hass)
     if entry is None or not (broker := str(entry.data.get(CONF_BROKER) or "").strip()):
@@ -87,10 +90,6 @@ def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
     port = int(data.get(CONF_PORT) or (DEFAULT_MQTTS_PORT if tls else DEFAULT_MQTT_PORT))
     host = f"[{broker}]" if ":" in broker else broker
     fields: dict[str, Any] = {"url": f"{'mqtts' if tls else 'mqtt'}://{host}:{port}"}
-    if username := data.get(CONF_USERNAME):
-        fields["username"] = str(username)
-    if password := data.get(CONF_PASSWORD):
-        fields["password"] = str(password)
     if isinstance(certificate, str) and "-----BEGIN CERTIFICATE-----" in certificate:
         fields["ca_certificate"] = certificate.strip()
     return fields

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from homeassistant.components.button import ButtonDeviceClass, ButtonEntity
+from homeassistant.components.button import (
+    ButtonDeviceClass,
+    ButtonEntity,
+    ButtonEntityDescription,
+)
 from homeassistant.const import EntityCategory
 
-from .device_control import async_reboot, rest_client
+from .coordinator import DeviceCoordinator
+from .device_control import async_reboot
 from .entity import WhatwattEntity
+from .helpers import whatwatt_exception_handler
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -18,6 +24,10 @@ if TYPE_CHECKING:
 
 PARALLEL_UPDATES = 1
 
+REBOOT = ButtonEntityDescription(
+    key="reboot", device_class=ButtonDeviceClass.RESTART, entity_category=EntityCategory.CONFIG
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
@@ -25,21 +35,15 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the restart button (only when the device's address is known)."""
-    coordinator = entry.runtime_data
-    if rest_client(coordinator) is not None:
-        async_add_entities([WhatwattRebootButton(coordinator, "reboot")])
+    runtime = entry.runtime_data
+    if runtime.client is not None:
+        async_add_entities([WhatwattRebootButton(runtime.device, runtime.device, REBOOT)])
 
 
-class WhatwattRebootButton(WhatwattEntity, ButtonEntity):
-    """Restart the whatwatt Go (it is offline for up to a minute)."""
+class WhatwattRebootButton(WhatwattEntity[DeviceCoordinator], ButtonEntity):
+    """Restart the whatwatt Go (it is offline for up to a minute); available while REST answers."""
 
-    _attr_device_class = ButtonDeviceClass.RESTART
-    _attr_entity_category = EntityCategory.CONFIG
-
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability (a button has no other state)."""
-        return (self.available,)
-
+    @whatwatt_exception_handler
     async def async_press(self) -> None:
         """Send the reboot request."""
-        await async_reboot(self.coordinator)
+        await async_reboot(self.coordinator.config_entry)

@@ -1,53 +1,66 @@
-"""Config flow of the whatwatt Go integration."""
+"""Config flow of the whatwatt Go integration: every step, in the order a person meets them.
+
+Set-up: menu ``user`` → ``rest`` or ``live`` (``host``) → ``password`` for a protected device;
+or ``mqtt`` (``topic``; optional ``host``, ``password``, ``configure_device``) → ``mqtt_broker``
+to configure the device (broker address proposed from Home Assistant's MQTT entry; the device's
+own broker user) → ``mqtt_wait`` (first message on the topic) → ``mqtt_finish``. Discovery:
+``zeroconf`` → ``discovery_confirm``. ``reauth`` → ``reauth_confirm``. ``reconfigure``: the same
+menu and branches with the entry's values suggested, updating the entry of the same device.
+Helpers: ``config_flow_helpers.py`` (schemas, REST probe) and ``mqtt_provision.py`` (broker
+proposal, provisioning, first-message wait); options: ``config_flow_options.py``.
+"""
 
 from __future__ import annotations
 
-from ipaddress import IPv6Address
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.components import mqtt
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     SOURCE_ZEROCONF,
     ConfigEntry,
-    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
-)
-import voluptuous as vol
 
 from .api.client import WhatwattClient, normalize_host
-from .api.errors import (
-    WhatwattAuthError,
-    WhatwattConnectionError,
-    WhatwattError,
-    WhatwattInvalidResponseError,
-    WhatwattTimeoutError,
+from .api.errors import WhatwattError
+from .api.template import default_topic
+from .config_flow_helpers import (
+    AUTH_ERROR,
+    BROKER_SCHEMA,
+    CONF_BROKER_URL,
+    CONF_CONFIGURE_DEVICE,
+    HOST_SCHEMA,
+    MQTT_SCHEMA,
+    PASSWORD_SCHEMA,
+    async_probe,
+    broker_form_fields,
+    discovered_host,
+    options_for_transport,
+    transport_of,
 )
-from .config_flow_mqtt import MqttFlowMixin
+from .config_flow_options import WhatwattOptionsFlow
 from .const import (
-    CONF_SCAN_INTERVAL,
+    CONF_TOPIC,
     CONF_TRANSPORT,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
-    LOGGER,
-    MAX_SCAN_INTERVAL,
-    MIN_SCAN_INTERVAL,
     TRANSPORT_LIVE,
     TRANSPORT_MQTT,
     TRANSPORT_REST,
     device_title,
 )
+from .mqtt_provision import (
+    FirstMessageWait,
+    async_provision,
+    broker_host,
+    first_message_timeout,
+    proposed_broker,
+)
+from .service_schemas import topic_error
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -56,28 +69,11 @@ if TYPE_CHECKING:
 
     from .api.models import SystemInfo
 
-HOST_SCHEMA = vol.Schema({vol.Required(CONF_HOST): TextSelector()})
-PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-PASSWORD_SCHEMA = vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
-AUTH_ERROR = "invalid_auth"
+TRANSPORTS = [TRANSPORT_REST, TRANSPORT_MQTT, TRANSPORT_LIVE]
 
 
-def _transport_of(entry: ConfigEntry) -> str:
-    """Return the transport of an entry."""
-    return str(entry.data.get(CONF_TRANSPORT, TRANSPORT_REST))
-
-
-def _discovered_host(discovery_info: ZeroconfServiceInfo) -> str:
-    """Return host[:port] for a discovered device (port 80 is left out)."""
-    address = discovery_info.ip_address
-    host = f"[{address}]" if isinstance(address, IPv6Address) else str(address)
-    if discovery_info.port and discovery_info.port != 80:
-        host = f"{host}:{discovery_info.port}"
-    return normalize_host(host)
-
-
-class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
-    """Add a whatwatt Go."""
+class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a whatwatt Go, re-authenticate it, or change how its data arrives."""
 
     VERSION = 1
 
@@ -85,12 +81,22 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
         """Start with nothing known."""
         self._host: str | None = None
         self._transport = TRANSPORT_REST
+        # The ``mqtt`` branch: its form, the device probed over REST (when an address is
+        # given), the device id (from REST or the first message) and the running wait.
+        self._mqtt_topic = ""
+        self._mqtt_password: str | None = None
+        self._mqtt_system: SystemInfo | None = None
+        self._mqtt_interval: float | None = None
+        self._mqtt_device_id: str | None = None
+        self._mqtt_input: dict[str, Any] | None = None
+        self._mqtt_errors: dict[str, str] | None = None
+        self._mqtt_wait: FirstMessageWait | None = None
 
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Offer options (the polling interval) to REST entries only."""
-        return _transport_of(config_entry) == TRANSPORT_REST
+        return transport_of(config_entry) == TRANSPORT_REST
 
     @staticmethod
     @callback
@@ -100,33 +106,35 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
         """Return the options flow."""
         return WhatwattOptionsFlow()
 
+    @callback
+    def async_remove(self) -> None:
+        """End the first-message wait (task and subscription) with the flow."""
+        if self._mqtt_wait is not None:
+            self._mqtt_wait.cancel()
+            self._mqtt_wait = None
+
+    # --- shared by the steps -------------------------------------------------------------
+
+    @property
+    def _reconfiguring(self) -> bool:
+        """Return True in a reconfigure flow."""
+        return self.source == SOURCE_RECONFIGURE
+
+    def _stored(self, key: str) -> Any:
+        """Return a value of the reconfigured entry's data (None in other flows)."""
+        if not self._reconfiguring:
+            return None
+        return self._get_reconfigure_entry().data.get(key)
+
+    def _client(self, host: str, password: str | None) -> WhatwattClient:
+        return WhatwattClient(async_get_clientsession(self.hass), host, password)
+
     async def _async_probe(
         self, host: str, password: str | None
     ) -> tuple[SystemInfo | None, str | None]:
-        """Read /api/v1/system; return the system information or an error key."""
-        client = WhatwattClient(async_get_clientsession(self.hass), host, password)
-        try:
-            system = await client.get_system()
-        except WhatwattAuthError:
-            return None, AUTH_ERROR
-        except WhatwattTimeoutError:
-            return None, "timeout"
-        except WhatwattConnectionError:
-            return None, "cannot_connect"
-        except WhatwattInvalidResponseError:
-            return None, "not_whatwatt_device"
-        except WhatwattError:
-            return None, "cannot_connect"
-        except Exception:  # noqa: BLE001 - anything unexpected becomes a form error
-            LOGGER.exception("Unexpected error while probing %s", host)
-            return None, "unknown"
-        if (
-            self._transport == TRANSPORT_REST
-            and not system.is_licensed
-            and self.source != SOURCE_ZEROCONF  # discovery falls back to live (_async_finish)
-        ):
-            return None, "license_free"
-        return system, None
+        """Read /api/v1/system; REST polling needs Plus (discovery falls back to live)."""
+        licence_required = self._transport == TRANSPORT_REST and self.source != SOURCE_ZEROCONF
+        return await async_probe(self._client(host, password), licence_required=licence_required)
 
     async def _async_finish(self, system: SystemInfo, password: str | None) -> ConfigFlowResult:
         """Create the entry, update the known one with the new address, or reconfigure."""
@@ -144,21 +152,31 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
         await self.async_set_unique_id(system.device_id, raise_on_progress=False)
         self._abort_if_unique_id_configured(updates=data)
         data[CONF_TRANSPORT] = self._transport
-        options = (
-            {CONF_SCAN_INTERVAL: DEFAULT_SCAN_INTERVAL} if self._transport == TRANSPORT_REST else {}
-        )
         return self.async_create_entry(
-            title=device_title(system.name, system.device_id), data=data, options=options
+            title=device_title(system.name, system.device_id),
+            data=data,
+            options=options_for_transport(self._transport, {}),
         )
+
+    async def _async_reconfigure_entry(
+        self, device_id: str, data: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Store the new data on the entry of the same device and reload it."""
+        entry = self._get_reconfigure_entry()
+        await self.async_set_unique_id(device_id, raise_on_progress=False)
+        self._abort_if_unique_id_mismatch(reason="wrong_device")
+        return self.async_update_reload_and_abort(
+            entry, data=data, options=options_for_transport(self._transport, entry.options)
+        )
+
+    # --- set-up: menu, REST and live ------------------------------------------------------
 
     async def async_step_user(
         self,
         user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> ConfigFlowResult:
         """Let the user choose how the data reaches Home Assistant."""
-        return self.async_show_menu(
-            step_id="user", menu_options=[TRANSPORT_REST, TRANSPORT_MQTT, TRANSPORT_LIVE]
-        )
+        return self.async_show_menu(step_id="user", menu_options=TRANSPORTS)
 
     async def async_step_rest(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the address of a device to poll over REST."""
@@ -173,7 +191,7 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
     async def _async_step_address(
         self, step_id: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        """Validate an address and probe the device behind it."""
+        """Validate an address and probe the device behind it (steps ``rest`` and ``live``)."""
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
@@ -182,7 +200,7 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
                 errors[CONF_HOST] = "invalid_host"
             else:
                 self._host = host
-                password = self._stored_password
+                password = self._stored(CONF_PASSWORD) or None
                 system, error = await self._async_probe(host, password)
                 if error == AUTH_ERROR:
                     return await self.async_step_password()
@@ -190,10 +208,11 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
                     return await self._async_finish(system, password)
                 assert error is not None
                 errors["base"] = error
+        stored_host = self._stored(CONF_HOST)
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                HOST_SCHEMA, user_input or self._stored_host_input()
+                HOST_SCHEMA, user_input or ({CONF_HOST: stored_host} if stored_host else None)
             ),
             errors=errors,
         )
@@ -218,12 +237,179 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
             description_placeholders={"host": self._host},
         )
 
+    # --- set-up: MQTT ---------------------------------------------------------------------
+
+    async def async_step_mqtt(  # type: ignore[override]  # the menu option, not MQTT discovery
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the topic (and optionally the device's address)."""
+        self._transport = TRANSPORT_MQTT
+        if not await mqtt.async_wait_for_mqtt_client(self.hass):
+            return self.async_abort(reason="mqtt_not_configured")
+        errors, self._mqtt_errors = self._mqtt_errors or {}, None
+        if user_input is not None:
+            self._mqtt_input = user_input
+            errors = await self._async_mqtt_check(user_input)
+            if not errors:
+                return await self._async_mqtt_next(user_input)
+        suggested = {
+            key: value
+            for key, value in (self._mqtt_input or self._stored_mqtt_input()).items()
+            if key != CONF_PASSWORD
+        }
+        if (
+            CONF_TOPIC not in suggested
+            and self._reconfiguring
+            and (device_id := self._get_reconfigure_entry().unique_id)
+        ):
+            suggested[CONF_TOPIC] = default_topic(device_id)
+        return self.async_show_form(
+            step_id="mqtt",
+            data_schema=self.add_suggested_values_to_schema(MQTT_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    def _stored_mqtt_input(self) -> dict[str, Any]:
+        """Return the reconfigured entry's topic and address as suggestions."""
+        return {
+            key: value
+            for key in (CONF_TOPIC, CONF_HOST)
+            if (value := self._stored(key)) is not None
+        }
+
+    async def _async_mqtt_check(self, user_input: dict[str, Any]) -> dict[str, str]:
+        """Validate the form; probe the device when an address is given."""
+        topic = str(user_input[CONF_TOPIC]).strip()
+        if error := topic_error(topic):
+            return {CONF_TOPIC: error}
+        self._mqtt_topic = topic
+        self._host = self._mqtt_password = self._mqtt_system = self._mqtt_interval = None
+        host_text = str(user_input.get(CONF_HOST) or "").strip()
+        password = user_input.get(CONF_PASSWORD) or self._stored(CONF_PASSWORD) or None
+        if not host_text:
+            if user_input.get(CONF_CONFIGURE_DEVICE):
+                return {CONF_HOST: "host_required_to_configure"}
+            return {}
+        try:
+            host = normalize_host(host_text)
+        except ValueError:
+            return {CONF_HOST: "invalid_host"}
+        system, error = await self._async_probe(host, password)
+        if error == AUTH_ERROR:
+            return {CONF_PASSWORD: AUTH_ERROR if password else "password_required"}
+        if system is None:
+            return {"base": error or "unknown"}
+        if not system.is_licensed:
+            return {"base": "mqtt_license_free"}
+        self._host, self._mqtt_password, self._mqtt_system = host, password, system
+        try:
+            settings = await self._client(host, password).get_settings()
+        except WhatwattError:
+            settings = None
+        if settings is not None and settings.report_interval:
+            self._mqtt_interval = float(settings.report_interval)
+        return {}
+
+    async def _async_mqtt_next(self, user_input: dict[str, Any]) -> ConfigFlowResult:
+        """After a valid form: ask for the broker to configure, or wait for the first message."""
+        if self._mqtt_system is not None:
+            await self.async_set_unique_id(self._mqtt_system.device_id, raise_on_progress=False)
+            if self._reconfiguring:
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+            else:
+                self._abort_if_unique_id_configured()
+        if user_input.get(CONF_CONFIGURE_DEVICE):
+            return await self.async_step_mqtt_broker()
+        return await self.async_step_mqtt_wait()
+
+    async def async_step_mqtt_broker(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the broker the device should use and its own user there; then configure it.
+
+        Home Assistant's broker address is proposed when the device can reach it there; Home
+        Assistant's broker credentials are never used (the user name and password are the
+        person's, optional for a broker that allows anonymous clients).
+        """
+        assert self._mqtt_system is not None
+        proposed = proposed_broker(self.hass) or {}
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            broker, errors = broker_form_fields(user_input, proposed)
+            if not errors:
+                assert self._host is not None
+                client = self._client(self._host, self._mqtt_password)
+                device_id = self._mqtt_system.device_id
+                error = await async_provision(client, device_id, self._mqtt_topic, broker)
+                if error is None:
+                    return await self.async_step_mqtt_wait()
+                errors["base"] = error
+        suggested = {CONF_BROKER_URL: proposed.get(CONF_BROKER_URL)} if proposed else {}
+        if user_input is not None:
+            suggested = {key: value for key, value in user_input.items() if key != CONF_PASSWORD}
+        return self.async_show_form(
+            step_id="mqtt_broker",
+            data_schema=self.add_suggested_values_to_schema(BROKER_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders={"broker": broker_host(self.hass) or "-"},
+        )
+
+    async def async_step_mqtt_wait(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Wait (bounded) for the first message on the topic."""
+        if self._mqtt_wait is None:
+            known = self._mqtt_system.device_id if self._mqtt_system else None
+            self._mqtt_wait = FirstMessageWait(
+                self.hass, self._mqtt_topic, known, first_message_timeout(self._mqtt_interval)
+            )
+        task = self._mqtt_wait.task
+        if not task.done():
+            return self.async_show_progress(
+                step_id="mqtt_wait",
+                progress_action="mqtt_wait",
+                progress_task=task,
+                description_placeholders={"topic": self._mqtt_topic},
+            )
+        self._mqtt_wait = None
+        report = task.result()
+        if report is None:
+            self._mqtt_errors = {"base": "no_message"}
+            return self.async_show_progress_done(next_step_id="mqtt")
+        if self._mqtt_system is not None:
+            self._mqtt_device_id = self._mqtt_system.device_id
+        else:
+            self._mqtt_device_id = report.device_id
+        return self.async_show_progress_done(next_step_id="mqtt_finish")
+
+    async def async_step_mqtt_finish(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Create the MQTT entry, or update the reconfigured one (the device id is known now)."""
+        device_id = self._mqtt_device_id
+        assert device_id is not None
+        data: dict[str, Any] = {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: self._mqtt_topic}
+        if self._host:
+            data[CONF_HOST] = self._host
+            if self._mqtt_password:
+                data[CONF_PASSWORD] = self._mqtt_password
+        if self._reconfiguring:
+            return await self._async_reconfigure_entry(device_id, data)
+        await self.async_set_unique_id(device_id, raise_on_progress=False)
+        self._abort_if_unique_id_configured()
+        name = self._mqtt_system.name if self._mqtt_system is not None else None
+        return self.async_create_entry(title=device_title(name, device_id), data=data)
+
+    # --- discovery (zeroconf) -------------------------------------------------------------
+
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """Handle a whatwatt Go announced over mDNS."""
         device_id = str(discovery_info.properties.get("id") or "").strip().upper()
         if not device_id:
             return self.async_abort(reason="not_whatwatt_device")
-        host = _discovered_host(discovery_info)
+        host = discovered_host(discovery_info)
         await self.async_set_unique_id(device_id)
         known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
         # An MQTT-only entry stays so: its address is added by the user through reconfigure.
@@ -258,6 +444,8 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
             },
         )
 
+    # --- reauth and reconfigure -----------------------------------------------------------
+
     async def async_step_reauth(
         self,
         entry_data: Mapping[str, Any],  # noqa: ARG002
@@ -270,7 +458,7 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the new password."""
         entry = self._get_reauth_entry()
-        self._transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+        self._transport = transport_of(entry)
         errors: dict[str, str] = {}
         if user_input is not None:
             password = user_input[CONF_PASSWORD]
@@ -290,37 +478,19 @@ class WhatwattConfigFlow(MqttFlowMixin, ConfigFlow, domain=DOMAIN):
             description_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
         )
 
+    async def async_step_reconfigure(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Let the user choose the transport again (the current one to change the address).
 
-class WhatwattOptionsFlow(OptionsFlow):
-    """Change how often the device is polled."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and store the options."""
-        entry = self.config_entry
-        if _transport_of(entry) != TRANSPORT_REST:
-            # Push transports have no polling interval; never turn them into polling.
-            return self.async_abort(reason="no_options")
-        if user_input is not None:
-            interval = int(user_input[CONF_SCAN_INTERVAL])
-            if entry.state is ConfigEntryState.LOADED:
-                coordinator = entry.runtime_data
-                coordinator.set_scan_interval(interval)
-                await coordinator.async_request_refresh()
-            return self.async_create_entry(data={CONF_SCAN_INTERVAL: interval})
-        schema = vol.Schema(
-            {
-                vol.Required(
-                    CONF_SCAN_INTERVAL,
-                    default=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_SCAN_INTERVAL,
-                        max=MAX_SCAN_INTERVAL,
-                        step=1,
-                        mode=NumberSelectorMode.BOX,
-                        unit_of_measurement="s",
-                    )
-                ),
-            }
+        The chosen branch validates like set-up (address, password, licence, topic, first
+        message) with the entry's values suggested and its stored password tried first.
+        """
+        entry = self._get_reconfigure_entry()
+        return self.async_show_menu(
+            step_id="reconfigure",
+            menu_options=TRANSPORTS,
+            # The menu's title gets no placeholders on older frontends: name it in the text.
+            description_placeholders={"name": entry.title, "current": transport_of(entry)},
         )
-        return self.async_show_form(step_id="init", data_schema=schema)

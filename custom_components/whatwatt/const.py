@@ -23,16 +23,14 @@ DEFAULT_SCAN_INTERVAL: Final = 10
 MIN_SCAN_INTERVAL: Final = 2
 MAX_SCAN_INTERVAL: Final = 300
 
-# How often the REST coordinator reads /api/v1/system for health and firmware.
-SYSTEM_REFRESH_INTERVAL: Final = timedelta(minutes=5)
+# How often the device coordinator reads system information, settings and MQTT settings.
+DEVICE_REFRESH_INTERVAL: Final = timedelta(minutes=5)
 # Reporting interval assumed until the device tells its own (seconds).
 DEFAULT_REPORT_INTERVAL: Final = 10.0
-# A report older than this many reporting intervals is stale ...
+# No new reading (report counter, push) for this many reporting intervals: stale ...
 STALE_INTERVALS: Final = 3
-# ... but never before this many seconds (clock skew and request latency).
+# ... but never before this many seconds (request latency, a late telegram).
 MIN_STALE_SECONDS: Final = 30.0
-# A device clock further off than this is considered unset: only report.id counts then.
-CLOCK_UNSET_SECONDS: Final = 86400.0
 
 METER_STATUS_OK: Final = "OK"
 

@@ -1,90 +1,281 @@
-"""Data coordinator of the whatwatt Go integration.
+"""The two coordinators of a whatwatt Go entry and the runtime data that holds them.
 
-One coordinator class serves every transport: the REST transport polls through
-``_async_update_data``; push transports (MQTT, live stream) hand each new reading to
-``async_push_report``. Staleness and availability are decided in one place, ``build_data``.
-The device's system information and writable configuration are re-read every few minutes:
-by the REST poll, and for push transports by ``async_device_tick`` (armed by the transport).
+- ``DeviceCoordinator``: system information, settings and MQTT settings over REST every few
+  minutes. Config entities, health sensors, the licence and meter-link checks and the
+  configuration-change events hang on it; it keeps the device registry up to date.
+- ``MeasurementCoordinator``: the readings. It polls REST itself (the ``rest`` transport), or a
+  push source hands it readings through ``async_push``; when a push source goes silent it polls
+  REST as the fallback by switching its own interval on, and off again when pushes return.
+
+Freshness is decided by arrival (a new report counter, a new push), never by the device's clock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api.errors import (
-    WhatwattAuthError,
-    WhatwattError,
-    WhatwattLicenseError,
-    WhatwattTimeoutError,
-)
+from .api.errors import WhatwattAuthError, WhatwattError
+from .api.models import Report, SystemInfo
+from .api.totals import TotalsGuard
 from .const import (
-    CLOCK_UNSET_SECONDS,
-    CONF_SCAN_INTERVAL,
+    DEFAULT_NAME,
     DEFAULT_REPORT_INTERVAL,
-    DEFAULT_SCAN_INTERVAL,
+    DEVICE_REFRESH_INTERVAL,
     DOMAIN,
     LOGGER,
     METER_STATUS_OK,
     MIN_STALE_SECONDS,
     STALE_INTERVALS,
-    SYSTEM_REFRESH_INTERVAL,
+    device_title,
 )
-from .device_control import async_read_config
-from .issues import async_check_license
+from .helpers import update_error
 
 if TYPE_CHECKING:
     from .api.client import WhatwattClient
-    from .api.models import MqttSettings, Report, Settings, SystemInfo
-    from .transport import WhatwattTransport
+    from .api.models import MqttSettings, Settings
 
-type WhatwattConfigEntry = ConfigEntry[WhatwattCoordinator]
+# A boot time within this many seconds of the known one is the same boot.
+_LAST_BOOT_TOLERANCE: Final = 60.0
+# A silent push source with a device address: REST stands in after this many intervals ...
+FALLBACK_AFTER_INTERVALS: Final = 2
+# ... polling at the push interval, but not faster than this (seconds).
+MIN_FALLBACK_POLL: Final = 5.0
 
-# A newly computed boot time within this many seconds of the known one is the same boot.
-_LAST_BOOT_TOLERANCE = 60.0
+EVENT_SETTINGS_CHANGED: Final = "settings_changed"
+EVENT_MQTT_SETTINGS_CHANGED: Final = "mqtt_settings_changed"
+EVENT_REBOOTED: Final = "rebooted"
+
+
+class PushSource(Protocol):
+    """A live stream or an MQTT subscription: started and stopped with the entry."""
+
+    async def async_start(self) -> None:
+        """Start delivering readings."""
+
+    async def async_stop(self) -> None:
+        """Stop: no task, timer, subscription or socket may remain (idempotent)."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the source's state for the diagnostics."""
+
+
+@dataclass(slots=True)
+class WhatwattRuntimeData:
+    """What a loaded entry holds (``entry.runtime_data``)."""
+
+    client: WhatwattClient | None
+    device: DeviceCoordinator
+    measurements: MeasurementCoordinator
+    source: PushSource | None = None
+
+
+type WhatwattConfigEntry = ConfigEntry[WhatwattRuntimeData]
 
 
 @dataclass(frozen=True, slots=True)
-class WhatwattData:
-    """Everything the entities show, as one immutable snapshot."""
+class DeviceEvent:
+    """A configuration change or restart found by a device read (not made by this entry)."""
+
+    event_type: str
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    """The device as last read: identity, health, writable configuration."""
 
     system: SystemInfo
-    report: Report | None = None
-    meter_status: str | None = None
-    stale: bool = False
+    settings: Settings | None = None
+    mqtt_settings: MqttSettings | None = None
     last_boot: datetime | None = None
+    fetched: datetime | None = None  # when read over REST; None: the device id only
+    events: tuple[DeviceEvent, ...] = field(default=(), compare=False)
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Return a nested settings object as ``{"a.b": value}``."""
+    if not isinstance(data, dict):
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat.update(_flat(value, f"{prefix}{key}."))
+    return {key.rstrip("."): value for key, value in flat.items()}
+
+
+def changed_keys(before: Any, after: Any) -> tuple[str, ...]:
+    """Return the dotted keys whose values differ between two settings objects."""
+    old, new = _flat(before), _flat(after)
+    return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
+
+
+def boot_time(system: SystemInfo, now: datetime, known: datetime | None) -> datetime | None:
+    """Return the device's boot time; the known one while the new one is within tolerance."""
+    if system.uptime is not None:
+        boot = (now - timedelta(seconds=system.uptime)).replace(microsecond=0)
+    elif system.last_boot is not None:
+        boot = system.last_boot
+    else:
+        return known
+    if known is not None and abs((boot - known).total_seconds()) <= _LAST_BOOT_TOLERANCE:
+        return known
+    return boot
+
+
+class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
+    """Read the device's system information and configuration every few minutes."""
+
+    config_entry: WhatwattConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        config_entry: WhatwattConfigEntry,
+        client: WhatwattClient | None,
+    ) -> None:
+        """Set up the reads; an entry without address (MQTT only) never reads."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=f"{DOMAIN} device {config_entry.title}",
+            update_interval=DEVICE_REFRESH_INTERVAL if client is not None else None,
+            always_update=False,
+        )
+        self.client = client
+        self._expect_reboot = False
+        self._registry_shows: tuple[str | None, ...] | None = None
+        # Runs after each new state is in (and keeps the reads scheduled without entities).
+        config_entry.async_on_unload(self.async_add_listener(self._async_update_registry))
 
     @property
-    def measurements_available(self) -> bool:
-        """Return True when measurement values may be shown."""
-        return (
-            self.report is not None
-            and not self.stale
-            and self.meter_status in (None, METER_STATUS_OK)
+    def device_id(self) -> str:
+        """Return the device id (the entry's unique id)."""
+        assert self.config_entry.unique_id is not None
+        return self.config_entry.unique_id
+
+    async def async_setup(self, *, required: bool) -> None:
+        """Read the device once; ``required=False`` lets the entry start from its id alone."""
+        if self.client is not None:
+            if required:
+                await self.async_config_entry_first_refresh()
+                return
+            # Logged here, once, in the words of this case (recovery is logged as usual).
+            await self._async_refresh(log_failures=False)
+            if not self.last_update_success:
+                LOGGER.warning(
+                    "%s does not answer over REST: %s; its data comes by push meanwhile",
+                    self.config_entry.title,
+                    self.last_exception,
+                )
+        if self.data is None:
+            self.data = DeviceState(system=SystemInfo(device_id=self.device_id))
+
+    async def _async_update_data(self) -> DeviceState:
+        """Read system information, settings and MQTT settings."""
+        client = self.client
+        previous = self.data
+        if client is None:
+            return previous
+        try:
+            system = await client.get_system()
+        except WhatwattError as err:
+            raise update_error(err) from err
+        settings = previous.settings if previous is not None else None
+        mqtt_settings = previous.mqtt_settings if previous is not None else None
+        try:
+            settings = await client.get_settings()
+            mqtt_settings = await client.get_mqtt_settings()
+        except WhatwattAuthError as err:
+            raise update_error(err) from err
+        except WhatwattError as err:  # the configuration stays as last known (unknown at first)
+            LOGGER.debug("%s: configuration not read: %s", self.config_entry.title, err)
+        now = dt_util.utcnow()
+        known_boot = previous.last_boot if previous is not None else None
+        state = DeviceState(
+            system=system,
+            settings=settings,
+            mqtt_settings=mqtt_settings,
+            last_boot=boot_time(system, now, known_boot),
+            fetched=now,
         )
+        if previous is not None and previous.fetched is not None:
+            state = replace(state, events=self._events(previous, state))
+        return state
+
+    def _events(self, before: DeviceState, after: DeviceState) -> tuple[DeviceEvent, ...]:
+        """Return what changed on the device since the last read (or this entry's write)."""
+        events: list[DeviceEvent] = []
+        if before.last_boot is not None and after.last_boot != before.last_boot:
+            if self._expect_reboot:
+                self._expect_reboot = False
+            else:
+                events.append(DeviceEvent(EVENT_REBOOTED))
+        for event_type, old, new in (
+            (EVENT_SETTINGS_CHANGED, before.settings, after.settings),
+            (EVENT_MQTT_SETTINGS_CHANGED, before.mqtt_settings, after.mqtt_settings),
+        ):
+            if old is not None and new is not None and (keys := changed_keys(old.raw, new.raw)):
+                events.append(DeviceEvent(event_type, keys))
+        return tuple(events)
+
+    @callback
+    def _async_update_registry(self) -> None:
+        """Follow name, firmware and hardware in the device registry (a late first read too)."""
+        if self.data is None or self.data.fetched is None:
+            return
+        system = self.data.system
+        shows = (system.name, system.model, system.firmware)
+        if shows == self._registry_shows:
+            return
+        self._registry_shows = shows
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, self.device_id)})
+        if device is not None:
+            registry.async_update_device(
+                device.id,
+                name=device_title(system.name, self.device_id),
+                model=DEFAULT_NAME,
+                hw_version=system.model or None,
+                sw_version=system.firmware,
+            )
+
+    @callback
+    def async_keep(
+        self, *, settings: Settings | None = None, mqtt_settings: MqttSettings | None = None
+    ) -> None:
+        """Keep configuration this entry wrote or read: the next read compares with it."""
+        changes: dict[str, Any] = {}
+        if settings is not None:
+            changes["settings"] = settings
+        if mqtt_settings is not None:
+            changes["mqtt_settings"] = mqtt_settings
+        self.async_set_updated_data(replace(self.data, events=(), **changes))
+
+    @callback
+    def async_schedule_read(self) -> None:
+        """Read the device soon (a restart seen in a reading, a quiet live stream)."""
+        if self.client is not None:
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_request_refresh(), f"{DOMAIN} device read"
+            )
+
+    @callback
+    def expect_reboot(self) -> None:
+        """Expect the restart this entry asked for: the next reboot found is not announced."""
+        self._expect_reboot = True
 
 
-def _meter_status(report: Report | None, system: SystemInfo) -> str | None:
-    """Return the meter link status, preferring whichever source reports a problem."""
-    report_status = report.meter.status if report is not None and report.meter else None
-    system_status = system.meter.status
-    for status in (report_status, system_status):
-        if status and status != METER_STATUS_OK:
-            return status
-    return report_status or system_status
-
-
-class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
-    """Keep the latest reading and device health of one whatwatt Go."""
+class MeasurementCoordinator(DataUpdateCoordinator[Report]):
+    """Keep the latest reading: polled over REST, or pushed by a live stream or MQTT."""
 
     config_entry: WhatwattConfigEntry
 
@@ -94,284 +285,215 @@ class WhatwattCoordinator(DataUpdateCoordinator[WhatwattData]):
         config_entry: WhatwattConfigEntry,
         client: WhatwattClient | None,
         *,
-        poll: bool = True,
-        read_report: bool = True,
+        scan_interval: float | None,
+        fallback: bool = False,
     ) -> None:
-        """Set up the coordinator; ``poll=False`` for push transports.
-
-        ``read_report=False``: refreshes read only ``/api/v1/system`` and keep the last pushed
-        reading (the live transport; FREE devices answer 404 on ``/api/v1/report``).
-        """
-        self.client = client
-        self.read_report = read_report
-        self.scan_interval = float(
-            config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
-        )
+        """Poll every ``scan_interval`` s, or (None) wait for pushes; ``fallback``: REST helps."""
         super().__init__(
             hass,
             LOGGER,
             config_entry=config_entry,
             name=f"{DOMAIN} {config_entry.title}",
-            update_interval=timedelta(seconds=self.scan_interval) if poll else None,
-            always_update=False,
+            update_interval=timedelta(seconds=scan_interval) if scan_interval else None,
+            always_update=True,
         )
-        self.system: SystemInfo | None = None
-        self._system_fetched: datetime | None = None
-        self._boot_id: str | None = None
-        self._last_boot: datetime | None = None
+        self.client = client
+        self.scan_interval = scan_interval
+        self.can_fall_back = fallback and client is not None
+        # Set from the device coordinator's reads (see runtime.py).
+        self.meter_interval: float | None = None
+        self.push_interval: float | None = None
+        self.system_meter_status: str | None = None
+        self.fresh = True
+        self.fallback_active = False
+        self.pushes = 0
+        self.on_reboot: CALLBACK_TYPE | None = None
         self._report_id: int | None = None
         self._report_id_since: datetime | None = None
-        self._push_watchdog: CALLBACK_TYPE | None = None
-        # The device's writable configuration as last read back (actions, config entities).
-        self.settings: Settings | None = None
-        self.mqtt_settings: MqttSettings | None = None
-        self.mqtt_settings_at: datetime | None = None
-        self._config_fetched: datetime | None = None
-        self._device_read_failed = False
-        # Set by async_setup_entry: starts/stops the data flow and follows device writes.
-        self.transport: WhatwattTransport
+        self._boot: tuple[str | None, float | None] = (None, None)
+        self._last_push: datetime | None = None
+        self._silence: CALLBACK_TYPE | None = None
+        self._totals = TotalsGuard()
 
-    # -- shared logic (every transport) -------------------------------------------------
-
-    def report_interval(self, report: Report | None) -> float:
-        """Return the meter's reporting interval in seconds (best known)."""
-        if report is not None and report.interval:
-            return report.interval
-        if self.system is not None and self.system.meter.report_interval:
-            return self.system.meter.report_interval
-        return DEFAULT_REPORT_INTERVAL
-
-    def stale_after(self, interval: float) -> float:
-        """Return after how many seconds without news data with this cadence is stale."""
-        return max(STALE_INTERVALS * interval, MIN_STALE_SECONDS)
-
-    def build_data(self, report: Report | None, now: datetime) -> WhatwattData:
-        """Combine the latest reading with the device state and decide staleness."""
-        assert self.system is not None
-        stale_after = self.stale_after(self.report_interval(report))
-        stale = False
-        meter_status = _meter_status(report, self.system)
-        if report is not None:
-            if report.report_id is not None:
-                if report.report_id != self._report_id or self._report_id_since is None:
-                    self._report_id = report.report_id
-                    self._report_id_since = now
-                elif (now - self._report_id_since).total_seconds() > stale_after:
-                    stale = True
-            if report.timestamp is not None:
-                age = (now - report.timestamp).total_seconds()
-                if stale_after < age < CLOCK_UNSET_SECONDS:
-                    stale = True
-        return WhatwattData(
-            system=self.system,
-            report=report,
-            meter_status=meter_status,
-            stale=stale,
-            last_boot=self._last_boot,
-        )
-
-    @callback
-    def async_push_report(self, report: Report, *, interval: float | None = None) -> None:
-        """Publish a reading delivered by a push transport.
-
-        ``interval`` is the cadence the transport expects readings at (seconds; the meter's
-        report interval when omitted). When no reading follows within ``stale_after`` of it,
-        the measurement entities go unavailable until the next one arrives.
-        """
-        now = dt_util.utcnow()
-        self._update_last_boot(report.uptime, now)
-        self.async_set_updated_data(self.build_data(report, now))
-        self._arm_push_watchdog(self.stale_after(interval or self.report_interval(report)))
-
-    @callback
-    def _arm_push_watchdog(self, seconds: float) -> None:
-        """(Re)start the timer that marks pushed data stale when the pushes stop."""
-        self._cancel_push_watchdog()
-        self._push_watchdog = async_call_later(self.hass, seconds, self._async_push_silent)
-
-    @callback
-    def async_follow_push_interval(self, interval: float) -> None:
-        """Follow a new push cadence: restart a running staleness timer with its timeout."""
-        if self._push_watchdog is not None:
-            self._arm_push_watchdog(self.stale_after(interval))
-
-    @callback
-    def _cancel_push_watchdog(self) -> None:
-        if self._push_watchdog is not None:
-            self._push_watchdog()
-            self._push_watchdog = None
-
-    @callback
-    def _async_push_silent(self, _now: datetime) -> None:
-        """No reading arrived in time: the measurements are stale."""
-        self._push_watchdog = None
-        if self.data is not None and not self.data.stale:
-            if self.last_update_success:
-                self.async_set_updated_data(replace(self.data, stale=True))
-            else:  # keep a transport's error: stale data must not make the entities available
-                self.data = replace(self.data, stale=True)
-
-    async def async_shutdown(self) -> None:
-        """Stop the push watchdog with the coordinator."""
-        self._cancel_push_watchdog()
-        await super().async_shutdown()
-
-    def set_scan_interval(self, seconds: float) -> None:
-        """Change the polling interval (takes effect from the next refresh on)."""
-        self.scan_interval = float(seconds)
-        self._apply_poll_interval(self.data.report if self.data else None)
-
-    def _apply_poll_interval(self, report: Report | None) -> None:
-        """Never poll faster than the meter reports."""
-        if self.update_interval is not None:
-            seconds = max(self.scan_interval, self.report_interval(report))
-            self.update_interval = timedelta(seconds=seconds)
-
-    def _update_last_boot(self, uptime: float | None, now: datetime) -> None:
-        """Keep a boot time that does not move with every reading."""
-        if uptime is not None:
-            boot = (now - timedelta(seconds=uptime)).replace(microsecond=0)
-        elif self.system is not None and self.system.last_boot is not None:
-            boot = self.system.last_boot
-        else:
-            return
-        if (
-            self._last_boot is None
-            or abs((boot - self._last_boot).total_seconds()) > _LAST_BOOT_TOLERANCE
-        ):
-            self._last_boot = boot
+    # -- timing --------------------------------------------------------------------------
 
     @property
-    def system_fetched(self) -> datetime | None:
-        """Return when /api/v1/system was last read (None: never)."""
-        return self._system_fetched
+    def interval(self) -> float:
+        """Return the cadence readings come at (seconds; best known)."""
+        if self.push_interval:
+            return self.push_interval
+        if self.data is not None and self.data.interval:
+            return self.data.interval
+        return self.meter_interval or DEFAULT_REPORT_INTERVAL
 
-    @callback
-    def async_keep_config(
-        self, *, settings: Settings | None = None, mqtt_settings: MqttSettings | None = None
-    ) -> None:
-        """Keep the device's configuration as read or written; entities and transport follow."""
-        if settings is not None:
-            self.settings = settings
-            self.transport.follow_settings(settings)
-        if mqtt_settings is not None:
-            self.mqtt_settings = mqtt_settings
-            self.mqtt_settings_at = dt_util.utcnow()
-        self.async_update_listeners()
+    @property
+    def stale_after(self) -> float:
+        """Return after how many seconds without a new reading the measurements are stale."""
+        return max(STALE_INTERVALS * self.interval, MIN_STALE_SECONDS)
 
-    async def _async_read_config_when_due(self, now: datetime) -> None:
-        """Re-read settings and MQTT settings at most every SYSTEM_REFRESH_INTERVAL."""
-        if self._config_fetched is None or now - self._config_fetched >= SYSTEM_REFRESH_INTERVAL:
-            self._config_fetched = now
-            await async_read_config(self)
+    @property
+    def silent_after(self) -> float:
+        """Return after how long without a push REST stands in (or the data goes stale)."""
+        if self.can_fall_back:
+            return FALLBACK_AFTER_INTERVALS * self.interval
+        return self.stale_after
 
-    @callback
-    def note_device_unreachable(self, err: BaseException) -> None:
-        """Log once that a device read outside the polling schedule failed (until it answers)."""
-        if not self._device_read_failed:
-            self._device_read_failed = True
-            LOGGER.warning(
-                "%s does not answer over REST: %s; its data comes by push meanwhile",
-                self.config_entry.title,
-                err,
-            )
+    @property
+    def fallback_poll_interval(self) -> float:
+        """Return the REST polling interval while a silent push source is stood in for."""
+        return max(self.interval, MIN_FALLBACK_POLL)
 
-    async def async_device_tick(self, _now: datetime | None = None) -> None:
-        """Push transports: re-read system information and configuration (every few minutes).
+    def set_scan_interval(self, seconds: float) -> None:
+        """Change the polling interval of a REST entry (from the next refresh on)."""
+        self.scan_interval = float(seconds)
+        self._apply_poll_interval()
 
-        Licence, meter link, MQTT link, health and firmware follow; errors keep the pushed data
-        (logged once), a refused password starts re-authentication.
-        """
-        now = dt_util.utcnow()
-        try:
-            system = await self.async_refresh_system(now)
-        except WhatwattAuthError:
-            self.config_entry.async_start_reauth(self.hass)
-            return
-        except WhatwattError as err:
-            self.note_device_unreachable(err)
-            return
-        if self._device_read_failed:
-            self._device_read_failed = False
-            LOGGER.info("%s answers over REST again", self.config_entry.title)
-        self._config_fetched = now
-        await async_read_config(self)
-        assert self.data is not None  # the transport starts after the first data is in
-        data = replace(
-            self.data,
-            system=system,
-            meter_status=_meter_status(self.data.report, system),
-            last_boot=self._last_boot,
+    def _apply_poll_interval(self) -> None:
+        """Never poll faster than the meter reports."""
+        if self.scan_interval:
+            self.update_interval = timedelta(seconds=max(self.scan_interval, self.interval))
+
+    # -- availability --------------------------------------------------------------------
+
+    @property
+    def meter_status(self) -> str | None:
+        """Return the meter link status: the reading's (fresher), else the device read's."""
+        report = self.data
+        if report is not None and report.meter is not None and report.meter.status:
+            return report.meter.status
+        return self.system_meter_status
+
+    @property
+    def measurements_available(self) -> bool:
+        """Return True while readings arrive and the meter link is up."""
+        return (
+            self.last_update_success
+            and self.fresh
+            and self.data is not None
+            and self.meter_status in (None, METER_STATUS_OK)
         )
-        if self.last_update_success:
-            self.async_set_updated_data(data)
-        else:  # keep a transport's error: the entities stay unavailable until it recovers
-            self.data = data
 
-    async def async_refresh_system(self, now: datetime | None = None) -> SystemInfo:
-        """Read /api/v1/system and follow firmware changes in the device registry."""
-        now = now or dt_util.utcnow()
-        if self.client is None:
-            # An MQTT-only entry: nothing to read; the device id is all that is known.
-            assert self.system is not None
-            return self.system
-        system = await self.client.get_system()
-        previous = self.system
-        self.system = system
-        self._system_fetched = now
-        async_check_license(self.hass, self.config_entry, system)
-        self._update_last_boot(system.uptime, now)
-        if previous is not None and previous.firmware != system.firmware:
-            registry = dr.async_get(self.hass)
-            for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
-                if (DOMAIN, system.device_id) in device.identifiers:
-                    registry.async_update_device(device.id, sw_version=system.firmware)
-        return system
+    # -- REST ----------------------------------------------------------------------------
 
-    # -- REST polling ----------------------------------------------------------------------
-
-    def _system_due(self, now: datetime) -> bool:
-        if self.system is None or self._system_fetched is None:
-            return True
-        if self.data is not None and not self.data.measurements_available:
-            # Follow the meter link and the device closely while something is wrong.
-            return True
-        return now - self._system_fetched >= SYSTEM_REFRESH_INTERVAL
-
-    async def _async_update_data(self) -> WhatwattData:
-        """Poll the report (and, every few minutes, the system information)."""
-        now = dt_util.utcnow()
-        if self.client is None:
-            # An MQTT-only entry has no address: its data only ever arrives by push.
-            return self.build_data(self.data.report if self.data else None, now)
+    async def _async_update_data(self) -> Report:
+        """Read the report over REST (the poll, the MQTT baseline, the fallback)."""
+        if self.client is None:  # an MQTT-only entry: readings only ever arrive by push
+            return self.data
         try:
-            if self._system_due(now) or not self.read_report:
-                await self.async_refresh_system(now)
-                await self._async_read_config_when_due(now)
-            if not self.read_report:
-                return self.build_data(self.data.report if self.data else None, now)
             report = await self.client.get_report()
-            if report.boot_id is not None and report.boot_id != self._boot_id:
-                if self._boot_id is not None:
-                    # The device restarted: firmware and boot time may have changed.
-                    await self.async_refresh_system(now)
-                self._boot_id = report.boot_id
         except WhatwattAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except WhatwattLicenseError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key="license_required"
-            ) from err
-        except WhatwattTimeoutError as err:
-            raise UpdateFailed(translation_domain=DOMAIN, translation_key="timeout") from err
+            self._stop_fallback()
+            raise update_error(err) from err
         except WhatwattError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="communication_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        self._update_last_boot(report.uptime, now)
-        self._apply_poll_interval(report)
-        return self.build_data(report, now)
+            raise update_error(err) from err
+        self.fresh = self._advancing(report, dt_util.utcnow())
+        self._note_boot(report)
+        self._apply_poll_interval()
+        return self._totals.check(report)
+
+    def _advancing(self, report: Report, now: datetime) -> bool:
+        """Return False once the report counter stood still for longer than ``stale_after``."""
+        if report.report_id is None:
+            return True
+        if report.report_id != self._report_id or self._report_id_since is None:
+            self._report_id = report.report_id
+            self._report_id_since = now
+            return True
+        return (now - self._report_id_since).total_seconds() <= self.stale_after
+
+    def _note_boot(self, report: Report) -> None:
+        """Tell the device coordinator when a reading shows a restart (new boot id, uptime)."""
+        boot_id, uptime = report.boot_id, report.uptime
+        known_id, known_uptime = self._boot
+        restarted = (boot_id is not None and known_id is not None and boot_id != known_id) or (
+            uptime is not None and known_uptime is not None and uptime + 1 < known_uptime
+        )
+        self._boot = (boot_id or known_id, uptime)
+        if restarted and self.on_reboot is not None:
+            self.on_reboot()
+
+    # -- pushes --------------------------------------------------------------------------
+
+    @callback
+    def async_push(self, report: Report) -> None:
+        """Take a reading from a push source (the callable handed to it)."""
+        self.pushes += 1
+        self._last_push = dt_util.utcnow()
+        if self.fallback_active:
+            LOGGER.info("Readings from %s are pushed again", self.config_entry.title)
+            self._stop_fallback()
+        self.fresh = True
+        self._note_boot(report)
+        self.async_set_updated_data(self._totals.check(report))
+        if self._silence is None:
+            self._arm_silence(self.silent_after)
+
+    @callback
+    def async_push_failed(self, err: Exception) -> None:
+        """Make the measurements unavailable: the push source lost its connection."""
+        self.async_set_update_error(err)
+
+    @callback
+    def async_watch_silence(self) -> None:
+        """Start the silence watchdog (a push source started: a first reading is due)."""
+        self._last_push = dt_util.utcnow()
+        self._arm_silence(self.silent_after)
+
+    @callback
+    def _arm_silence(self, seconds: float) -> None:
+        self._cancel_silence()
+        self._silence = async_call_later(self.hass, seconds, self._async_silence_check)
+
+    @callback
+    def _cancel_silence(self) -> None:
+        if self._silence is not None:
+            self._silence()
+            self._silence = None
+
+    @callback
+    def _async_silence_check(self, now: datetime) -> None:
+        """Re-arm while pushes arrive; when none came in time, fall back to REST or go stale."""
+        self._silence = None
+        if self._last_push is None:
+            return
+        left = self.silent_after - (now - self._last_push).total_seconds()
+        if left > 0:
+            self._arm_silence(left)
+            return
+        if self.can_fall_back:
+            self._start_fallback()
+        elif self.fresh:
+            self.fresh = False
+            self.async_update_listeners()
+
+    @callback
+    def async_interval_changed(self) -> None:
+        """Follow a new cadence: the watchdog and a running fallback take the new timing."""
+        if self._silence is not None:
+            self._arm_silence(0)  # re-checked against the new timing at once
+        if self.fallback_active:
+            self.update_interval = timedelta(seconds=self.fallback_poll_interval)
+
+    @callback
+    def _start_fallback(self) -> None:
+        LOGGER.info(
+            "No reading pushed by %s for %.0f s; reading it over REST meanwhile",
+            self.config_entry.title,
+            self.silent_after,
+        )
+        self.fallback_active = True
+        self.update_interval = timedelta(seconds=self.fallback_poll_interval)
+        self.config_entry.async_create_background_task(
+            self.hass, self.async_refresh(), f"{DOMAIN} REST fallback {self.config_entry.title}"
+        )
+
+    @callback
+    def _stop_fallback(self) -> None:
+        if self.fallback_active:
+            self.fallback_active = False
+            self.update_interval = None
+
+    async def async_shutdown(self) -> None:
+        """Stop the watchdog with the coordinator."""
+        self._cancel_silence()
+        await super().async_shutdown()

@@ -1,18 +1,24 @@
-"""Diagnostics of the whatwatt Go integration."""
+"""Diagnostics of the whatwatt Go integration.
+
+Redacted: the password and the address, Wi-Fi and network identity, and the meter's serial
+numbers (the meter block's id, type and logical name, sub-meter ids) wherever they appear.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from homeassistant.core import HomeAssistant
 
     from .coordinator import WhatwattConfigEntry
 
-TO_REDACT = {
+TO_REDACT: Final = {
     CONF_HOST,
     CONF_PASSWORD,
     "ssid",
@@ -22,29 +28,50 @@ TO_REDACT = {
     "gateway",
     "dns",
     "mask",
+    "meter_id",  # sub-meters (REST, template)
+    "M_ID",  # sub-meters (live stream)
 }
+# Inside a meter block (system, report): its serial numbers.
+METER_SERIALS: Final = frozenset({"id", "type", "logical_name", "serial"})
+
+
+def _redact(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Redact secrets, network identity and meter serials."""
+    result = async_redact_data(dict(data), TO_REDACT)
+    meter = result.get("meter")
+    if isinstance(meter, dict):
+        result["meter"] = {
+            key: REDACTED if key in METER_SERIALS and value else value
+            for key, value in meter.items()
+        }
+    return result
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant,  # noqa: ARG001
     entry: WhatwattConfigEntry,
 ) -> dict[str, Any]:
-    """Return entry data, options, the latest raw report, system information, transport state."""
-    coordinator = entry.runtime_data
-    data = coordinator.data
+    """Return entry data and options, the latest reading, the device state, the push source."""
+    runtime = entry.runtime_data
+    device, measurements = runtime.device, runtime.measurements
+    report = measurements.data
+    state = device.data
     return {
-        "entry": {
-            "data": async_redact_data(dict(entry.data), TO_REDACT),
-            "options": dict(entry.options),
+        "entry": {"data": _redact(entry.data), "options": dict(entry.options)},
+        "device": {
+            "last_update_success": device.last_update_success,
+            "system": _redact(state.system.raw),
+            "settings": _redact(state.settings.raw) if state.settings else None,
         },
-        "state": {
-            "last_update_success": coordinator.last_update_success,
-            "meter_status": data.meter_status,
-            "stale": data.stale,
-            "measurements_available": data.measurements_available,
-            "rejected": list(data.report.rejected) if data.report else [],
+        "measurements": {
+            "last_update_success": measurements.last_update_success,
+            "fresh": measurements.fresh,
+            "measurements_available": measurements.measurements_available,
+            "meter_status": measurements.meter_status,
+            "fallback_active": measurements.fallback_active,
+            "interval": measurements.interval,
+            "rejected": list(report.rejected) if report else [],
+            "report": _redact(report.raw) if report else None,
         },
-        "report": async_redact_data(dict(data.report.raw), TO_REDACT) if data.report else None,
-        "system": async_redact_data(dict(data.system.raw), TO_REDACT),
-        "transport": async_redact_data(coordinator.transport.diagnostics(), TO_REDACT),
+        "source": _redact(runtime.source.diagnostics()) if runtime.source else None,
     }

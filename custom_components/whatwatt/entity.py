@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_HOST
 from homeassistant.core import callback
@@ -10,45 +10,51 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DEFAULT_NAME, DOMAIN, MANUFACTURER, device_title
-from .coordinator import WhatwattCoordinator
+from .coordinator import DeviceCoordinator, MeasurementCoordinator
+
+if TYPE_CHECKING:
+    from homeassistant.helpers.entity import EntityDescription
 
 
-def device_info(coordinator: WhatwattCoordinator) -> DeviceInfo:
-    """Describe the whatwatt Go behind a coordinator.
+def device_info(device: DeviceCoordinator) -> DeviceInfo:
+    """Describe the whatwatt Go of an entry (the device coordinator keeps it up to date).
 
     The model is the product name for every entry (an MQTT-only entry never learns more); the
     device's own hardware string (``WW_Go_1.2``) is its hardware version.
     """
-    system = coordinator.data.system
+    system = device.data.system
     info = DeviceInfo(
-        identifiers={(DOMAIN, system.device_id)},
+        identifiers={(DOMAIN, device.device_id)},
         manufacturer=MANUFACTURER,
         model=DEFAULT_NAME,
         hw_version=system.model or None,
-        name=device_title(system.name, system.device_id),
-        serial_number=system.device_id,
+        name=device_title(system.name, device.device_id),
+        serial_number=device.device_id,
         sw_version=system.firmware,
     )
-    if host := coordinator.config_entry.data.get(CONF_HOST):
+    if host := device.config_entry.data.get(CONF_HOST):
         info["configuration_url"] = f"http://{host}"
     return info
 
 
-class WhatwattEntity(CoordinatorEntity[WhatwattCoordinator]):
+class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorEntity[C]):
     """A whatwatt Go entity that writes its state only when something it shows changed."""
 
     _attr_has_entity_name = True
     _written: tuple[Any, ...] | None = None
 
-    def __init__(self, coordinator: WhatwattCoordinator, key: str) -> None:
+    def __init__(
+        self, coordinator: C, device: DeviceCoordinator, description: EntityDescription
+    ) -> None:
         """Attach the entity to the device and give it its contract unique id."""
         super().__init__(coordinator)
-        self._attr_unique_id = f"{coordinator.data.system.device_id}_{key}"
-        self._attr_device_info = device_info(coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{device.device_id}_{description.key}"
+        self._attr_device_info = device_info(device)
 
     def state_signature(self) -> tuple[Any, ...]:
-        """Return what this entity shows; a state is written only when this changes."""
-        raise NotImplementedError
+        """Return what this entity shows (availability first); written only when it changes."""
+        return (self.available,)
 
     async def async_added_to_hass(self) -> None:
         """Remember the state written when the entity is added."""

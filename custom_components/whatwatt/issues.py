@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
     from .api.models import SystemInfo
-    from .coordinator import WhatwattCoordinator
+    from .coordinator import DeviceCoordinator, MeasurementCoordinator
 
 README_URL: Final = "https://github.com/whatwatt-go-ha/whatwatt-ha#"
 
@@ -95,32 +95,6 @@ def async_clear_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
 # -- licence ---------------------------------------------------------------------------------
 
 
-@callback
-def async_check_license(
-    hass: HomeAssistant,
-    entry: ConfigEntry,
-    system: SystemInfo,
-) -> None:
-    """Follow the licence on every system read.
-
-    REST and MQTT entries need Plus: on FREE they get "licence insufficient" until the licence
-    is back. A live entry works on any licence (async_watch_license tells about changes).
-    """
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
-    if transport == TRANSPORT_LIVE:
-        return
-    if system.is_licensed:
-        async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
-    else:
-        async_raise_issue(
-            hass,
-            entry,
-            ISSUE_LICENSE_INSUFFICIENT,
-            translation_key=_insufficient_key(transport),
-            severity=ir.IssueSeverity.ERROR,
-        )
-
-
 def _insufficient_key(transport: str) -> str:
     return f"{ISSUE_LICENSE_INSUFFICIENT}_{transport}"
 
@@ -140,25 +114,40 @@ def async_clear_stale_license_issue(hass: HomeAssistant, entry: ConfigEntry) -> 
 
 
 @callback
-def async_watch_license(hass: HomeAssistant, coordinator: WhatwattCoordinator) -> CALLBACK_TYPE:
-    """Tell a live entry's user when the licence differs from the one the entry started with.
+def async_watch_license(
+    hass: HomeAssistant, entry: ConfigEntry, device: DeviceCoordinator
+) -> CALLBACK_TYPE:
+    """Follow the licence on every device read; return the function that stops watching.
 
-    Raised as "upgraded" or "downgraded" while the licence differs, cleared when it is back
-    and when the entry unloads. Returns the function that stops watching.
+    REST and MQTT entries need Plus: on FREE they get "licence insufficient" until the licence
+    is back. A live entry works on any licence: it is told when the licence differs from the
+    one it started with ("upgraded"/"downgraded"), cleared when it is back and on unload.
     """
-    entry = coordinator.config_entry
-    started = coordinator.system
-    if entry.data.get(CONF_TRANSPORT, TRANSPORT_REST) != TRANSPORT_LIVE or started is None:
-        return lambda: None
-    seen = started
+    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    started = device.data.system if device.data.fetched is not None else None
+    seen: SystemInfo | None = None
 
     @callback
     def check() -> None:
-        nonlocal seen
-        system = coordinator.system
-        if system is None or system is seen:
+        nonlocal seen, started
+        state = device.data
+        if state.fetched is None or state.system is seen:
             return  # no new system read
-        seen = system
+        seen = system = state.system
+        if transport != TRANSPORT_LIVE:
+            if system.is_licensed:
+                async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
+            else:
+                async_raise_issue(
+                    hass,
+                    entry,
+                    ISSUE_LICENSE_INSUFFICIENT,
+                    translation_key=_insufficient_key(transport),
+                    severity=ir.IssueSeverity.ERROR,
+                )
+            return
+        if started is None:
+            started = system
         if system.is_licensed == started.is_licensed:
             async_clear_issue(hass, entry, ISSUE_LICENSE_CHANGED)
             return
@@ -170,7 +159,8 @@ def async_watch_license(hass: HomeAssistant, coordinator: WhatwattCoordinator) -
             placeholders={"license": system.license or "?"},
         )
 
-    remove_listener = coordinator.async_add_listener(check)
+    remove_listener = device.async_add_listener(check)
+    check()
 
     @callback
     def stop() -> None:
@@ -198,55 +188,78 @@ def async_clear_mqtt_missing(hass: HomeAssistant, entry: ConfigEntry) -> None:
 # -- meter link ------------------------------------------------------------------------------
 
 
-@callback
-def async_watch_meter_link(hass: HomeAssistant, coordinator: WhatwattCoordinator) -> CALLBACK_TYPE:
-    """Raise an issue when the meter stays disconnected from the device for 10 minutes.
+class _MeterLinkWatch:
+    """Raise the meter issue once the link stayed down for METER_ISSUE_AFTER; clear it after."""
 
-    Follows the meter status of the coordinator's data (any transport). Returns the function
-    that stops watching (and clears the issue).
-    """
-    entry = coordinator.config_entry
-    timer: CALLBACK_TYPE | None = None
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, measurements: MeasurementCoordinator
+    ) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._measurements = measurements
+        self._timer: CALLBACK_TYPE | None = None
+        self._down: bool | None = None  # the link state last acted on (checked every reading)
 
-    def disconnected() -> bool:
-        data = coordinator.data
-        return data is not None and data.meter_status == METER_NOT_CONNECTED
+    def _disconnected(self) -> bool:
+        return self._measurements.meter_status == METER_NOT_CONNECTED
 
     @callback
-    def expired(_now: datetime) -> None:
-        nonlocal timer
-        timer = None
-        if disconnected():
+    def check(self) -> None:
+        if self._disconnected() == self._down:
+            return
+        self._down = self._disconnected()
+        if self._down:
+            if self._timer is None and not _issue_exists(
+                self._hass, self._entry, ISSUE_METER_NOT_CONNECTED
+            ):
+                self._timer = async_call_later(self._hass, METER_ISSUE_AFTER, self._expired)
+            return
+        self.stop()
+
+    @callback
+    def _expired(self, _now: datetime) -> None:
+        self._timer = None
+        if self._disconnected():
+            minutes = int(METER_ISSUE_AFTER.total_seconds() // 60)
             async_raise_issue(
-                hass,
-                entry,
+                self._hass,
+                self._entry,
                 ISSUE_METER_NOT_CONNECTED,
-                placeholders={"minutes": str(int(METER_ISSUE_AFTER.total_seconds() // 60))},
+                placeholders={"minutes": str(minutes)},
             )
 
     @callback
-    def check() -> None:
-        nonlocal timer
-        if disconnected():
-            if timer is None and not _issue_exists(hass, entry, ISSUE_METER_NOT_CONNECTED):
-                timer = async_call_later(hass, METER_ISSUE_AFTER, expired)
-            return
-        if timer is not None:
-            timer()
-            timer = None
-        async_clear_issue(hass, entry, ISSUE_METER_NOT_CONNECTED)
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        async_clear_issue(self._hass, self._entry, ISSUE_METER_NOT_CONNECTED)
 
-    remove_listener = coordinator.async_add_listener(check)
-    check()
+
+@callback
+def async_watch_meter_link(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    device: DeviceCoordinator,
+    measurements: MeasurementCoordinator,
+) -> CALLBACK_TYPE:
+    """Raise an issue when the meter stays disconnected from the device for 10 minutes.
+
+    Follows the meter status of the readings and of the device reads (any transport). Returns
+    the function that stops watching (and clears the issue).
+    """
+    watch = _MeterLinkWatch(hass, entry, measurements)
+    removers = (
+        device.async_add_listener(watch.check),
+        measurements.async_add_listener(watch.check),
+    )
+    watch.check()
 
     @callback
     def stop() -> None:
-        nonlocal timer
-        remove_listener()
-        if timer is not None:
-            timer()
-            timer = None
-        async_clear_issue(hass, entry, ISSUE_METER_NOT_CONNECTED)
+        for remove in removers:
+            remove()
+        watch.stop()
 
     return stop
 

@@ -1,8 +1,9 @@
 """Helpers of the config flow's ``mqtt`` branch.
 
-The broker address a whatwatt Go should use (taken from Home Assistant's MQTT entry), the
-partial MQTT settings written to the device over REST, and a bounded wait for the first message
-on a topic (which tells the device id). Topic validation is ``service_schemas.topic_error``.
+The broker address a whatwatt Go should use (proposed from Home Assistant's MQTT entry: the
+address only, never its credentials), the partial MQTT settings written to the device over REST,
+and a bounded wait for the first message on a topic (which tells the device id), owned by the
+flow so that it ends with it. Topic validation is ``service_schemas.topic_error``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
 import voluptuous as vol
 
-from .api.errors import WhatwattInvalidResponseError
-from .api.parse import parse_mqtt_payload
+from .api.errors import (
+    WhatwattAuthError,
+    WhatwattError,
+    WhatwattInvalidResponseError,
+    WhatwattRequestError,
+    WhatwattTimeoutError,
+)
+from .api.parse_mqtt import parse_mqtt_payload
 from .api.template import INTEGRATION_TEMPLATE
 from .broker import CONF_BROKER, home_assistant_broker, home_assistant_mqtt_entry
 from .service_schemas import (
@@ -32,8 +39,9 @@ from .service_schemas import (
 )
 
 if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
+    from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
+    from .api.client import WhatwattClient
     from .api.models import Report
 
 # Waiting for the first message: at least this long, or two report intervals and a margin.
@@ -41,25 +49,16 @@ FIRST_MESSAGE_TIMEOUT: Final = 65.0
 MAX_FIRST_MESSAGE_TIMEOUT: Final = 300.0
 
 
-def broker_fields(hass: HomeAssistant) -> dict[str, Any] | None:
-    """Return url/username/password/ca_certificate of Home Assistant's broker for the device.
+def proposed_broker(hass: HomeAssistant) -> dict[str, Any] | None:
+    """Return the ``url`` (and a public ``ca_certificate``) of Home Assistant's broker.
 
     None when the device could not reach it at that address (loopback, add-on host name, no
-    MQTT entry): the flow then asks for the address the device should use.
+    MQTT entry): the flow then proposes nothing. Never credentials (``broker.py``).
     """
     try:
         return home_assistant_broker(hass)
     except ServiceValidationError:
         return None
-
-
-def broker_credentials(hass: HomeAssistant) -> dict[str, str]:
-    """Return the user name and password of Home Assistant's MQTT entry (when it has them)."""
-    if (entry := home_assistant_mqtt_entry(hass)) is None:
-        return {}
-    return {
-        key: str(entry.data[key]) for key in (ATTR_USERNAME, ATTR_PASSWORD) if entry.data.get(key)
-    }
 
 
 def broker_host(hass: HomeAssistant) -> str:
@@ -88,8 +87,9 @@ def client_id(device_id: str) -> str:
 def provisioning_body(device_id: str, topic: str, broker: dict[str, Any]) -> dict[str, Any]:
     """Return the partial MQTT settings (PUT body) that point the device at a broker and topic.
 
-    ``broker`` holds ``url`` and optionally ``username``, ``password``, ``ca_certificate``;
-    credentials Home Assistant's broker does not use are cleared on the device.
+    ``broker`` holds ``url`` and optionally ``username`` and ``password`` (the device's own
+    broker user, given by the person) and ``ca_certificate``; credentials not given are cleared
+    on the device (a broker that allows anonymous clients).
     """
     fields: dict[str, Any] = {
         ATTR_USERNAME: "",
@@ -101,6 +101,23 @@ def provisioning_body(device_id: str, topic: str, broker: dict[str, Any]) -> dic
         ATTR_TEMPLATE: INTEGRATION_TEMPLATE,
     }
     return mqtt_body(fields)
+
+
+async def async_provision(
+    client: WhatwattClient, device_id: str, topic: str, broker: dict[str, Any]
+) -> str | None:
+    """Write the device's MQTT settings (partial PUT); return a form error key or None."""
+    try:
+        await client.update_mqtt_settings(provisioning_body(device_id, topic, broker))
+    except WhatwattAuthError:
+        return "invalid_auth"
+    except WhatwattTimeoutError:
+        return "timeout"
+    except WhatwattRequestError:
+        return "provisioning_rejected"
+    except WhatwattError:
+        return "cannot_connect"
+    return None
 
 
 def as_bytes(payload: str | bytes | bytearray) -> str | bytes:
@@ -115,35 +132,74 @@ def first_message_timeout(report_interval: float | None) -> float:
     return min(max(FIRST_MESSAGE_TIMEOUT, 2 * report_interval + 5), MAX_FIRST_MESSAGE_TIMEOUT)
 
 
-async def async_wait_for_first_message(
-    hass: HomeAssistant, topic: str, device_id: str | None, limit: float
-) -> Report | None:
-    """Wait at most ``limit`` s for a usable message on ``topic``; None when none came.
+class FirstMessageWait:
+    """Wait at most ``limit`` s for a usable message on ``topic``; ``task`` gives it or None.
 
     With ``device_id`` known, a message must carry that id or none; without it, a message must
-    carry an id (that is what the caller wants to learn). Unparsable messages are skipped.
+    carry an id (that is what the caller wants to learn). Unparsable messages are skipped. The
+    subscription lives as long as the wait: until a message, the time limit, or ``cancel()``
+    (which the flow calls when it is removed), whichever comes first.
     """
-    found: asyncio.Future[Report] = hass.loop.create_future()
+
+    def __init__(
+        self, hass: HomeAssistant, topic: str, device_id: str | None, limit: float
+    ) -> None:
+        """Subscribe and start waiting (the subscription is made before this returns)."""
+        self._hass = hass
+        self._topic = topic
+        self._device_id = device_id
+        self._limit = limit
+        self._found: asyncio.Future[Report] = hass.loop.create_future()
+        self._unsubscribe: CALLBACK_TYPE | None = None
+        self._cancelled = False
+        self.task: asyncio.Task[Report | None] = hass.async_create_task(
+            self._async_wait(), name=f"whatwatt first message on {topic}"
+        )
+
+    @property
+    def subscribed(self) -> bool:
+        """Return True while the wait holds its subscription."""
+        return self._unsubscribe is not None
 
     @callback
-    def _message(msg: mqtt.ReceiveMessage) -> None:
-        if found.done():
+    def cancel(self) -> None:
+        """End the wait now: unsubscribe at once and cancel the task."""
+        self._cancelled = True
+        self._release()
+        self.task.cancel()
+
+    @callback
+    def _release(self) -> None:
+        if self._unsubscribe is not None:
+            unsubscribe, self._unsubscribe = self._unsubscribe, None
+            unsubscribe()
+
+    @callback
+    def _message(self, msg: mqtt.ReceiveMessage) -> None:
+        if self._found.done():
             return
         try:
             report = parse_mqtt_payload(as_bytes(msg.payload))
         except WhatwattInvalidResponseError:
             return
-        if device_id is None and report.device_id is None:
+        if self._device_id is None and report.device_id is None:
             return
-        if device_id is not None and report.device_id not in (None, device_id):
+        if self._device_id is not None and report.device_id not in (None, self._device_id):
             return
-        found.set_result(report)
+        self._found.set_result(report)
 
-    unsubscribe = await mqtt.async_subscribe(hass, topic, _message, qos=0, encoding=None)
-    try:
-        async with asyncio.timeout(limit):
-            return await found
-    except TimeoutError:
-        return None
-    finally:
-        unsubscribe()
+    async def _async_wait(self) -> Report | None:
+        unsubscribe = await mqtt.async_subscribe(
+            self._hass, self._topic, self._message, qos=0, encoding=None
+        )
+        if self._cancelled:  # cancelled while subscribing
+            unsubscribe()
+            return None
+        self._unsubscribe = unsubscribe
+        try:
+            async with asyncio.timeout(self._limit):
+                return await self._found
+        except TimeoutError:
+            return None
+        finally:
+            self._release()

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
 from homeassistant.const import EntityCategory, UnitOfTime
 
-from .device_control import async_update_settings, rest_client
+from .coordinator import DeviceCoordinator
+from .device_control import async_update_settings
 from .entity import WhatwattEntity
+from .helpers import whatwatt_exception_handler
 from .service_schemas import ATTR_REPORT_INTERVAL, MAX_REPORT_INTERVAL, MIN_REPORT_INTERVAL
 
 if TYPE_CHECKING:
@@ -19,6 +26,18 @@ if TYPE_CHECKING:
 
 PARALLEL_UPDATES = 1
 
+REPORT_INTERVAL = NumberEntityDescription(
+    key=ATTR_REPORT_INTERVAL,
+    translation_key=ATTR_REPORT_INTERVAL,
+    entity_category=EntityCategory.CONFIG,
+    device_class=NumberDeviceClass.DURATION,
+    native_unit_of_measurement=UnitOfTime.SECONDS,
+    native_min_value=MIN_REPORT_INTERVAL,
+    native_max_value=MAX_REPORT_INTERVAL,
+    native_step=1,
+    mode=NumberMode.BOX,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
@@ -26,34 +45,29 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the report-interval number (only when the device's address is known)."""
-    coordinator = entry.runtime_data
-    if rest_client(coordinator) is None:
-        return
-    async_add_entities([WhatwattReportIntervalNumber(coordinator, ATTR_REPORT_INTERVAL)])
+    runtime = entry.runtime_data
+    if runtime.client is not None:
+        async_add_entities(
+            [WhatwattReportIntervalNumber(runtime.device, runtime.device, REPORT_INTERVAL)]
+        )
 
 
-class WhatwattReportIntervalNumber(WhatwattEntity, NumberEntity):
+class WhatwattReportIntervalNumber(WhatwattEntity[DeviceCoordinator], NumberEntity):
     """How often the device pushes to its clouds and its MQTT broker (``report_interval``)."""
-
-    _attr_translation_key = ATTR_REPORT_INTERVAL
-    _attr_entity_category = EntityCategory.CONFIG
-    _attr_device_class = NumberDeviceClass.DURATION
-    _attr_native_unit_of_measurement = UnitOfTime.SECONDS
-    _attr_native_min_value = MIN_REPORT_INTERVAL
-    _attr_native_max_value = MAX_REPORT_INTERVAL
-    _attr_native_step = 1
-    _attr_mode = NumberMode.BOX
 
     @property
     def native_value(self) -> int | None:
         """Return the interval as last read back from the device."""
-        settings = self.coordinator.settings
+        settings = self.coordinator.data.settings
         return settings.report_interval if settings is not None else None
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return availability and value."""
         return (self.available, self.native_value)
 
+    @whatwatt_exception_handler
     async def async_set_native_value(self, value: float) -> None:
         """Write the new interval to the device."""
-        await async_update_settings(self.coordinator, {ATTR_REPORT_INTERVAL: int(value)})
+        await async_update_settings(
+            self.coordinator.config_entry, {ATTR_REPORT_INTERVAL: int(value)}
+        )

@@ -23,6 +23,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, callback
 
+from .coordinator import DeviceCoordinator, MeasurementCoordinator
 from .entity import WhatwattEntity
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import StateType
 
-    from .coordinator import WhatwattConfigEntry, WhatwattCoordinator, WhatwattData
+    from .api.models import Report
+    from .coordinator import DeviceState, WhatwattConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -55,40 +57,37 @@ TARIFF_OPTIONS = ["t1", "t2"]
 MQTT_LINK_OPTIONS = ["connected", "disconnected", "disabled"]
 
 
-def _always(_: WhatwattData) -> bool:
-    return True
+@dataclass(frozen=True, kw_only=True)
+class WhatwattSensorEntityDescription(SensorEntityDescription):
+    """Describes one sensor of the readings (measurement coordinator)."""
+
+    value_fn: Callable[[Report], StateType | datetime]
+    exists_fn: Callable[[Report], bool]
+    # False: shown while the device answers, even when the readings are stale (diagnostics).
+    needs_fresh: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
-class WhatwattSensorEntityDescription(SensorEntityDescription):
-    """Describes one whatwatt Go sensor."""
+class WhatwattDeviceSensorEntityDescription(SensorEntityDescription):
+    """Describes one sensor of the device's health (device coordinator)."""
 
-    value_fn: Callable[[WhatwattData], StateType | datetime]
-    exists_fn: Callable[[WhatwattData], bool] = _always
-    available_fn: Callable[[WhatwattData], bool] = _always
+    value_fn: Callable[[DeviceState], StateType | datetime]
+    exists_fn: Callable[[DeviceState], bool]
 
 
 def _measurement(key: str, *, scale: float = 1.0, **kwargs: Any) -> WhatwattSensorEntityDescription:
     """Describe a sensor for one measurement key of the report."""
 
-    def value(data: WhatwattData) -> float | None:
-        if data.report is None or (raw := data.report.values.get(key)) is None:
+    def value(report: Report) -> float | None:
+        if (raw := report.values.get(key)) is None:
             return None
         return round(raw * scale, 6) if scale != 1.0 else raw
 
-    def supplied(data: WhatwattData) -> bool:
-        return data.report is not None and key in data.report.values
-
-    def available(data: WhatwattData) -> bool:
-        return data.measurements_available and supplied(data)
+    def supplied(report: Report) -> bool:
+        return key in report.values
 
     return WhatwattSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        value_fn=value,
-        exists_fn=supplied,
-        available_fn=available,
-        **kwargs,
+        key=key, translation_key=key, value_fn=value, exists_fn=supplied, **kwargs
     )
 
 
@@ -113,10 +112,8 @@ def _energy(key: str) -> WhatwattSensorEntityDescription:
     )
 
 
-def _net_power(data: WhatwattData) -> float | None:
-    if data.report is None:
-        return None
-    values = data.report.values
+def _net_power(report: Report) -> float | None:
+    values = report.values
     if (imported := values.get("power_import")) is None or (
         exported := values.get("power_export")
     ) is None:
@@ -124,26 +121,25 @@ def _net_power(data: WhatwattData) -> float | None:
     return round(imported - exported, 6)
 
 
-def _net_supplied(data: WhatwattData) -> bool:
-    return data.report is not None and {"power_import", "power_export"} <= data.report.values.keys()
+def _net_supplied(report: Report) -> bool:
+    return {"power_import", "power_export"} <= report.values.keys()
 
 
-def _tariff(data: WhatwattData) -> str | None:
-    if data.report is None or data.report.tariff not in (1, 2):
+def _tariff(report: Report) -> str | None:
+    return f"t{report.tariff}" if report.tariff in (1, 2) else None
+
+
+def meter_status_option(status: str | None) -> str | None:
+    """Return the enum option of a meter link status (None: unknown)."""
+    if status is None:
         return None
-    return f"t{data.report.tariff}"
+    option = status.strip().lower().replace(" ", "_")
+    return option if option in METER_STATUS_OPTIONS else None
 
 
-def _meter_status(data: WhatwattData) -> str | None:
-    if data.meter_status is None:
-        return None
-    status = data.meter_status.strip().lower().replace(" ", "_")
-    return status if status in METER_STATUS_OPTIONS else None
-
-
-def _mqtt_link(data: WhatwattData) -> str | None:
+def _mqtt_link(state: DeviceState) -> str | None:
     """Return the state of the device's MQTT client (``clouds.mqtc``)."""
-    system = data.system
+    system = state.system
     if system.mqtt_enabled is False:
         return "disabled"
     if system.mqtt_connected is None:
@@ -151,28 +147,24 @@ def _mqtt_link(data: WhatwattData) -> str | None:
     return "connected" if system.mqtt_connected else "disconnected"
 
 
-def _report_time(data: WhatwattData) -> datetime | None:
-    return data.report.timestamp if data.report is not None else None
-
-
-def _system_value(attr: str) -> Callable[[WhatwattData], StateType]:
-    def value(data: WhatwattData) -> StateType:
-        result: StateType = getattr(data.system, attr)
+def _system_value(attr: str) -> Callable[[DeviceState], StateType]:
+    def value(state: DeviceState) -> StateType:
+        result: StateType = getattr(state.system, attr)
         return result
 
     return value
 
 
-def _system_supplied(attr: str) -> Callable[[WhatwattData], bool]:
-    def supplied(data: WhatwattData) -> bool:
-        return getattr(data.system, attr) is not None
+def _system_supplied(attr: str) -> Callable[[DeviceState], bool]:
+    def supplied(state: DeviceState) -> bool:
+        return getattr(state.system, attr) is not None
 
     return supplied
 
 
-def _supply_voltage(rail: str) -> WhatwattSensorEntityDescription:
+def _supply_voltage(rail: str) -> WhatwattDeviceSensorEntityDescription:
     attr = f"supply_voltage_{rail}"
-    return WhatwattSensorEntityDescription(
+    return WhatwattDeviceSensorEntityDescription(
         key=attr,
         translation_key=attr,
         device_class=SensorDeviceClass.VOLTAGE,
@@ -198,7 +190,6 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
         suggested_display_precision=0,
         value_fn=_net_power,
         exists_fn=_net_supplied,
-        available_fn=lambda data: data.measurements_available and _net_supplied(data),
     ),
     *(_power(f"power_{way}_l{phase}") for way in ("import", "export") for phase in (1, 2, 3)),
     *(
@@ -266,37 +257,31 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=TARIFF_OPTIONS,
         value_fn=_tariff,
-        exists_fn=lambda data: _tariff(data) is not None,
-        available_fn=lambda data: data.measurements_available and _tariff(data) is not None,
-    ),
-    WhatwattSensorEntityDescription(
-        key="meter_status",
-        translation_key="meter_status",
-        device_class=SensorDeviceClass.ENUM,
-        options=METER_STATUS_OPTIONS,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_meter_status,
-        # An MQTT-only entry fed the vendor's template has no meter status at all.
-        exists_fn=lambda data: data.meter_status is not None,
+        exists_fn=lambda report: _tariff(report) is not None,
     ),
     WhatwattSensorEntityDescription(
         key="report_time",
         translation_key="report_time",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_report_time,
-        exists_fn=lambda data: _report_time(data) is not None,
-        available_fn=lambda data: _report_time(data) is not None,
+        # A new state for every reading: off unless the person wants it.
+        entity_registry_enabled_default=False,
+        value_fn=lambda report: report.timestamp,
+        exists_fn=lambda report: report.timestamp is not None,
+        needs_fresh=False,
     ),
-    WhatwattSensorEntityDescription(
+)
+
+DEVICE_SENSORS: tuple[WhatwattDeviceSensorEntityDescription, ...] = (
+    WhatwattDeviceSensorEntityDescription(
         key="last_boot",
         translation_key="last_boot",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda data: data.last_boot,
-        exists_fn=lambda data: data.last_boot is not None,
+        value_fn=lambda state: state.last_boot,
+        exists_fn=lambda state: state.last_boot is not None,
     ),
-    WhatwattSensorEntityDescription(
+    WhatwattDeviceSensorEntityDescription(
         key="wifi_rssi",
         translation_key="wifi_rssi",
         device_class=SensorDeviceClass.SIGNAL_STRENGTH,
@@ -307,16 +292,24 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
         value_fn=_system_value("wifi_rssi"),
         exists_fn=_system_supplied("wifi_rssi"),
     ),
-    WhatwattSensorEntityDescription(
+    WhatwattDeviceSensorEntityDescription(
         key="mqtt_link",
         translation_key="mqtt_link",
         device_class=SensorDeviceClass.ENUM,
         options=MQTT_LINK_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_mqtt_link,
-        exists_fn=lambda data: _mqtt_link(data) is not None,
+        exists_fn=lambda state: _mqtt_link(state) is not None,
     ),
     *(_supply_voltage(rail) for rail in ("usb", "mbus", "p1", "scap")),
+)
+
+METER_STATUS = SensorEntityDescription(
+    key="meter_status",
+    translation_key="meter_status",
+    device_class=SensorDeviceClass.ENUM,
+    options=METER_STATUS_OPTIONS,
+    entity_category=EntityCategory.DIAGNOSTIC,
 )
 
 
@@ -326,43 +319,58 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add sensors for what the device supplies now, and later for what appears."""
-    coordinator = entry.runtime_data
+    runtime = entry.runtime_data
+    device, measurements = runtime.device, runtime.measurements
     known: set[str] = set()
 
     @callback
-    def _async_add_new() -> None:
-        data = coordinator.data
-        new = [
-            description
+    def _async_add_readings() -> None:
+        report = measurements.data
+        if report is None:
+            return
+        new: list[SensorEntity] = [
+            WhatwattSensor(measurements, device, description)
             for description in SENSORS
-            if description.key not in known and description.exists_fn(data)
+            if description.key not in known and description.exists_fn(report)
+        ]
+        if METER_STATUS.key not in known and measurements.meter_status is not None:
+            new.append(WhatwattMeterStatusSensor(measurements, device, METER_STATUS))
+        if new:
+            known.update(entity.entity_description.key for entity in new)
+            async_add_entities(new)
+
+    @callback
+    def _async_add_health() -> None:
+        new = [
+            WhatwattDeviceSensor(device, device, description)
+            for description in DEVICE_SENSORS
+            if description.key not in known and description.exists_fn(device.data)
         ]
         if new:
-            known.update(description.key for description in new)
-            async_add_entities(WhatwattSensor(coordinator, description) for description in new)
+            known.update(entity.entity_description.key for entity in new)
+            async_add_entities(new)
+        _async_add_readings()  # a meter status known from the device read alone
 
-    _async_add_new()
-    entry.async_on_unload(coordinator.async_add_listener(_async_add_new))
+    _async_add_health()
+    entry.async_on_unload(measurements.async_add_listener(_async_add_readings))
+    entry.async_on_unload(device.async_add_listener(_async_add_health))
 
 
-class WhatwattSensor(WhatwattEntity, SensorEntity):
-    """A whatwatt Go sensor."""
+class WhatwattSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
+    """A sensor of the meter's readings."""
 
     entity_description: WhatwattSensorEntityDescription
 
-    def __init__(
-        self,
-        coordinator: WhatwattCoordinator,
-        description: WhatwattSensorEntityDescription,
-    ) -> None:
-        """Create the sensor described by ``description``."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
-
     @property
     def available(self) -> bool:
-        """Return True when the device answers and this value may be shown."""
-        return super().available and self.entity_description.available_fn(self.coordinator.data)
+        """Return True while readings arrive and this value is in them."""
+        coordinator = self.coordinator
+        if self.entity_description.needs_fresh:
+            if not coordinator.measurements_available:
+                return False
+        elif not coordinator.last_update_success:
+            return False
+        return self.entity_description.exists_fn(coordinator.data)
 
     @property
     def native_value(self) -> StateType | datetime:
@@ -371,4 +379,32 @@ class WhatwattSensor(WhatwattEntity, SensorEntity):
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return availability and value (what the state shows)."""
+        return (self.available, self.native_value)
+
+
+class WhatwattMeterStatusSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
+    """The meter link status, from the readings and the device reads."""
+
+    @property
+    def native_value(self) -> str | None:
+        """Return the status as an enum option."""
+        return meter_status_option(self.coordinator.meter_status)
+
+    def state_signature(self) -> tuple[Any, ...]:
+        """Return availability and value."""
+        return (self.available, self.native_value)
+
+
+class WhatwattDeviceSensor(WhatwattEntity[DeviceCoordinator], SensorEntity):
+    """A sensor of the device's health."""
+
+    entity_description: WhatwattDeviceSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the value in the native unit."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    def state_signature(self) -> tuple[Any, ...]:
+        """Return availability and value."""
         return (self.available, self.native_value)

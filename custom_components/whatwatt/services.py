@@ -3,7 +3,7 @@
 Each action targets one device by ``device_id`` or ``config_entry_id``. Writes (``reboot``,
 ``update_settings``, ``configure_mqtt``, ``run_action``) are admin-only; ``get_settings`` is
 open to every user. The work itself is in ``device_control``; the schemas in
-``service_schemas``.
+``service_schemas``; device errors are translated by ``helpers.device_errors``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import SupportsResponse, callback
-from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 
 from .const import DOMAIN
@@ -25,6 +25,7 @@ from .device_control import (
     async_update_settings,
     without_secrets,
 )
+from .helpers import async_require_admin, device_errors
 from .service_schemas import (
     ATTR_ACTION_ID,
     ATTR_CONFIG_ENTRY_ID,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse
 
-    from .coordinator import WhatwattConfigEntry, WhatwattCoordinator
+    from .coordinator import WhatwattConfigEntry
 
     Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
@@ -81,20 +82,11 @@ def _entry_of(hass: HomeAssistant, call: ServiceCall) -> WhatwattConfigEntry:
     return entry
 
 
-def _coordinator(hass: HomeAssistant, call: ServiceCall) -> WhatwattCoordinator:
-    return _entry_of(hass, call).runtime_data
-
-
 def _admin_only(hass: HomeAssistant, handler: Handler) -> Handler:
     """Refuse the call (Unauthorized) unless it comes from an admin or from the system."""
 
     async def check(call: ServiceCall) -> ServiceResponse:
-        if call.context.user_id:
-            user = await hass.auth.async_get_user(call.context.user_id)
-            if user is None:
-                raise UnknownUser(context=call.context)
-            if not user.is_admin:
-                raise Unauthorized(context=call.context)
+        await async_require_admin(hass, call.context)
         return await handler(call)
 
     return check
@@ -108,25 +100,29 @@ def _given(call: ServiceCall, fields: tuple[str, ...]) -> dict[str, Any]:
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions of the integration (once, in ``async_setup``)."""
 
+    @device_errors
     async def reboot(call: ServiceCall) -> ServiceResponse:
-        await async_reboot(_coordinator(hass, call))
+        await async_reboot(_entry_of(hass, call))
         return None
 
+    @device_errors
     async def update_settings(call: ServiceCall) -> ServiceResponse:
-        coordinator = _coordinator(hass, call)
-        settings = await async_update_settings(coordinator, _given(call, SETTINGS_FIELDS))
+        entry = _entry_of(hass, call)
+        settings = await async_update_settings(entry, _given(call, SETTINGS_FIELDS))
         return {"settings": without_secrets(settings.raw)}
 
+    @device_errors
     async def configure_mqtt(call: ServiceCall) -> ServiceResponse:
-        coordinator = _coordinator(hass, call)
-        mqtt = await async_configure_mqtt(hass, coordinator, _given(call, MQTT_FIELDS))
+        mqtt = await async_configure_mqtt(hass, _entry_of(hass, call), _given(call, MQTT_FIELDS))
         return {"mqtt": without_secrets(mqtt.raw)}
 
+    @device_errors
     async def get_settings(call: ServiceCall) -> ServiceResponse:
-        return await async_get_settings(_coordinator(hass, call))
+        return await async_get_settings(_entry_of(hass, call))
 
+    @device_errors
     async def run_action(call: ServiceCall) -> ServiceResponse:
-        return await async_run_action(_coordinator(hass, call), call.data[ATTR_ACTION_ID])
+        return await async_run_action(_entry_of(hass, call), call.data[ATTR_ACTION_ID])
 
     register = hass.services.async_register
     register(DOMAIN, SERVICE_REBOOT, _admin_only(hass, reboot), schema=TARGET_SCHEMA)

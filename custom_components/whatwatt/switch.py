@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.switch import SwitchEntity
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
+from .api.errors import WhatwattError
 from .const import DOMAIN
-from .device_control import async_configure_mqtt, rest_client
+from .coordinator import DeviceCoordinator
+from .device_control import async_configure_mqtt
 from .entity import WhatwattEntity
+from .helpers import async_require_admin, user_error
 from .service_schemas import ATTR_ENABLE
 
 if TYPE_CHECKING:
@@ -52,17 +55,18 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the MQTT client switch (only when the device's address is known)."""
-    coordinator = entry.runtime_data
-    if rest_client(coordinator) is None:
-        return
-    async_add_entities([WhatwattMqttClientSwitch(coordinator, "mqtt_client")])
+    runtime = entry.runtime_data
+    if runtime.client is not None:
+        async_add_entities([WhatwattMqttClientSwitch(runtime.device, runtime.device, MQTT_CLIENT)])
 
 
-class WhatwattMqttClientSwitch(WhatwattEntity, SwitchEntity):
+MQTT_CLIENT = SwitchEntityDescription(
+    key="mqtt_client", translation_key="mqtt_client", entity_category=EntityCategory.CONFIG
+)
+
+
+class WhatwattMqttClientSwitch(WhatwattEntity[DeviceCoordinator], SwitchEntity):
     """The device's MQTT client on or off (``configure_mqtt`` with ``enable`` only)."""
-
-    _attr_translation_key = "mqtt_client"
-    _attr_entity_category = EntityCategory.CONFIG
 
     @property
     def available(self) -> bool:
@@ -71,18 +75,11 @@ class WhatwattMqttClientSwitch(WhatwattEntity, SwitchEntity):
 
     @property
     def is_on(self) -> bool | None:
-        """Return the client state from the fresher source: MQTT settings or system info."""
-        coordinator = self.coordinator
-        mqtt = coordinator.mqtt_settings
-        system_state = coordinator.data.system.mqtt_enabled
-        if mqtt is None or mqtt.enable is None:
-            return system_state
-        if system_state is None:
-            return mqtt.enable
-        system_at, mqtt_at = coordinator.system_fetched, coordinator.mqtt_settings_at
-        if system_at is not None and mqtt_at is not None and system_at > mqtt_at:
-            return system_state
-        return mqtt.enable
+        """Return the client state: the MQTT settings as last read or written."""
+        state = self.coordinator.data
+        if state.mqtt_settings is not None and state.mqtt_settings.enable is not None:
+            return state.mqtt_settings.enable
+        return state.system.mqtt_enabled
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return availability and state."""
@@ -97,9 +94,15 @@ class WhatwattMqttClientSwitch(WhatwattEntity, SwitchEntity):
         await self._async_switch(enable=False)
 
     async def _async_switch(self, *, enable: bool) -> None:
-        """Write ``enable``; on failure show the unchanged state and raise the switch's error."""
+        """Write ``enable`` (admins only); on failure show the unchanged state and raise."""
+        await async_require_admin(self.hass, self._context)
         try:
-            await async_configure_mqtt(self.hass, self.coordinator, {ATTR_ENABLE: enable})
+            try:
+                await async_configure_mqtt(
+                    self.hass, self.coordinator.config_entry, {ATTR_ENABLE: enable}
+                )
+            except WhatwattError as err:
+                raise user_error(err) from err
         except HomeAssistantError as err:
             self.async_write_ha_state()
             raise _switch_error(err) from err

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from ipaddress import ip_address
 from typing import TYPE_CHECKING, Any
-from unittest.mock import patch
+from unittest.mock import AsyncMock, MagicMock, patch
 
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
@@ -463,8 +463,30 @@ async def test_options(hass: HomeAssistant, device: Any) -> None:
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {CONF_SCAN_INTERVAL: 45}
-    assert entry.runtime_data.update_interval.total_seconds() == 45
+    assert entry.runtime_data.measurements.update_interval.total_seconds() == 45
     await hass.async_block_till_done()
+
+
+async def test_options_reach_the_measurement_coordinator(hass: HomeAssistant) -> None:
+    """A loaded entry's measurement coordinator gets the new interval and refreshes at once."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=DEVICE_ID,
+        data={CONF_HOST: "192.0.2.10", CONF_TRANSPORT: TRANSPORT_REST},
+        options={CONF_SCAN_INTERVAL: 10},
+        state=ConfigEntryState.LOADED,
+    )
+    entry.add_to_hass(hass)
+    measurements = MagicMock()
+    measurements.async_request_refresh = AsyncMock()
+    entry.runtime_data = MagicMock(measurements=measurements)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 45}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    measurements.set_scan_interval.assert_called_once_with(45)
+    measurements.async_request_refresh.assert_awaited_once()
 
 
 async def test_options_not_loaded(hass: HomeAssistant) -> None:
@@ -505,5 +527,5 @@ async def test_options_not_offered_to_push_entries(
     assert result["reason"] == "no_options"
     assert entry.options == {}
     if transport == TRANSPORT_LIVE:
-        assert entry.runtime_data.update_interval is None
+        assert entry.runtime_data.measurements.update_interval is None
         assert await hass.config_entries.async_unload(entry.entry_id)

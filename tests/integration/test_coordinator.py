@@ -13,7 +13,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatwatt.api.parse import parse_report
+from custom_components.whatwatt.api.parse_report import parse_report
 from custom_components.whatwatt.const import CONF_TRANSPORT, DOMAIN, TRANSPORT_REST
 
 from .conftest import DEVICE_ID, advance, device_of, host_of
@@ -75,7 +75,7 @@ async def test_timeout(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.measurements
     default_timeout = coordinator.client._timeout
     coordinator.client._timeout = 0.05  # the client default is 10 s
     device.faults.delay = 0.3
@@ -109,6 +109,7 @@ async def test_device_busy(
 
 async def test_stale_report(
     hass: HomeAssistant,
+    enable_all_entities: None,
     init_integration: MockConfigEntry,
     sim: Any,
     freezer: FrozenDateTimeFactory,
@@ -124,7 +125,7 @@ async def test_stale_report(
         "meter_status": "ok",
         "report_time": "2026-01-15T08:12:40+00:00",
     }
-    assert init_integration.runtime_data.data.stale
+    assert not init_integration.runtime_data.measurements.fresh
 
     await sim.emit_telegram()
     await advance(hass, freezer, 10)
@@ -217,35 +218,27 @@ async def test_never_faster_than_meter(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """With a 2 s scan interval, a meter reporting every 5.02 s is polled every 5.02 s."""
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.measurements
     coordinator.set_scan_interval(2)
     assert coordinator.update_interval == timedelta(seconds=5.02)
     coordinator.set_scan_interval(60)
     assert coordinator.update_interval == timedelta(seconds=60)
 
 
-async def test_push_and_staleness_rules(
+async def test_push_and_freshness_by_arrival(
     hass: HomeAssistant, init_integration: MockConfigEntry, sim: Any
 ) -> None:
-    """Push transports hand readings to the same coordinator and the same rules."""
-    coordinator = init_integration.runtime_data
+    """Pushed readings reach the entities; their time stamps never decide availability."""
+    coordinator = init_integration.runtime_data.measurements
     report = parse_report(await sim.emit_telegram())
-    coordinator.async_push_report(replace(report, values={**report.values, "power_import": 2.5}))
+    coordinator.async_push(replace(report, values={**report.values, "power_import": 2.5}))
     await hass.async_block_till_done()
     assert float(states(hass, "power_import")["power_import"]) == 2500
-
     now = dt_util.utcnow()
-    # report.id not advancing for more than 3 intervals (30 s minimum), no time stamp.
-    undated = replace(report, timestamp=None, report_id=9999)
-    assert not coordinator.build_data(undated, now).stale
-    assert not coordinator.build_data(undated, now + timedelta(seconds=30)).stale
-    assert coordinator.build_data(undated, now + timedelta(seconds=31)).stale
-    # An old time stamp with an advancing id.
-    old = replace(report, report_id=10000, timestamp=now - timedelta(seconds=31))
-    assert coordinator.build_data(old, now).stale
-    # A device clock that was never set does not count.
-    unset = replace(report, report_id=10001, timestamp=now - timedelta(days=2))
-    assert not coordinator.build_data(unset, now).stale
+    for timestamp in (now - timedelta(hours=3), now + timedelta(minutes=2), None):
+        coordinator.async_push(replace(report, timestamp=timestamp, report_id=None))
+        await hass.async_block_till_done()
+        assert STATE_UNAVAILABLE not in states(hass, *MEASUREMENTS).values()
 
 
 @pytest.mark.parametrize("sim_options", [{"auth": "digest", "password": "secret"}])

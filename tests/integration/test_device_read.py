@@ -81,11 +81,11 @@ async def test_mqtt_entry_follows_the_device(
 ) -> None:
     """Licence, MQTT link, report interval and MQTT client change on the device: all follow."""
     entry = await _setup(hass, mqtt_entry(host=device.host))
-    transport = entry.runtime_data.transport
+    measurements = entry.runtime_data.measurements
     assert _state(hass, LINK) == "disabled"
     assert _state(hass, INTERVAL) == "30"
     assert _state(hass, SWITCH) == "off"
-    assert transport.interval == 30.0
+    assert measurements.interval == 30.0
     firmware = device_of(hass, entry).sw_version
     assert firmware
 
@@ -112,19 +112,15 @@ async def test_mqtt_entry_follows_the_device(
     # FREE: the device never runs its MQTT client, so the switch is unavailable; the setting
     # it shows once Plus returns has been read all the same.
     assert _state(hass, SWITCH) == "unavailable"
-    assert entry.runtime_data.mqtt_settings.enable is True
+    assert entry.runtime_data.device.data.mqtt_settings.enable is True
     # The MQTT timing follows the new interval: staleness and fallback wait 2 x 60 s now.
-    assert transport.interval == 60.0
+    assert measurements.interval == 60.0
     assert float(_state(hass, POWER) or "nan") > 0
 
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
-    assert diagnostics["transport"] == {
-        "topic": TOPIC,
-        "interval": 60.0,
-        "fallback_active": False,
-        "fallback_poll_interval": 60.0,
-        "subscribed": True,
-    }
+    assert diagnostics["source"] == {"topic": TOPIC, "subscribed": True}
+    assert diagnostics["measurements"]["interval"] == 60.0
+    assert diagnostics["measurements"]["fallback_active"] is False
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -151,7 +147,7 @@ async def test_mqtt_entry_loads_while_rest_fails(
     await hass.async_block_till_done()
     power = device.state.report["report"]["instantaneous_power"]["active"]["positive"]["total"]
     assert float(_state(hass, POWER) or "nan") == pytest.approx(power * 1000)
-    assert _state(hass, INTERVAL) == "unknown"
+    assert _state(hass, INTERVAL) == "unavailable"  # config entities follow REST
 
     # Still refused at the first periodic read: no second warning, the MQTT data stays.
     await _publish_for(hass, device, freezer, FIVE_MINUTES)
@@ -160,7 +156,7 @@ async def test_mqtt_entry_loads_while_rest_fails(
 
     device.faults.refuse = False
     await _publish_for(hass, device, freezer, FIVE_MINUTES)
-    assert "answers over REST again" in caplog.text
+    assert "recovered" in caplog.text
     assert device_of(hass, entry).sw_version == device.state.system_json()["device"]["firmware"]
     assert _state(hass, INTERVAL) == "30"
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -180,20 +176,19 @@ async def test_device_read_password_refused(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_failed_start_stops_the_transport(
+async def test_failed_start_stops_the_source(
     hass: HomeAssistant, mqtt_ready: Any, device: Any
 ) -> None:
     """Subscribing fails after the device read was armed: stopped again, set-up retried."""
     entry = mqtt_entry(host=device.host)
     entry.add_to_hass(hass)
     with patch(
-        "custom_components.whatwatt.transport_mqtt.mqtt.async_subscribe",
+        "custom_components.whatwatt.push_mqtt.mqtt.async_subscribe",
         side_effect=HomeAssistantError("MQTT is going down"),
     ):
         assert not await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
-    assert entry.runtime_data.transport._unsub_device_tick is None
     assert hass.states.async_entity_ids(DOMAIN) == []
     assert hass.states.get(POWER) is None
     assert await hass.config_entries.async_unload(entry.entry_id)  # ends the retry timer
@@ -208,7 +203,7 @@ async def test_live_diagnostics(
     # shown on an entity proves the stream is open on both ends.
     await shows(hass, await device.emit_telegram())
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
-    assert diagnostics["transport"] == {
+    assert diagnostics["source"] == {
         "connected": True,
         "drops": 0,
         "attempt": 0,
@@ -217,6 +212,6 @@ async def test_live_diagnostics(
     device.set_license("free")
     system_reads = len([r for r in device.requests if r.path == "/api/v1/system"])
     await tick(hass, freezer, FIVE_MINUTES)
-    await wait_for(hass, lambda: entry.runtime_data.data.system.license == "FREE")
+    await wait_for(hass, lambda: entry.runtime_data.device.data.system.license == "FREE")
     assert len([r for r in device.requests if r.path == "/api/v1/system"]) > system_reads
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -19,16 +19,28 @@ async def test_diagnostics(
     init_integration: MockConfigEntry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    """Secrets and network identifiers are redacted.
+    """Secrets, network identifiers and the meter's serial numbers are redacted.
 
     Called directly: the HTTP view belongs to Home Assistant, and its access tokens do not
     survive the frozen clock of these tests.
     """
     result = await async_get_config_entry_diagnostics(hass, init_integration)
     assert result["entry"]["data"]["host"] == "**REDACTED**"
-    assert result["system"]["wifi"]["ssid"] == "**REDACTED**"
-    assert result["system"]["wifi"]["mac"] == "**REDACTED**"
-    assert result["system"]["ethernet"]["ip"] == "**REDACTED**"
+    system = result["device"]["system"]
+    assert system["wifi"]["ssid"] == "**REDACTED**"
+    assert system["wifi"]["mac"] == "**REDACTED**"
+    assert system["ethernet"]["ip"] == "**REDACTED**"
+    assert system["meter"]["type"] == "**REDACTED**"
+    report = result["measurements"]["report"]
+    assert report["meter"]["logical_name"] == "**REDACTED**"
+    serials = {
+        str(value)
+        for block in (init_integration.runtime_data.device.data.system.raw["meter"],)
+        for key, value in block.items()
+        if key in ("id", "type", "logical_name") and value
+    }
+    assert serials
+    assert not [serial for serial in serials if serial in str(result)]
     assert result == snapshot(exclude=props("time_since_boot", "boot_id"))
 
 

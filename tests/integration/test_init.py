@@ -8,7 +8,7 @@ from homeassistant.config_entries import ConfigEntryState
 import pytest
 
 from custom_components.whatwatt.const import CONF_TRANSPORT
-from custom_components.whatwatt.coordinator import WhatwattCoordinator
+from custom_components.whatwatt.coordinator import WhatwattRuntimeData
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -21,8 +21,9 @@ async def test_setup_and_unload(
     """The entry loads with a coordinator, polls the device and unloads cleanly."""
     entry = init_integration
     assert entry.state is ConfigEntryState.LOADED
-    assert isinstance(entry.runtime_data, WhatwattCoordinator)
-    assert entry.runtime_data.data.system.device_id == "A1B2C3D4E5F6"
+    assert isinstance(entry.runtime_data, WhatwattRuntimeData)
+    assert entry.runtime_data.device.data.system.device_id == "A1B2C3D4E5F6"
+    assert entry.runtime_data.source is None  # REST: the measurement coordinator polls
     assert hass.states.get("sensor.whatwatt_go_d4e5f6_power_import") is not None
 
     assert await hass.config_entries.async_unload(entry.entry_id)

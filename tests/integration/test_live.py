@@ -8,12 +8,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 import pytest
 
-from custom_components.whatwatt.transport_live import (
-    BACKOFF_CEILING,
-    LiveTransport,
-    backoff_delay,
-    device_zone,
-)
+from custom_components.whatwatt.push_live import BACKOFF_CEILING, LiveSource, backoff_delay
 
 from .live_helpers import setup_live, shows, state, tick, wait_connections, wait_for
 
@@ -37,11 +32,16 @@ async def live(
 
 @pytest.mark.parametrize(("newline", "space"), [("\n", True), ("\r\n", False), ("\r\n", True)])
 async def test_values_on_entities(
-    hass: HomeAssistant, live: MockConfigEntry, sim: Any, newline: str, space: bool
+    hass: HomeAssistant,
+    enable_all_entities: None,
+    live: MockConfigEntry,
+    sim: Any,
+    newline: str,
+    space: bool,
 ) -> None:
     """Each event updates the entities, whatever the line endings; /report is never read."""
     sim.live.newline, sim.live.data_space = newline, space
-    assert isinstance(live.runtime_data.transport, LiveTransport)
+    assert isinstance(live.runtime_data.source, LiveSource)
     assert state(hass, "power_import") is None  # appears with the first event
     for _ in range(3):
         report = await sim.emit_telegram()
@@ -108,8 +108,9 @@ async def test_idle_timeout_reconnects(
 ) -> None:
     """A silent stream is reopened after 60 s; the system is read; values go stale meanwhile."""
     await shows(hass, await sim.emit_telegram())
-    transport = live.runtime_data.transport
-    assert transport.idle_timeout == 60
+    source = live.runtime_data.source
+    assert isinstance(source, LiveSource)
+    assert source.idle_timeout == 60
     system_reads = sum(r.path == "/api/v1/system" for r in sim.requests)
     await tick(hass, freezer, 31)
     assert state(hass, "power_import") == STATE_UNAVAILABLE  # stale: 30 s without news
@@ -128,8 +129,8 @@ async def test_periodic_system_read(
     for _ in range(10):
         await tick(hass, freezer, 30)
         await shows(hass, await sim.emit_telegram())
-    coordinator = live.runtime_data
-    await wait_for(hass, lambda: coordinator.system.firmware == "1.11.0")
+    device = live.runtime_data.device
+    await wait_for(hass, lambda: device.data.system.firmware == "1.11.0")
     assert sim.live.connections_total == 1
 
 
@@ -159,19 +160,8 @@ async def test_unload_stops_everything(
     await sim.live.wait_clients(0)
 
 
-def test_backoff_and_zone() -> None:
-    """Delays double up to the ceiling with jitter; the device zone comes from its clock."""
-    from datetime import UTC, datetime, timedelta
-
-    from custom_components.whatwatt.api.models import SystemInfo
-
+def test_backoff() -> None:
+    """Delays double up to the ceiling with jitter."""
     for attempt in range(20):
         delay = backoff_delay(attempt)
         assert min(BACKOFF_CEILING, 2**attempt) / 2 <= delay <= min(BACKOFF_CEILING, 2**attempt)
-    now = datetime(2026, 7, 1, 10, 0, 3, tzinfo=UTC)
-    system = SystemInfo(device_id="X", raw={"device": {"date": "2026-07-01", "time": "12:00:00"}})
-    assert device_zone(system, now).utcoffset(None) == timedelta(hours=2)
-    unset = SystemInfo(device_id="X", raw={"device": {"date": "1970-01-01", "time": "00:00:10"}})
-    assert device_zone(unset, now) is None
-    assert device_zone(SystemInfo(device_id="X", raw={"device": {}}), now) is None
-    assert device_zone(None, now) is None

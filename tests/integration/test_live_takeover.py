@@ -94,7 +94,7 @@ async def test_clean_close_then_device_away_is_not_a_take_over(
 ) -> None:
     """A clean close counts only when the next attempt gets the stream: here it is refused."""
     live = await setup_live(hass, sim)
-    coordinator = live.runtime_data
+    coordinator = live.runtime_data.measurements
     failed = asyncio.Event()
     set_error = coordinator.async_set_update_error
 

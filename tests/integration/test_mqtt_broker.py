@@ -23,7 +23,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.whatwatt.api.parse import parse_mqtt_payload
+from custom_components.whatwatt.api.parse_mqtt import parse_mqtt_payload
 from custom_components.whatwatt.const import DOMAIN
 from custom_components.whatwatt.issues import ISSUE_MQTT_MISSING, issue_id
 
@@ -173,7 +173,7 @@ async def test_end_to_end(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    coordinator = entry.runtime_data
+    runtime = entry.runtime_data
     entity_id = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{DEVICE_ID}_power_import"
     )
@@ -209,7 +209,6 @@ async def test_end_to_end(
 
     # The broker goes away and comes back on the same port: data flows again, no reload, and
     # through MQTT (Home Assistant resubscribed), not through the REST fallback.
-    transport = coordinator.transport
     connects = sim.publisher.connects
     report_reads = _report_reads(sim)
     await hass.async_add_executor_job(mosquitto.restart)
@@ -217,8 +216,8 @@ async def test_end_to_end(
     await _mqtt_connected(hass, limit=60)
     await _publish_until_seen(sim, watch, limit=60)
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data is coordinator
-    assert transport.fallback is False
+    assert entry.runtime_data is runtime
+    assert runtime.measurements.fallback_active is False
     assert _report_reads(sim) == report_reads
 
     watch.unsubscribe()

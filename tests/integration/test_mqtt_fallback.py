@@ -66,7 +66,7 @@ async def test_fallback_rest_fails_and_returns(
     """MQTT silent and REST down: one line when REST goes, one when it returns; values come back."""
     sim = await _device(simulator_factory, auth="none")
     entry = await setup_entry(hass, mqtt_entry(host=sim.host))
-    transport = entry.runtime_data.transport
+    measurements = entry.runtime_data.measurements
     async_fire_mqtt_message(hass, TOPIC, payload(sim))
     await hass.async_block_till_done()
     caplog.set_level(logging.INFO)
@@ -74,18 +74,18 @@ async def test_fallback_rest_fails_and_returns(
     freezer.tick(2 * INTERVAL)
     await sim.emit_telegram()
     await advance(hass, freezer, 1)
-    assert transport.fallback
+    assert measurements.fallback_active
     assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_rest_watts(sim))
     caplog.clear()
     # The device stops answering over REST too: polled on, logged once, stale after a while.
     sim.faults.refuse = True
     for _ in range(4):
         await advance(hass, freezer, INTERVAL)
-    assert transport.fallback
+    assert measurements.fallback_active
     assert sensor_state(hass, "power_import") == STATE_UNAVAILABLE
     gone = _ours(caplog)
     assert len(gone) == 1, gone
-    assert "REST" in gone[0]
+    assert "Error fetching" in gone[0]
     # REST answers again: one line, fresh values.
     caplog.clear()
     sim.faults.refuse = False
@@ -95,9 +95,9 @@ async def test_fallback_rest_fails_and_returns(
         await advance(hass, freezer, 1)
     back = _ours(caplog)
     assert len(back) == 1, back
-    assert "REST" in back[0]
+    assert "recovered" in back[0]
     assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_rest_watts(sim))
-    assert transport.fallback
+    assert measurements.fallback_active
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -110,7 +110,7 @@ async def test_fallback_auth_error_starts_reauth(
     """A password the device no longer takes ends the fallback and asks for the new one."""
     sim = await _device(simulator_factory, auth="digest", password="secret")
     entry = await setup_entry(hass, mqtt_entry(host=sim.host, password="secret"))
-    transport = entry.runtime_data.transport
+    measurements = entry.runtime_data.measurements
     async_fire_mqtt_message(hass, TOPIC, payload(sim))
     await hass.async_block_till_done()
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -118,7 +118,7 @@ async def test_fallback_auth_error_starts_reauth(
     await advance(hass, freezer, 2 * INTERVAL + 1)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert not transport.fallback
+    assert not measurements.fallback_active
     # No more polling with the refused password.
     reads = _report_reads(sim)
     for _ in range(3):

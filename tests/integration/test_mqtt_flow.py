@@ -1,6 +1,7 @@
 """Config flow, ``mqtt`` branch.
 
-Topic form, REST probe, device provisioning, first message, discovery.
+Topic form, REST probe, device provisioning (broker address proposed, the device's own broker
+user from the person), first message. There is no MQTT discovery (zeroconf is the discovery path).
 
 Home Assistant's MQTT integration runs on a mocked client (``mqtt_mock``); messages are fired
 with ``async_fire_mqtt_message``; the device behind ``host`` is the simulator on 127.0.0.1.
@@ -13,18 +14,17 @@ import copy
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_MQTT, SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
-from custom_components.whatwatt import mqtt_provision, service_schemas
-from custom_components.whatwatt.api.template import DEFAULT_TOPIC_PREFIX, INTEGRATION_TEMPLATE
+from custom_components.whatwatt import mqtt_provision
+from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
 
-from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, mqtt_entry, mqtt_ready, payload
+from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, mqtt_ready, payload
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -50,6 +50,15 @@ async def _open_form(hass: HomeAssistant) -> dict[str, Any]:
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt"
     return result
+
+
+def _suggested(result: dict[str, Any]) -> dict[str, Any]:
+    """Return the values a form suggests, by field."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
 
 
 async def _deliver(hass: HomeAssistant, flow_id: str, topic: str, message: bytes) -> dict[str, Any]:
@@ -150,6 +159,14 @@ async def test_provisioning_writes_only_mqtt_keys(
         result["flow_id"],
         {CONF_TOPIC: "home/meter", CONF_HOST: device.host, "configure_device": True},
     )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "mqtt_broker"
+    # Home Assistant's broker address is proposed; nothing is written before it is confirmed.
+    assert _suggested(result) == {"url": "mqtt://mock-broker:1883"}
+    assert not [r for r in device.requests if r.method != "GET"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": "mqtt://mock-broker:1883"}
+    )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     puts = [r for r in device.requests if r.method != "GET"]
     assert [(r.method, r.path) for r in puts] == [("PUT", "/api/v1/mqtt/settings")]
@@ -183,6 +200,7 @@ async def test_provisioning_asks_for_broker_address(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt_broker"
     assert result["description_placeholders"] == {"broker": "core-mosquitto"}
+    assert _suggested(result) == {}  # core-mosquitto means nothing to the device
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": "http://192.168.1.10"}
     )
@@ -193,9 +211,61 @@ async def test_provisioning_asks_for_broker_address(
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     mqtt = device.state.mqtt_settings
     assert mqtt["url"] == "mqtt://192.168.1.10"
-    assert (mqtt["username"], mqtt["password"]) == ("ha", "pw")
+    # Home Assistant's broker login (the add-on's service user) is not copied to the device.
+    assert (mqtt["username"], mqtt["password"]) == ("", "")
     result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+@pytest.mark.parametrize(
+    "mqtt_config_entry_data",
+    [{"broker": "192.0.2.10", "port": 1883, "username": "ha", "password": "ha-secret"}],
+)
+async def test_provisioning_device_broker_user(
+    hass: HomeAssistant, mqtt_ready: Any, device: Any
+) -> None:
+    """Only the broker's address is proposed; the device's broker user is the person's.
+
+    Home Assistant's MQTT entry has a user and password: neither is proposed nor written.
+    Over-long values and an unreachable device are form errors on the step, then it works.
+    """
+    result = await _open_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host, "configure_device": True}
+    )
+    assert result["step_id"] == "mqtt_broker"
+    assert result["description_placeholders"] == {"broker": "192.0.2.10"}
+    assert _suggested(result) == {"url": "mqtt://192.0.2.10:1883"}
+    assert {str(key) for key in result["data_schema"].schema} == {"url", "username", "password"}
+    url = "mqtt://192.0.2.10:1883"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": url, "username": "u" * 128, "password": "p" * 128}
+    )
+    assert result["errors"] == {"username": "too_long", "password": "too_long"}
+    assert "password" not in _suggested(result)
+    device.faults.refuse = True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": url, "username": "meter", "password": "meter pw"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    device.faults.refuse = False
+    await device.wait_up()
+    assert not [r for r in device.requests if r.method != "GET"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": url, "username": " meter ", "password": "meter pw"}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    mqtt = device.state.mqtt_settings
+    assert (mqtt["url"], mqtt["username"], mqtt["password"]) == (url, "meter", "meter pw")
+    assert "ha-secret" not in repr(device.state.mqtt_settings)
+    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_TRANSPORT: TRANSPORT_MQTT,
+        CONF_TOPIC: TOPIC,
+        CONF_HOST: device.host,
+    }
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
@@ -246,62 +316,3 @@ async def test_protected_device(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_PASSWORD] == "s3cret"
     await hass.config_entries.async_unload(result["result"].entry_id)
-
-
-def _discovery(message: bytes, topic: str = TOPIC) -> MqttServiceInfo:
-    return MqttServiceInfo(
-        topic=topic,
-        payload=message,
-        qos=0,
-        retain=False,
-        subscribed_topic="whatwatt/+",
-        timestamp=0.0,
-    )
-
-
-@pytest.mark.parametrize("template", ["own", "vendor"])
-async def test_discovery(hass: HomeAssistant, mqtt_ready: Any, device: Any, template: str) -> None:
-    """A message on whatwatt/+ offers the device; confirming creates an MQTT-only entry."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": SOURCE_MQTT},
-        data=_discovery(payload(device, TEMPLATES[template])),
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "mqtt"
-    schema_topic = next(key for key in result["data_schema"].schema if key == CONF_TOPIC)
-    assert schema_topic.description == {"suggested_value": TOPIC}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOPIC: TOPIC})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["result"].unique_id == DEVICE_ID
-    await hass.config_entries.async_unload(result["result"].entry_id)
-
-
-async def test_discovery_aborts(hass: HomeAssistant, mqtt_ready: Any, device: Any) -> None:
-    """Junk and already configured devices end the discovery flow."""
-    for junk in (b"", b"{}", b"not json", b'{"sys_id": "null"}'):
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery(junk)
-        )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "invalid_discovery_info"
-    mqtt_entry().add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery(payload(device))
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-
-
-async def test_manifest_discovery_topic() -> None:
-    """The manifest subscribes discovery to the default topic of every device."""
-    import json
-    from pathlib import Path
-
-    from homeassistant.loader import async_get_custom_components  # noqa: F401
-
-    manifest = json.loads(
-        (Path(__file__).parents[2] / "custom_components/whatwatt/manifest.json").read_text()
-    )
-    assert manifest["mqtt"] == [f"{DEFAULT_TOPIC_PREFIX}/+"]
-    assert service_schemas.topic_error(f"whatwatt/{DEVICE_ID}") is None

@@ -55,20 +55,20 @@ async def test_rejected_tariff_and_status_keep_last(
     assert (tariff, status) == (f"t{good['tr']}", good["ms"].lower())
     caplog.set_level(logging.WARNING)
     # The vendor's "no value" marker: kept, no warning.
-    await _send(hass, {**good, "ei": 100.5, "tr": "null", "ms": "null"})
+    await _send(hass, {**good, "ei": 5121.5, "tr": "null", "ms": "null"})
     assert (sensor_state(hass, "tariff"), sensor_state(hass, "meter_status")) == (tariff, status)
-    assert sensor_state(hass, "energy_import") == "100.5"
+    assert sensor_state(hass, "energy_import") == "5121.5"
     assert _warnings(caplog) == []
     # Values of the wrong kind: kept, one warning naming them.
     for _ in range(2):
-        await _send(hass, {**good, "ei": 101.5, "tr": 7, "ms": 3})
+        await _send(hass, {**good, "ei": 5122.5, "tr": 7, "ms": 3})
     assert (sensor_state(hass, "tariff"), sensor_state(hass, "meter_status")) == (tariff, status)
-    assert sensor_state(hass, "energy_import") == "101.5"
+    assert sensor_state(hass, "energy_import") == "5122.5"
     warnings = _warnings(caplog)
     assert len(warnings) == 1, warnings
     assert "tr" in warnings[0]
     assert "ms" in warnings[0]
     # A good message with the other tariff takes it.
-    await _send(hass, {**good, "tr": 3 - good["tr"]})
+    await _send(hass, {**good, "ei": 5122.5, "tr": 3 - good["tr"]})
     assert sensor_state(hass, "tariff") == f"t{3 - good['tr']}"
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -148,7 +148,7 @@ async def test_rest_entry_to_mqtt(hass: HomeAssistant, mqtt_ready: Any, device: 
     assert entry.options == {}
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.update_interval is None
+    assert entry.runtime_data.measurements.update_interval is None
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -25,8 +25,7 @@ from custom_components.whatwatt.const import (
     TRANSPORT_MQTT,
     TRANSPORT_REST,
 )
-from custom_components.whatwatt.transport import WhatwattTransport
-from custom_components.whatwatt.transport_live import LiveTransport
+from custom_components.whatwatt.push_live import LiveSource
 
 from .conftest import DEVICE_ID, host_of
 
@@ -221,8 +220,8 @@ async def test_rest_to_live_on_free_licence(hass: HomeAssistant, device: Any) ->
     assert entry.unique_id == DEVICE_ID
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert isinstance(entry.runtime_data.transport, LiveTransport)
-    assert entry.runtime_data.update_interval is None
+    assert isinstance(entry.runtime_data.source, LiveSource)
+    assert entry.runtime_data.measurements.update_interval is None
     await device.live.wait_clients(1)
     assert await hass.config_entries.async_unload(entry.entry_id)
 
@@ -242,10 +241,10 @@ async def test_live_to_rest(hass: HomeAssistant, device: Any) -> None:
     assert entry.data == {CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST}
     assert entry.options == {CONF_SCAN_INTERVAL: 10}
     assert entry.state is ConfigEntryState.LOADED
-    coordinator = entry.runtime_data
-    assert type(coordinator.transport) is WhatwattTransport
-    assert coordinator.update_interval is not None
-    assert coordinator.update_interval.total_seconds() >= 10
+    runtime = entry.runtime_data
+    assert runtime.source is None  # REST polling: no push source
+    assert runtime.measurements.update_interval is not None
+    assert runtime.measurements.update_interval.total_seconds() >= 10
     assert "/api/v1/report" in {r.path for r in device.requests}
 
 

@@ -11,7 +11,11 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.whatwatt.entity import WhatwattEntity
-from custom_components.whatwatt.sensor import REACTIVE_ENERGY_DEVICE_CLASS, SENSORS
+from custom_components.whatwatt.sensor import (
+    DEVICE_SENSORS,
+    REACTIVE_ENERGY_DEVICE_CLASS,
+    SENSORS,
+)
 
 from .conftest import DEVICE_ID, advance, device_of
 
@@ -24,7 +28,7 @@ if TYPE_CHECKING:
 PREFIX = "sensor.whatwatt_go_d4e5f6_"
 SUGGESTED_PRECISION = {
     description.key: description.suggested_display_precision
-    for description in SENSORS
+    for description in (*SENSORS, *DEVICE_SENSORS)
     if description.suggested_display_precision is not None
 }
 
@@ -95,7 +99,7 @@ async def test_entity_set(
 
 
 async def test_default_disabled(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    """Noisy health sensors are disabled by default; the rest is enabled."""
+    """Noisy sensors (health, the time of every reading) are disabled by default."""
     registry = er.async_get(hass)
     disabled = sorted(
         entity.unique_id.removeprefix(f"{DEVICE_ID}_")
@@ -103,6 +107,7 @@ async def test_default_disabled(hass: HomeAssistant, init_integration: MockConfi
         if entity.disabled_by is not None
     )
     assert disabled == [
+        "report_time",
         "supply_voltage_mbus",
         "supply_voltage_p1",
         "supply_voltage_scap",
@@ -128,6 +133,7 @@ async def test_device(hass: HomeAssistant, init_integration: MockConfigEntry, si
 
 async def test_writes_only_changes(
     hass: HomeAssistant,
+    enable_all_entities: None,
     init_integration: MockConfigEntry,
     sim: Any,
     freezer: FrozenDateTimeFactory,
@@ -189,7 +195,7 @@ async def test_quantity_appears_later(
 @pytest.mark.parametrize("sim_options", [{"profile": "dlms-three"}], ids=["dlms"])
 async def test_derived_values(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Net power is import minus export; reactive and apparent power are scaled to var and VA."""
-    report = init_integration.runtime_data.data.report
+    report = init_integration.runtime_data.measurements.data
     values = report.values
     net = float(hass.states.get(f"{PREFIX}net_power").state)
     assert net == pytest.approx((values["power_import"] - values["power_export"]) * 1000)

@@ -68,7 +68,7 @@ async def test_update_settings_partial_put(
     assert after["services"]["cloud"] == before["services"]["cloud"]
     assert result["settings"]["system"]["name"] == "Basement"
     assert result["settings"]["services"]["report_interval"] == 15
-    assert init_integration.runtime_data.settings.report_interval == 15
+    assert init_integration.runtime_data.device.data.settings.report_interval == 15
 
 
 async def test_update_settings_by_device(
@@ -81,10 +81,10 @@ async def test_update_settings_by_device(
     assert sim.state.settings["system"]["use_custom_ntp_server"] is False
 
 
-async def test_update_settings_refreshes(
+async def test_update_settings_kept_at_once(
     hass: HomeAssistant, sim: Any, init_integration: MockConfigEntry
 ) -> None:
-    """REST: the write is followed by a coordinator refresh (a new report read)."""
+    """The device's answer to a write is the truth: shown at once, not read again."""
     sim.requests.clear()
     await call(
         hass,
@@ -92,8 +92,8 @@ async def test_update_settings_refreshes(
         {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, "report_interval": 20},
     )
     await hass.async_block_till_done()
-    paths = [r.path for r in sim.requests]
-    assert paths.index("/api/v1/settings") < paths.index("/api/v1/report")
+    assert [(r.method, r.path) for r in sim.requests] == [("PUT", "/api/v1/settings")]
+    assert hass.states.get("number.whatwatt_go_d4e5f6_report_interval").state == "20"
 
 
 async def test_get_settings_without_secrets(
@@ -361,9 +361,9 @@ def test_texts_match_code() -> None:
     assert set(icons["services"]) == set(described)
     code = "\n".join(
         (root / name).read_text(encoding="utf-8")
-        for name in ("services.py", "device_control.py", "broker.py")
+        for name in ("services.py", "device_control.py", "broker.py", "helpers.py")
     )
-    keys = set(re.findall(r'_(?:error|invalid)\(\s*"([a-z_]+)"', code))
+    keys = set(re.findall(r'(?:_error|_invalid|translated)\(\s*"([a-z_]+)"', code))
     keys |= set(re.findall(r'translation_key="([a-z_]+)"', code))
     assert len(keys) >= 12
     assert keys <= set(english["exceptions"]), keys - set(english["exceptions"])

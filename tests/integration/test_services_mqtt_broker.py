@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import callback
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatwatt import transport_mqtt
+from custom_components.whatwatt import coordinator as coordinator_module
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC
 from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
@@ -81,7 +82,7 @@ async def test_topic_change_resubscribes_without_gap(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Only MQTT may deliver readings here: no REST fallback while a topic is silent.
-    monkeypatch.setattr(transport_mqtt, "FALLBACK_AFTER_INTERVALS", 1000)
+    monkeypatch.setattr(coordinator_module, "FALLBACK_AFTER_INTERVALS", 1000)
     sim = await simulator_factory(
         auth="none",
         telegram_interval=TELEGRAM_INTERVAL,
@@ -94,15 +95,18 @@ async def test_topic_change_resubscribes_without_gap(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    coordinator = entry.runtime_data
+    measurements = entry.runtime_data.measurements
     arrivals = Arrivals()
-    push = coordinator.async_push_report
+    pushes = measurements.pushes
 
-    def counting_push(report: Report, **kwargs: Any) -> None:
-        arrivals.add(report)
-        push(report, **kwargs)
+    @callback
+    def counting() -> None:
+        nonlocal pushes
+        if measurements.pushes != pushes:  # a reading pushed (not a REST read, not an error)
+            pushes = measurements.pushes
+            arrivals.add(measurements.data)
 
-    monkeypatch.setattr(coordinator, "async_push_report", counting_push)
+    entry.async_on_unload(measurements.async_add_listener(counting))
 
     await arrivals.wait_count(2)
     before = len(arrivals.times)

@@ -114,16 +114,16 @@ async def test_mqtt_follows_writes(
     hass: HomeAssistant, sim: Any, entry: MockConfigEntry, mqtt_ready: Any
 ) -> None:
     """MQTT with an address: a new topic is subscribed and stored, the interval followed."""
-    transport = entry.runtime_data.transport
+    runtime = entry.runtime_data
     assert entry.data[CONF_TOPIC] == TOPIC
     target = {ATTR_CONFIG_ENTRY_ID: entry.entry_id}
     await call(hass, "update_settings", {**target, "report_interval": 7})
-    assert transport.interval == 7.0
+    assert runtime.measurements.interval == 7.0
     mqtt_ready.async_subscribe.reset_mock()
     await call(hass, "configure_mqtt", {**target, "topic": "meters/basement", "enable": True})
     await hass.async_block_till_done()
     assert entry.data[CONF_TOPIC] == "meters/basement"
-    assert transport.topic == "meters/basement"
+    assert runtime.source.topic == "meters/basement"
     subscribed = [c.args[0] for c in mqtt_ready.async_subscribe.call_args_list]
     assert "meters/basement" in subscribed
 

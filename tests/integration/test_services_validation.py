@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.whatwatt.broker import home_assistant_broker, unreachable_from_device
-from custom_components.whatwatt.mqtt_provision import broker_credentials, broker_host
+from custom_components.whatwatt.mqtt_provision import broker_host
 from custom_components.whatwatt.service_schemas import (
     ATTR_CONFIG_ENTRY_ID,
     publish_topic,
@@ -168,7 +168,7 @@ async def test_writes_admin_only(
         ({"broker": "192.0.2.10", "port": 1883}, {"url": "mqtt://192.0.2.10:1883"}),
         (
             {"broker": "mqtt.lan", "port": 1884, "username": "ha", "password": "pw-ha-1"},
-            {"url": "mqtt://mqtt.lan:1884", "username": "ha", "password": "pw-ha-1"},
+            {"url": "mqtt://mqtt.lan:1884"},
         ),
         (
             {"broker": "mqtt.lan", "port": 8883, "certificate": PEM},
@@ -183,7 +183,10 @@ async def test_broker_fill_in(
     broker: dict[str, Any],
     expected: dict[str, Any],
 ) -> None:
-    """No broker on the device and no url: Home Assistant's broker is written."""
+    """No broker on the device and no url: Home Assistant's broker address is written.
+
+    Never its credentials: they are Home Assistant's own (a service user of the add-on).
+    """
     MockConfigEntry(domain="mqtt", data=broker).add_to_hass(hass)
     await call(
         hass,
@@ -195,6 +198,8 @@ async def test_broker_fill_in(
     assert stored["publish"]["topic"] == "x/y"
     for key, value in expected.items():
         assert stored[key] == value, key
+    for key in ("username", "password"):
+        assert not stored.get(key) or stored[key] != broker.get(key), key
 
 
 async def test_broker_fill_in_keeps_given_credentials(
@@ -287,7 +292,7 @@ async def test_broker_url_ipv6(hass: HomeAssistant) -> None:
 
 
 async def test_one_choice_of_mqtt_entry(hass: HomeAssistant) -> None:
-    """Broker, credentials and address all come from the same entry: enabled, loaded first."""
+    """The broker's address comes from one entry (enabled, loaded first); never its credentials."""
     MockConfigEntry(
         domain="mqtt",
         data={"broker": "192.0.2.1", "username": "old", "password": "old-secret"},
@@ -303,12 +308,7 @@ async def test_one_choice_of_mqtt_entry(hass: HomeAssistant) -> None:
         data={"broker": "192.0.2.3", "username": "ha", "password": "ha-secret"},
         state=ConfigEntryState.LOADED,
     ).add_to_hass(hass)
-    assert home_assistant_broker(hass) == {
-        "url": "mqtt://192.0.2.3:1883",
-        "username": "ha",
-        "password": "ha-secret",
-    }
-    assert broker_credentials(hass) == {"username": "ha", "password": "ha-secret"}
+    assert home_assistant_broker(hass) == {"url": "mqtt://192.0.2.3:1883"}
     assert broker_host(hass) == "192.0.2.3"
 
 
@@ -322,7 +322,6 @@ async def test_no_usable_mqtt_entry(hass: HomeAssistant) -> None:
     with pytest.raises(ServiceValidationError) as err:
         home_assistant_broker(hass)
     assert err.value.translation_key == "mqtt_broker_unknown"
-    assert broker_credentials(hass) == {}
     assert broker_host(hass) == ""
 
 

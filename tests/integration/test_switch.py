@@ -197,7 +197,7 @@ async def test_switch_without_mqtt_settings(
         mock_config_entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await hass.async_block_till_done()
-        assert mock_config_entry.runtime_data.mqtt_settings is None
+        assert mock_config_entry.runtime_data.device.data.mqtt_settings is None
         assert sim.state.mqtt_settings["enable"] is True
         assert hass.states.get(SWITCH).state == STATE_ON
 

@@ -6,7 +6,14 @@ import json
 from pathlib import Path
 import re
 
-from custom_components.whatwatt.sensor import METER_STATUS_OPTIONS, SENSORS, TARIFF_OPTIONS
+from custom_components.whatwatt.event import DEVICE_EVENT
+from custom_components.whatwatt.sensor import (
+    DEVICE_SENSORS,
+    METER_STATUS,
+    METER_STATUS_OPTIONS,
+    SENSORS,
+    TARIFF_OPTIONS,
+)
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"
 
@@ -21,11 +28,14 @@ def test_strings_equal_english() -> None:
 
 def test_entities_translated() -> None:
     sensors = load("translations/en.json")["entity"]["sensor"]
-    assert set(sensors) == {description.translation_key for description in SENSORS}
+    descriptions = (*SENSORS, *DEVICE_SENSORS, METER_STATUS)
+    assert set(sensors) == {description.translation_key for description in descriptions}
     assert set(sensors["meter_status"]["state"]) == set(METER_STATUS_OPTIONS)
     assert set(sensors["tariff"]["state"]) == set(TARIFF_OPTIONS)
     icons = load("icons.json")["entity"]["sensor"]
     assert set(icons) <= set(sensors)
+    event = load("translations/en.json")["entity"]["event"][DEVICE_EVENT.translation_key]
+    assert set(event["state_attributes"]["event_type"]["state"]) == set(DEVICE_EVENT.event_types)
 
 
 def test_code_keys_translated() -> None:
@@ -35,7 +45,7 @@ def test_code_keys_translated() -> None:
     for key in re.findall(r'translation_key="([a-z_]+)"', code):
         if key in english["exceptions"] or key in english["issues"]:
             continue
-        assert key in english["entity"]["sensor"], key
+        assert any(key in names for names in english["entity"].values()), key
     for key in ("invalid_auth", "license_required", "timeout", "communication_error"):
         assert key in english["exceptions"]
     aborts = {**english["config"]["abort"], **english["options"].get("abort", {})}

@@ -1,0 +1,67 @@
+"""Event entity of the whatwatt Go integration: configuration changes made outside Home Assistant.
+
+The device coordinator compares each read with the last one (or with what this entry wrote) and
+hands the differences over as ``DeviceState.events``; this entity fires each of them once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import callback
+
+from .coordinator import (
+    EVENT_MQTT_SETTINGS_CHANGED,
+    EVENT_REBOOTED,
+    EVENT_SETTINGS_CHANGED,
+    DeviceCoordinator,
+    DeviceState,
+)
+from .entity import WhatwattEntity
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import WhatwattConfigEntry
+
+PARALLEL_UPDATES = 0
+
+DEVICE_EVENT = EventEntityDescription(
+    key="device_event",
+    translation_key="device_event",
+    entity_category=EntityCategory.DIAGNOSTIC,
+    event_types=[EVENT_SETTINGS_CHANGED, EVENT_MQTT_SETTINGS_CHANGED, EVENT_REBOOTED],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: WhatwattConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the event entity (only when the device's address is known: REST reads find changes)."""
+    runtime = entry.runtime_data
+    if runtime.client is not None:
+        async_add_entities([WhatwattDeviceEvent(runtime.device, runtime.device, DEVICE_EVENT)])
+
+
+class WhatwattDeviceEvent(WhatwattEntity[DeviceCoordinator], EventEntity):
+    """Changes of the device's configuration, and restarts, that this entry did not make."""
+
+    _fired: DeviceState | None = None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Fire the events a new device read found (each read's once)."""
+        state = self.coordinator.data
+        if state.events and state is not self._fired:
+            self._fired = state
+            for event in state.events:
+                attributes = {"changed": list(event.changed)} if event.changed else None
+                self._trigger_event(event.event_type, attributes)
+            self.async_write_ha_state()
+            return
+        super()._handle_coordinator_update()

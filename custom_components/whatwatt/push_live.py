@@ -1,0 +1,258 @@
+"""The live stream: the device's Server-Sent Events push one reading per meter telegram.
+
+One background task owns the stream: it opens ``/api/v1/live`` through ``api.live.LiveStream``,
+hands every reading to ``on_report`` and reconnects for ever:
+
+- the stream goes quiet for 3 meter intervals (at least 60 s): ``on_quiet`` asks for a device
+  read (meter link, licence, health) and the stream is opened again at once;
+- the stream breaks or cannot be opened: ``on_error`` makes the measurements unavailable and the
+  next attempt comes after a jittered, doubling delay up to a ceiling;
+- the device keeps closing the stream (it serves one client, so another client is taking it
+  over): the delay becomes the ceiling and a repair issue says so, until the stream holds again.
+  Only clean closes by the device that the next attempt follows with a working stream count:
+  broken connections (Wi-Fi, reboot) and timeouts get the normal delays;
+- anything unexpected (a bug, a reading no parser foresaw): logged once with its traceback,
+  then the same back-off and reconnection — the reader never dies while the entry is loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta, tzinfo
+import random
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api.errors import (
+    WhatwattAuthError,
+    WhatwattError,
+    WhatwattStreamClosedError,
+    WhatwattTimeoutError,
+)
+from .api.live import LiveStream
+from .const import DOMAIN, LOGGER
+from .issues import ISSUE_LIVE_TAKEN_OVER, async_clear_issue, async_raise_issue
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.config_entries import ConfigEntry
+
+    from .api.client import WhatwattClient
+    from .api.models import Report
+
+# Idle watchdog: this many meter intervals without an event, but never less than IDLE_MIN.
+IDLE_INTERVALS: Final = 3
+IDLE_MIN: Final = 60.0
+# Reconnection delays: BACKOFF_BASE · 2^attempt up to BACKOFF_CEILING, jittered to 50-100 %.
+BACKOFF_BASE: Final = 1.0
+BACKOFF_CEILING: Final = 300.0
+# Take-over: this many clean closes of an open stream within TAKEOVER_WINDOW ...
+TAKEOVER_DROPS: Final = 3
+TAKEOVER_WINDOW: Final = timedelta(minutes=10)
+# ... and the stream "holds again" once it delivered events for this long without a drop.
+TAKEOVER_HOLD: Final = timedelta(seconds=60)
+
+
+def backoff_delay(attempt: int) -> float:
+    """Return the jittered wait before reconnection attempt ``attempt`` (0-based)."""
+    ceiling = min(BACKOFF_CEILING, BACKOFF_BASE * 2 ** min(attempt, 16))
+    return float(ceiling * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not cryptography
+
+
+class LiveSource:
+    """Follow ``GET /api/v1/live`` and hand every reading on."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: WhatwattClient,
+        *,
+        on_report: Callable[[Report], None],
+        on_error: Callable[[Exception], None],
+        on_quiet: Callable[[], object],
+        interval: Callable[[], float],
+        tz: tzinfo | None = None,
+    ) -> None:
+        """Bind the source; nothing runs before ``async_start``.
+
+        ``interval`` tells the meter's cadence (the idle timeout follows it); ``tz`` is the
+        device's zone for the events' local times.
+        """
+        self._hass = hass
+        self._entry = entry
+        self._client = client
+        self._on_report = on_report
+        self._on_error = on_error
+        self._on_quiet = on_quiet
+        self._interval = interval
+        self._tz = tz
+        self._task: asyncio.Task[None] | None = None
+        self._stream: LiveStream | None = None
+        self._attempt = 0  # failed attempts since the last event
+        self._failing = False
+        self._crashed = False  # an unexpected error was logged (once, until events flow)
+        # Take-over drops: clean closes by the device followed by a successful reconnect.
+        self._drops: list[datetime] = []
+        self._closed_at: datetime | None = None  # the last clean close, until the next try tells
+        self._taken_over = False
+        self._held_since: datetime | None = None
+
+    async def async_start(self) -> None:
+        """Open the stream in the background."""
+        self._task = self._entry.async_create_background_task(
+            self._hass, self._async_run(), f"{DOMAIN} live stream {self._entry.title}"
+        )
+
+    async def async_stop(self) -> None:
+        """Close the stream and end the task."""
+        if self._stream is not None:
+            self._stream.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        async_clear_issue(self._hass, self._entry, ISSUE_LIVE_TAKEN_OVER)
+
+    @property
+    def connected(self) -> bool:
+        """Return True while the stream is open."""
+        return self._stream is not None and self._stream.connected
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the stream's state: connected, recent take-over drops, failed attempts."""
+        return {
+            "connected": self.connected,
+            "drops": len(self._drops),
+            "attempt": self._attempt,
+            "taken_over": self._taken_over,
+        }
+
+    @property
+    def idle_timeout(self) -> float:
+        """Return how long the stream may stay silent before it is reopened (seconds)."""
+        return max(IDLE_INTERVALS * self._interval(), IDLE_MIN)
+
+    # -- the stream task -------------------------------------------------------------------
+
+    async def _async_run(self) -> None:
+        """Keep the stream open for as long as the entry is loaded."""
+        while True:
+            try:
+                delay = await self._async_stream_once()
+            except Exception as err:  # noqa: BLE001 - the reader must survive anything
+                if not self._crashed:
+                    self._crashed = True
+                    LOGGER.exception("Unexpected error in the live stream of %s", self._entry.title)
+                delay = self._failed(f"unexpected error: {err!r}")
+            if delay is None:
+                return
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    async def _async_stream_once(self) -> float | None:
+        """Open the stream once and follow it; return the wait before the next attempt.
+
+        None means: stop (the password was refused; re-authentication reloads the entry).
+        """
+        stream = LiveStream(self._client, idle_timeout=self.idle_timeout, tz=self._tz)
+        self._stream = stream
+        try:
+            async for report in stream.events():
+                self._on_event()
+                self._on_report(report)
+        except WhatwattAuthError as err:
+            self._on_error(err)
+            self._entry.async_start_reauth(self._hass)
+            return None
+        except WhatwattTimeoutError as err:
+            self._settle_close(stream)
+            if stream.streams_opened:
+                # Quiet stream: the meter may be silent. Read the device's state, reopen at once.
+                self._on_quiet()
+                return 0.0
+            return self._failed(str(err))
+        except WhatwattStreamClosedError as err:
+            self._settle_close(stream)
+            return self._failed(str(err), taken_over=self._dropped())
+        except WhatwattError as err:
+            self._settle_close(stream)
+            return self._failed(str(err))
+        finally:
+            self._stream = None
+        return self._next_delay()  # the stream ended without error (closed by async_stop)
+
+    @callback
+    def _on_event(self) -> None:
+        """Book-keeping for one event: the stream is up, maybe holding again."""
+        if self._failing:
+            self._failing = False
+            self._crashed = False
+            LOGGER.info("Live stream of %s is back", self._entry.title)
+        self._attempt = 0
+        if self._held_since is None:
+            self._held_since = dt_util.utcnow()
+        elif self._taken_over and dt_util.utcnow() - self._held_since >= TAKEOVER_HOLD:
+            self._taken_over = False
+            self._drops.clear()
+            self._closed_at = None
+            async_clear_issue(self._hass, self._entry, ISSUE_LIVE_TAKEN_OVER)
+
+    @callback
+    def _failed(self, error: str, *, taken_over: bool = False) -> float:
+        """Make the measurements unavailable; return the wait before the next try."""
+        self._held_since = None
+        self._failing = True
+        self._on_error(
+            UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="communication_error",
+                translation_placeholders={"error": error},
+            )
+        )
+        if taken_over:
+            return BACKOFF_CEILING * random.uniform(0.5, 1.0)  # noqa: S311 - jitter
+        return self._next_delay()
+
+    def _settle_close(self, stream: LiveStream) -> None:
+        """Judge the last clean close by the attempt after it: a drop if the stream opened.
+
+        A take-over leaves the device up, so the stream opens again at once; a device that
+        closed the stream and went away (a reboot) refuses or times out instead.
+        """
+        if self._closed_at is not None and stream.streams_opened:
+            self._drops.append(self._closed_at)
+        self._closed_at = None
+
+    def _dropped(self) -> bool:
+        """Count a clean close of an open stream; return True when it is being taken over."""
+        now = dt_util.utcnow()
+        self._closed_at = now
+        self._drops = [t for t in self._drops if now - t < TAKEOVER_WINDOW]
+        drops = len(self._drops) + 1
+        if drops < TAKEOVER_DROPS:
+            return False
+        if not self._taken_over:
+            self._taken_over = True
+            LOGGER.warning(
+                "The live stream of %s keeps being taken over by another client; backing off",
+                self._entry.title,
+            )
+            async_raise_issue(
+                self._hass,
+                self._entry,
+                ISSUE_LIVE_TAKEN_OVER,
+                placeholders={"drops": str(drops)},
+            )
+        return True
+
+    def _next_delay(self) -> float:
+        delay = backoff_delay(self._attempt)
+        self._attempt += 1
+        return delay

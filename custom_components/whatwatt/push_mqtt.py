@@ -1,0 +1,108 @@
+"""The MQTT subscription: readings arrive through Home Assistant's MQTT integration.
+
+The device publishes its template to one topic every ``services.report_interval`` seconds. This
+source subscribes to it, reads each message with ``api.mqtt_input.MqttInputGuard`` (bad input is
+logged once per kind; unusable values keep the last good ones) and hands the reading on. Only
+messages that carry this entry's device id count: anyone can publish to a topic, and a message
+without an id cannot be told from a stray publisher's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import mqtt
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
+
+from .api.mqtt_input import MqttInputGuard
+from .const import CONF_TOPIC, DOMAIN, LOGGER
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.config_entries import ConfigEntry
+
+    from .api.models import Report
+
+
+class MqttSource:
+    """Subscribe to the device's topic and hand every reading of this device on."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        device_id: str,
+        on_report: Callable[[Report], None],
+    ) -> None:
+        """Bind the source to its entry; nothing runs before ``async_start``."""
+        self._hass = hass
+        self._entry = entry
+        self._device_id = device_id
+        self._on_report = on_report
+        self.topic: str = entry.data[CONF_TOPIC]
+        self._guard = MqttInputGuard(entry.title)
+        self._last: Report | None = None
+        self._unsubscribe: CALLBACK_TYPE | None = None
+        self._foreign_logged = False
+
+    async def async_start(self) -> None:
+        """Subscribe to the topic."""
+        try:
+            self._unsubscribe = await self._async_subscribe(self.topic)
+        except HomeAssistantError as err:  # MQTT going down meanwhile: try again later
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN, translation_key="mqtt_not_available"
+            ) from err
+
+    async def async_stop(self) -> None:
+        """Unsubscribe."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the topic and whether it is subscribed."""
+        return {"topic": self.topic, "subscribed": self._unsubscribe is not None}
+
+    async def _async_subscribe(self, topic: str) -> CALLBACK_TYPE:
+        return await mqtt.async_subscribe(
+            self._hass, topic, self._async_message, qos=0, encoding=None
+        )
+
+    async def async_set_topic(self, topic: str) -> None:
+        """Follow a new publish topic: the old subscription ends once the new one is in place."""
+        if topic == self.topic and self._unsubscribe is not None:
+            return
+        new = await self._async_subscribe(topic)
+        old, self._unsubscribe = self._unsubscribe, new
+        self.topic = topic
+        if self._entry.data.get(CONF_TOPIC) != topic:
+            self._hass.config_entries.async_update_entry(
+                self._entry, data={**self._entry.data, CONF_TOPIC: topic}
+            )
+        if old is not None:
+            old()
+        LOGGER.info("%s now listens on MQTT topic %s", self._entry.title, topic)
+
+    @callback
+    def _async_message(self, msg: mqtt.ReceiveMessage) -> None:
+        """Read one message and hand its reading on."""
+        report = self._guard.parse(msg.topic, msg.payload)
+        if report is None:
+            return
+        if report.device_id != self._device_id:
+            if not self._foreign_logged:
+                self._foreign_logged = True
+                LOGGER.info(
+                    "Ignoring MQTT messages on %s that are not from %s (device id %s); "
+                    "not logged again",
+                    msg.topic,
+                    self._device_id,
+                    report.device_id or "missing",
+                )
+            return
+        report = self._guard.accept(msg.topic, report, self._last)
+        self._last = report
+        self._on_report(report)
