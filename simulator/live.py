@@ -15,6 +15,8 @@ class LiveHub:
     ``clients`` counts open streams (0 or 1); ``changed`` is set whenever that changes so
     tests can await it instead of sleeping. ``newline`` (LF or CRLF) and
     ``data_space`` (a space after ``data:`` or not) choose the framing of the events sent.
+    ``refuse_status`` (e.g. 503) makes the stream alone refuse new subscribers with that status
+    while the rest of the API answers — a live feed that fails while REST works.
     """
 
     def __init__(self) -> None:
@@ -26,6 +28,7 @@ class LiveHub:
         self.malformed = False
         self.newline = "\n"
         self.data_space = True
+        self.refuse_status: int | None = None
 
     @property
     def has_subscriber(self) -> bool:
@@ -62,6 +65,10 @@ class LiveHub:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Serve one subscriber until it leaves or is replaced."""
+        if self.refuse_status is not None:
+            return web.json_response(
+                {"error": "busy", "message": "live stream unavailable"}, status=self.refuse_status
+            )
         self.drop()
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         gone = asyncio.Event()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import Context
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
 import pytest
 import yaml
 
@@ -350,11 +351,10 @@ async def test_offline_fails_fast(
 def test_texts_match_code() -> None:
     """services.yaml, strings.json and icons.json describe the same actions and fields."""
     root = Path(__file__).parents[2] / "custom_components" / "whatwatt"
-    described = {
-        name: set(spec["fields"])
-        for name, spec in yaml.safe_load((root / "services.yaml").read_text()).items()
-        if not name.startswith(".")
-    }
+    services = yaml.safe_load((root / "services.yaml").read_text())
+    # hassfest: every top-level key is an action name (a slug), no helper keys such as ".x".
+    assert all(cv.slug(name) == name for name in services)
+    described = {name: set(spec["fields"]) for name, spec in services.items()}
     english = json.loads((root / "translations" / "en.json").read_text(encoding="utf-8"))
     assert {name: set(spec["fields"]) for name, spec in english["services"].items()} == described
     icons = json.loads((root / "icons.json").read_text(encoding="utf-8"))

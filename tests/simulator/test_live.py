@@ -98,3 +98,17 @@ async def test_live_503(simulator_factory, session):
     sim.faults.status_503 = True
     async with session.get(f"{sim.url}/api/v1/live") as resp:
         assert resp.status == 503
+
+
+async def test_live_alone_refused(simulator_factory, session):
+    """``live.refuse_status``: the stream refuses while the rest of the API answers."""
+    sim = await simulator_factory(telegram_interval=0)
+    sim.live.refuse_status = 503
+    async with session.get(f"{sim.url}/api/v1/live") as resp:
+        assert resp.status == 503
+    async with session.get(f"{sim.url}/api/v1/system") as resp:
+        assert resp.status == 200
+    assert sim.live.connections_total == 0
+    sim.live.refuse_status = None
+    async with session.get(f"{sim.url}/api/v1/live") as resp:
+        assert resp.status == 200
