@@ -305,6 +305,8 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         self.push_interval: float | None = None
         self.system_meter_status: str | None = None
         self.fresh = True
+        # True while readings arrive and the meter link is up (set with every update).
+        self.measurements_available = False
         self.fallback_active = False
         self.pushes = 0
         self.on_reboot: CALLBACK_TYPE | None = None
@@ -363,15 +365,16 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
             return report.meter.status
         return self.system_meter_status
 
-    @property
-    def measurements_available(self) -> bool:
-        """Return True while readings arrive and the meter link is up."""
-        return (
+    @callback
+    def async_update_listeners(self) -> None:
+        """Decide availability once for all entities, then tell them."""
+        self.measurements_available = (
             self.last_update_success
             and self.fresh
             and self.data is not None
             and self.meter_status in (None, METER_STATUS_OK)
         )
+        super().async_update_listeners()
 
     # -- REST ----------------------------------------------------------------------------
 

@@ -322,17 +322,17 @@ async def async_setup_entry(
     runtime = entry.runtime_data
     device, measurements = runtime.device, runtime.measurements
     known: set[str] = set()
+    pending = list(SENSORS)  # not created yet (looked at with every reading: kept short)
 
     @callback
     def _async_add_readings() -> None:
         report = measurements.data
         if report is None:
             return
-        new: list[SensorEntity] = [
-            WhatwattSensor(measurements, device, description)
-            for description in SENSORS
-            if description.key not in known and description.exists_fn(report)
-        ]
+        new: list[SensorEntity] = []
+        for description in [d for d in pending if d.exists_fn(report)]:
+            pending.remove(description)
+            new.append(WhatwattSensor(measurements, device, description))
         if METER_STATUS.key not in known and measurements.meter_status is not None:
             new.append(WhatwattMeterStatusSensor(measurements, device, METER_STATUS))
         if new:
@@ -380,6 +380,20 @@ class WhatwattSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
     def state_signature(self) -> tuple[Any, ...]:
         """Return availability and value (what the state shows)."""
         return (self.available, self.native_value)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when value or availability changed (runs with every reading)."""
+        coordinator, description = self.coordinator, self.entity_description
+        report = coordinator.data
+        ready = coordinator.measurements_available if description.needs_fresh else True
+        signature = (
+            ready and coordinator.last_update_success and description.exists_fn(report),
+            description.value_fn(report),
+        )
+        if signature != self._written:
+            self._written = signature
+            self.async_write_ha_state()
 
 
 class WhatwattMeterStatusSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):

@@ -18,7 +18,7 @@ raw payloads and ``ValueCollector``, which gathers measurements and rejected wir
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
 import json
 import math
@@ -35,6 +35,10 @@ _BARE_PLACEHOLDER_RE: Final = re.compile(r"(?<=[:,\[])(\s*)(\$\{[^}\"\\]*\})")
 
 
 # --- number coercion and field readers ------------------------------------------------------
+
+
+# Integers up to this size convert to float exactly (larger ones take the careful path).
+_EXACT_INT: Final = 2**53
 
 
 class _RejectedValueError(ValueError):
@@ -213,6 +217,27 @@ class ValueCollector:
         number = self.number(wire_key, value)
         if number is not None:
             self.values[measurement] = number
+
+    def measure_all(self, data: Mapping[str, Any], keys: Iterable[tuple[str, str]]) -> None:
+        """Store the measurements of ``(wire key, measurement)`` pairs found in ``data``.
+
+        Runs for every reading: plain JSON numbers are taken at once, anything else goes
+        through ``measure``.
+        """
+        values = self.values
+        for wire_key, measurement in keys:
+            value = data.get(wire_key)
+            if value is None:
+                continue
+            kind = value.__class__
+            if kind is float:
+                if value - value == 0.0:  # finite
+                    values[measurement] = value
+                    continue
+            elif kind is int and -_EXACT_INT <= value <= _EXACT_INT:
+                values[measurement] = float(value)
+                continue
+            self.measure(wire_key, measurement, value)
 
     def tariff(self, wire_key: str, value: Any) -> int | None:
         """Return tariff 1 or 2; 0/absent → None; anything else rejected."""

@@ -48,8 +48,7 @@ def parse_live_event(data: str | bytes, *, tz: tzinfo | None = None) -> Report:
     """
     event = decode_object(data)
     collect = ValueCollector()
-    for wire_key, measurement in LIVE_KEYS.items():
-        collect.measure(wire_key, measurement, event.get(wire_key))
+    collect.measure_all(event, LIVE_KEYS.items())
     tariff = collect.tariff("T", event.get("T"))
     uptime_hours = collect.number("Uptime", event.get("Uptime"))
     return Report(

@@ -75,8 +75,7 @@ def parse_mqtt_payload(payload: str | bytes, *, tz: tzinfo | None = None) -> Rep
 def _parse_own_payload(data: dict[str, Any]) -> Report:
     """Read the integration's own template (short keys, see ``template``)."""
     collect = ValueCollector()
-    for key, measurement in OWN_KEY_TO_MEASUREMENT.items():
-        collect.measure(key, measurement, data.get(key))
+    collect.measure_all(data, OWN_KEY_TO_MEASUREMENT.items())
     tariff = collect.tariff(KEY_TARIFF, data.get(KEY_TARIFF))
     timestamp = parse_iso_time(data.get(KEY_TIME_UTC))
     if timestamp is None:
@@ -100,8 +99,7 @@ def _parse_vendor_payload(data: dict[str, Any]) -> Report:
     too, and ``time`` may also be ISO-8601 with an offset.
     """
     collect = ValueCollector()
-    for key, measurement in VENDOR_KEYS.items():
-        collect.measure(key, measurement, data.get(key))
+    collect.measure_all(data, VENDOR_KEYS.items())
     for key, measurement in LIVE_KEYS.items():
         if measurement not in collect.values and key in data:
             collect.measure(key, measurement, data[key])
