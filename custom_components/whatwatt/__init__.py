@@ -3,7 +3,9 @@
 Set-up builds the runtime of DESIGN.md section 2: the REST client (absent for MQTT-only entries),
 the device coordinator, the measurement coordinator and, for push transports, the push source
 that hands readings to the measurement coordinator. ``_async_follow_device`` lets the
-measurements and the MQTT subscription follow what the device coordinator reads.
+measurements and the MQTT subscription follow what the device coordinator reads. The measurement
+coordinator's energy guard starts from the totals Home Assistant last recorded
+(``_restored_guard``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
+from .api.totals import TotalsGuard
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
@@ -46,6 +49,7 @@ from .issues import (
 )
 from .push_live import LiveSource
 from .push_mqtt import MqttSource
+from .sensor import restored_totals
 from .service_schemas import topic_error
 from .services import async_setup_services
 
@@ -112,6 +116,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
             else None
         ),
         fallback=transport == TRANSPORT_MQTT,
+        totals=_restored_guard(hass, device.device_id),
     )
     # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
     await device.async_setup(required=transport != TRANSPORT_MQTT)
@@ -148,6 +153,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(async_watch_meter_link(hass, entry, device, measurements))
     return True
+
+
+@callback
+def _restored_guard(hass: HomeAssistant, device_id: str) -> TotalsGuard:
+    """Return an energy guard seeded with the totals Home Assistant last recorded.
+
+    Built before the first reading: a glitch in it (zero, garbage, a lower value after a restart
+    of Home Assistant) is held against the recorded value instead of being taken as the
+    register's first value. A register with nothing recorded takes its first reading as it is.
+    """
+    guard = TotalsGuard()
+    for key, value in restored_totals(hass, device_id).items():
+        guard.seed(key, value)
+    return guard
 
 
 @callback

@@ -253,11 +253,8 @@ class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
         self, *, settings: Settings | None = None, mqtt_settings: MqttSettings | None = None
     ) -> None:
         """Keep configuration this entry wrote or read: the next read compares with it."""
-        changes: dict[str, Any] = {}
-        if settings is not None:
-            changes["settings"] = settings
-        if mqtt_settings is not None:
-            changes["mqtt_settings"] = mqtt_settings
+        kept: dict[str, Any] = {"settings": settings, "mqtt_settings": mqtt_settings}
+        changes = {name: value for name, value in kept.items() if value is not None}
         self.async_set_updated_data(replace(self.data, events=(), **changes))
 
     @callback
@@ -287,6 +284,7 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         *,
         scan_interval: float | None,
         fallback: bool = False,
+        totals: TotalsGuard | None = None,
     ) -> None:
         """Poll every ``scan_interval`` s, or (None) wait for pushes; ``fallback``: REST helps."""
         super().__init__(
@@ -315,7 +313,7 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         self._boot: tuple[str | None, float | None] = (None, None)
         self._last_push: datetime | None = None
         self._silence: CALLBACK_TYPE | None = None
-        self._totals = TotalsGuard()
+        self._totals = totals if totals is not None else TotalsGuard()  # seeded: __init__.py
 
     # -- timing --------------------------------------------------------------------------
 

@@ -1,4 +1,9 @@
-"""Sensor entities of the whatwatt Go integration."""
+"""Sensor entities of the whatwatt Go integration.
+
+The energy totals (``energy_*``, ``reactive_energy_*``) are restore sensors: Home Assistant keeps
+their last native value across restarts, and ``restored_totals`` hands those values to the
+energy guard before the first reading, so a glitch in that reading is held like any other.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -22,7 +29,10 @@ from homeassistant.const import (
     UnitOfReactivePower,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er, restore_state
 
+from .api.totals import ENERGY_KEYS
+from .const import DOMAIN
 from .coordinator import DeviceCoordinator, MeasurementCoordinator
 from .entity import WhatwattEntity
 
@@ -272,6 +282,11 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
     ),
 )
 
+# The energy totals: restore sensors, their last values seed the energy guard.
+TOTALS: tuple[WhatwattSensorEntityDescription, ...] = tuple(
+    description for description in SENSORS if description.key in ENERGY_KEYS
+)
+
 DEVICE_SENSORS: tuple[WhatwattDeviceSensorEntityDescription, ...] = (
     WhatwattDeviceSensorEntityDescription(
         key="last_boot",
@@ -313,6 +328,35 @@ METER_STATUS = SensorEntityDescription(
 )
 
 
+@callback
+def restored_totals(hass: HomeAssistant, device_id: str) -> dict[str, float]:
+    """Return the native value Home Assistant last recorded for each energy total of a device.
+
+    Read before the first reading, while the entities do not exist yet: the entity id by unique
+    id (``<device id>_<key>``) from the entity registry, the value from the restore-state cache
+    (``RestoreStateData.last_states``: the states kept from the last run or the last unload).
+    Only a number recorded in the sensor's native unit counts.
+    """
+    registry = er.async_get(hass)
+    last_states = restore_state.async_get(hass).last_states
+    totals: dict[str, float] = {}
+    for description in TOTALS:
+        unique_id = f"{device_id}_{description.key}"
+        entity_id = registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id)
+        stored = last_states.get(entity_id) if entity_id is not None else None
+        if stored is None or stored.extra_data is None:
+            continue
+        extra = stored.extra_data.as_dict()
+        value = extra.get("native_value")
+        if (
+            extra.get("native_unit_of_measurement") == description.native_unit_of_measurement
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ):
+            totals[description.key] = float(value)
+    return totals
+
+
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
     entry: WhatwattConfigEntry,
@@ -332,7 +376,8 @@ async def async_setup_entry(
         new: list[SensorEntity] = []
         for description in [d for d in pending if d.exists_fn(report)]:
             pending.remove(description)
-            new.append(WhatwattSensor(measurements, device, description))
+            sensor = WhatwattTotalSensor if description.key in ENERGY_KEYS else WhatwattSensor
+            new.append(sensor(measurements, device, description))
         if METER_STATUS.key not in known and measurements.meter_status is not None:
             new.append(WhatwattMeterStatusSensor(measurements, device, METER_STATUS))
         if new:
@@ -394,6 +439,10 @@ class WhatwattSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
         if signature != self._written:
             self._written = signature
             self.async_write_ha_state()
+
+
+class WhatwattTotalSensor(WhatwattSensor, RestoreSensor):
+    """An energy total: Home Assistant keeps its last native value (``restored_totals``)."""
 
 
 class WhatwattMeterStatusSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):

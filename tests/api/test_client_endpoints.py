@@ -15,6 +15,7 @@ from custom_components.whatwatt.api import (
     WhatwattConnectionError,
     WhatwattRequestError,
 )
+from custom_components.whatwatt.api.clock import DeviceZone
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -65,6 +66,39 @@ async def test_report_follows_the_meter(simulator_factory, session, profile) -> 
     nxt = await sim.emit_telegram()
     assert nxt is not None
     assert (await client.get_report()).report_id == report.report_id + 1
+
+
+async def test_old_firmware_report_teaches_the_zone(simulator_factory, session) -> None:
+    """Old firmware: the report's own ``system.date_time`` moves the zone, no system read needed.
+
+    The offset changes (DST) between two reports: the second is read in the new offset at once.
+    """
+    sim = await simulator_factory(telegram_interval=0, timezone="+01:00")
+    sim.faults.old_time_stamps = True
+    zone = DeviceZone()
+    client = WhatwattClient(session, sim.host, tz=zone)
+    for offset in ("+01:00", "+02:00"):
+        sim.faults.timezone = offset
+        await sim.emit_telegram()
+        report = await client.get_report()
+        assert "date_time_utc" not in report.raw["report"]
+        assert zone.offset == timedelta(hours=int(offset[1:3]))
+        assert report.local_time is not None
+        assert report.timestamp is not None
+        assert abs(report.timestamp - datetime.now(UTC)) < timedelta(minutes=1), offset
+    assert [r.path for r in sim.requests] == ["/api/v1/report"] * 2
+
+
+async def test_report_with_utc_time_leaves_the_zone_alone(simulator_factory, session) -> None:
+    sim = await simulator_factory(telegram_interval=0, timezone="+01:00", firmware="1.10.3")
+    zone = DeviceZone()
+    client = WhatwattClient(session, sim.host, tz=zone)
+    await sim.emit_telegram()
+    report = await client.get_report()
+    assert report.local_time is None
+    assert zone.offset is None
+    assert report.timestamp is not None
+    assert abs(report.timestamp - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 async def test_variables(simulator_factory, session) -> None:

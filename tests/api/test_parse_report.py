@@ -115,6 +115,43 @@ def test_old_firmware_without_tz_reads_utc() -> None:
     assert report.timestamp == datetime(2026, 1, 15, 9, 12, 40, tzinfo=UTC)
 
 
+def test_old_firmware_local_time_is_the_device_clock() -> None:
+    """No UTC time: ``local_time`` is ``system.date_time`` as printed (the clock as it answered)."""
+    report = parse_report(load("report_old_firmware.json"), tz=ZURICH)
+    assert report.local_time == datetime.fromisoformat("2026-01-15T09:12:41")  # naive: no Z
+    assert report.local_time.tzinfo is None
+    assert report.timestamp == datetime(2026, 1, 15, 8, 12, 40, tzinfo=UTC)  # the reading's
+
+
+def test_local_time_only_without_a_utc_time() -> None:
+    """A report with ``date_time_utc`` or ``date_time_local`` needs no zone: no local time."""
+    assert parse_report(load("report_dlms_three.json")).local_time is None
+    data = {
+        "report": {
+            "date_time": "2026-01-15T09:12:40Z",
+            "date_time_local": "2026-01-15T09:12:40+01:00",
+        },
+        "system": {"date_time": "2026-01-15T09:12:44Z"},
+    }
+    assert parse_report(data).local_time is None
+
+
+@pytest.mark.parametrize("stamp", [None, "", "soon", 12, "${sys.date_time}"])
+def test_unreadable_system_clock_gives_no_local_time(stamp: Any) -> None:
+    data = {"report": {"date_time": "2026-01-15T09:12:40Z"}, "system": {"date_time": stamp}}
+    report = parse_report(data)
+    assert report.local_time is None
+    assert report.timestamp == datetime(2026, 1, 15, 9, 12, 40, tzinfo=UTC)
+
+
+def test_skeleton_report_carries_the_device_clock() -> None:
+    """Before the first telegram the report has no time, the system block still has the clock."""
+    data = {"report": {"id": 0, "interval": 1.0}, "system": {"date_time": "2026-01-15T09:12:44Z"}}
+    report = parse_report(data)
+    assert report.timestamp is None
+    assert report.local_time == datetime.fromisoformat("2026-01-15T09:12:44")
+
+
 def test_summer_time_local_date_time() -> None:
     data = {"report": {"date_time": "2026-07-01T12:00:00Z"}}
     assert parse_report(data, tz=ZURICH).timestamp == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)

@@ -1,9 +1,8 @@
-"""TotalsGuard: energy totals never go backwards, to zero or jump within one boot."""
+"""TotalsGuard: energy totals never go to zero, backwards, negative or jump, whatever the boot."""
 
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import pytest
@@ -150,21 +149,69 @@ def test_non_finite_keeps_last_good(guard: TotalsGuard) -> None:
 
 
 def test_non_finite_first_value_is_not_a_baseline(guard: TotalsGuard) -> None:
-    assert math.isnan(guard.check(reading(energy_import=float("nan"))).values["energy_import"])
+    report = guard.check(reading(energy_import=float("nan"), energy_export=3.0))
+    assert dict(report.values) == {"power_import": 1.2, "energy_export": 3.0}  # left out
     assert guard.last_good("energy_import") is None
     assert energy(guard, 5000.0) == 5000.0
     assert energy(guard, 0.0) == 5000.0
 
 
-def test_reboot_with_new_boot_id_accepts_lower_value(guard: TotalsGuard, caplog: Any) -> None:
+def test_negative_value_is_never_accepted(guard: TotalsGuard, caplog: Any) -> None:
+    energy(guard, 5000.0)
+    for _ in range(CONFIRM_READINGS * 2):
+        assert energy(guard, -5.0) == 5000.0
+    assert guard.last_good("energy_import") == 5000.0
+    warnings = _warnings(caplog)
+    assert len(warnings) == 1
+    assert "negative" in warnings[0]
+    assert _infos(caplog) == []
+    assert energy(guard, 5000.5) == 5000.5
+
+
+def test_negative_first_value_is_left_out(guard: TotalsGuard, caplog: Any) -> None:
+    """Nothing to put in its place: the register is missing from the reading."""
+    for _ in range(CONFIRM_READINGS + 1):
+        report = guard.check(reading(energy_import=-5.0, energy_export=3.0))
+        assert dict(report.values) == {"power_import": 1.2, "energy_export": 3.0}
+        assert report.rejected == ("u1",)
+    assert guard.last_good("energy_import") is None
+    warnings = _warnings(caplog)
+    assert len(warnings) == 1
+    assert "negative" in warnings[0]
+    assert "left out" in warnings[0]
+    assert energy(guard, 12.5) == 12.5  # the first usable value is taken as it is
+    assert any("good again" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+
+
+def test_negative_value_ends_a_confirmation_series(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0)
+    energy(guard, 12.5)
+    energy(guard, 12.5)
+    assert energy(guard, -12.5) == 5000.0
+    assert energy(guard, 12.5) == 5000.0
+    assert energy(guard, 12.5) == 5000.0
+    assert energy(guard, 12.5) == 12.5
+
+
+@pytest.mark.parametrize("value", [12.5, -5.0, 0.0])
+def test_reboot_does_not_accept_a_lower_value(guard: TotalsGuard, value: float) -> None:
+    """The registers live in the meter: a new boot id of the whatwatt Go proves no reset."""
     energy(guard, 5000.0, BOOT_A)
+    assert energy(guard, value, BOOT_B) == 5000.0
+    assert energy(guard, 5000.25, BOOT_B) == 5000.25
+    assert guard.last_good("energy_import") == 5000.25
+
+
+def test_lower_value_after_reboot_needs_confirmation(guard: TotalsGuard, caplog: Any) -> None:
+    energy(guard, 5000.0, BOOT_A)
+    for _ in range(CONFIRM_READINGS - 1):
+        assert energy(guard, 12.5, BOOT_B) == 5000.0
     assert energy(guard, 12.5, BOOT_B) == 12.5
-    assert energy(guard, 12.75, BOOT_B) == 12.75
-    assert _warnings(caplog) == []
+    assert len(_warnings(caplog)) == 1
     infos = _infos(caplog)
     assert len(infos) == 1
     assert "reset" in infos[0]
-    assert "restarted" in infos[0]
+    assert f"{CONFIRM_READINGS} readings agree" in infos[0]
 
 
 def test_lower_value_in_the_same_boot_is_not_a_reset(guard: TotalsGuard) -> None:
@@ -172,28 +219,76 @@ def test_lower_value_in_the_same_boot_is_not_a_reset(guard: TotalsGuard) -> None
     assert energy(guard, 12.5, BOOT_A) == 5000.0
 
 
-def test_reboot_then_zero_then_lower_value(guard: TotalsGuard) -> None:
-    """The boot counts from the last good value, not only for the first reading after it."""
-    energy(guard, 5000.0, BOOT_A)
-    assert energy(guard, 0.0, BOOT_B) == 5000.0
-    assert energy(guard, 12.5, BOOT_B) == 12.5
-
-
-def test_reboot_seen_by_rest_applies_to_pushes_without_boot_id(guard: TotalsGuard) -> None:
-    energy(guard, 5000.0, BOOT_A)
-    guard.check(reading(BOOT_B))  # a REST reading without energy values shows the new boot
-    assert energy(guard, 12.5, None) == 12.5
-
-
-def test_first_boot_id_is_not_a_reboot(guard: TotalsGuard) -> None:
-    """A boot id seen for the first time (pushes carried none) proves no restart."""
-    energy(guard, 5000.0, None)
-    assert energy(guard, 12.5, BOOT_A) == 5000.0
-
-
 def test_reboot_does_not_excuse_a_jump(guard: TotalsGuard) -> None:
     energy(guard, 5000.0, BOOT_A)
     assert energy(guard, 5000.0 + 2 * MAX_JUMP, BOOT_B) == 5000.0
+
+
+# -- seeded from what Home Assistant last recorded ----------------------------------------
+
+
+@pytest.mark.parametrize("glitch", [0.0, 1e9, -5.0, 4000.0, float("nan")])
+def test_seeded_value_holds_a_glitch_in_the_first_reading(
+    guard: TotalsGuard, caplog: Any, glitch: float
+) -> None:
+    assert guard.seed("energy_import", 5000.0)
+    assert guard.last_good("energy_import") == 5000.0
+    assert energy(guard, glitch) == 5000.0
+    assert len(_warnings(caplog)) == 1
+    assert energy(guard, 5000.5) == 5000.5
+
+
+def test_seeded_value_is_followed_by_a_good_reading(guard: TotalsGuard, caplog: Any) -> None:
+    guard.seed("energy_import", 5000.0)
+    report = reading(energy_import=5003.5)
+    assert guard.check(report) is report
+    assert guard.last_good("energy_import") == 5003.5
+    assert _warnings(caplog) == []
+
+
+def test_seeded_value_yields_to_a_confirmed_reset(guard: TotalsGuard) -> None:
+    """A meter replaced while Home Assistant was down: the new register wins after N readings."""
+    guard.seed("energy_import", 5000.0)
+    assert [energy(guard, 12.5) for _ in range(CONFIRM_READINGS)] == [5000.0, 5000.0, 12.5]
+
+
+def test_seed_of_zero_is_a_baseline(guard: TotalsGuard) -> None:
+    assert guard.seed("energy_export", 0.0)
+    report = guard.check(reading(energy_export=0.0))
+    assert report.values["energy_export"] == 0.0
+
+
+def test_seed_never_overrides_a_reading(guard: TotalsGuard) -> None:
+    energy(guard, 5000.0)
+    assert not guard.seed("energy_import", 4000.0)
+    assert guard.last_good("energy_import") == 5000.0
+    assert guard.seed("energy_export", 800.0)
+    assert not guard.seed("energy_export", 900.0)  # the first seed stands
+    assert guard.last_good("energy_export") == 800.0
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("energy_import", -1.0),
+        ("energy_import", float("nan")),
+        ("energy_import", float("inf")),
+        ("power_import", 1.0),
+        ("max_demand_import", 7.8),
+        ("no_such_key", 1.0),
+    ],
+)
+def test_unusable_seed_is_ignored(guard: TotalsGuard, key: str, value: float) -> None:
+    assert not guard.seed(key, value)
+    assert guard.last_good(key) is None
+    assert energy(guard, 12.5) == 12.5  # a first reading is taken as it is
+
+
+def test_unseeded_register_takes_its_first_value(guard: TotalsGuard) -> None:
+    """Seeding one register changes nothing for another."""
+    guard.seed("energy_import", 5000.0)
+    report = guard.check(reading(energy_import=5000.0, energy_export=1e9))
+    assert report.values["energy_export"] == 1e9
 
 
 def test_confirmed_reset_after_n_readings(guard: TotalsGuard, caplog: Any) -> None:

@@ -261,11 +261,6 @@ async def test_mqtt_clock_behind_falls_back_to_rest(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on REST the DeviceZone learns only from /api/v1/system (every 5 min), not from the "
-    "report's own system.date_time: old firmware's report_time is 1 h off for up to 5 min",
-)
 @pytest.mark.parametrize("sim_options", [{"timezone": "+01:00"}])
 async def test_rest_old_firmware_dst_change(
     hass: HomeAssistant,
@@ -274,7 +269,11 @@ async def test_rest_old_firmware_dst_change(
     mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Old firmware on REST, +01:00 → +02:00: the next reading's time is read in +02:00."""
+    """Old firmware on REST, +01:00 → +02:00: the next reading's time is read in +02:00.
+
+    The zone learns from the report's own ``system.date_time`` too, not only from the system
+    read (every 5 minutes): the first reading after the change is not an hour off.
+    """
     sim.faults.old_time_stamps = True
     await _setup(hass, mock_config_entry)
     assert sensor_state(hass, "report_time") == iso(datetime.fromisoformat(FROZEN_TIME))
@@ -283,5 +282,4 @@ async def test_rest_old_firmware_dst_change(
     await sim.emit_telegram()
     await advance(hass, freezer, 10)
     assert_available(hass)
-    # current code: '2026-01-15T09:12:40+00:00' until the next system read (08:17:40)
     assert sensor_state(hass, "report_time") == iso(decoded)

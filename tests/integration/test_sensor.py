@@ -1,4 +1,7 @@
-"""Sensor entities: the entity set per profile, cheap updates, quantities appearing later."""
+"""Sensor entities: the entity set per profile, cheap updates, quantities appearing later.
+
+The energy totals are restore sensors; ``restored_totals`` reads what Home Assistant recorded.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,23 @@ from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import State
+from homeassistant.helpers import entity_registry as er, restore_state
 import pytest
+from pytest_homeassistant_custom_component.common import (
+    mock_restore_cache,
+    mock_restore_cache_with_extra_data,
+)
 
+from custom_components.whatwatt.api.totals import ENERGY_KEYS
+from custom_components.whatwatt.const import DOMAIN
 from custom_components.whatwatt.entity import WhatwattEntity
 from custom_components.whatwatt.sensor import (
     DEVICE_SENSORS,
     REACTIVE_ENERGY_DEVICE_CLASS,
     SENSORS,
+    TOTALS,
+    restored_totals,
 )
 
 from .conftest import DEVICE_ID, advance, device_of
@@ -206,3 +218,64 @@ async def test_derived_values(hass: HomeAssistant, init_integration: MockConfigE
     assert apparent.attributes["unit_of_measurement"] == "VA"
     assert float(apparent.state) == pytest.approx(values["apparent_power"] * 1000)
     assert hass.states.get(f"{PREFIX}tariff") is None
+
+
+@pytest.mark.parametrize("sim_options", [{"profile": "dlms-three"}], ids=["dlms"])
+async def test_only_energy_totals_are_restore_sensors(
+    hass: HomeAssistant, enable_all_entities: None, init_integration: MockConfigEntry
+) -> None:
+    """Home Assistant keeps the last value of every energy total, and of no other sensor."""
+    assert {description.key for description in TOTALS} == set(ENERGY_KEYS)
+    registry = er.async_get(hass)
+    restored = {
+        registry.async_get(entity_id).unique_id.removeprefix(f"{DEVICE_ID}_")
+        for entity_id in restore_state.async_get(hass).entities
+        if entity_id.startswith("sensor.")
+    }
+    supplied = init_integration.runtime_data.measurements.data.values.keys()
+    assert restored == set(ENERGY_KEYS) & supplied
+    assert {"energy_import", "reactive_energy_import"} <= restored
+
+
+def _register(hass: HomeAssistant, key: str) -> str:
+    """Register the sensor of ``key`` (as a first set-up would) and return its entity id."""
+    entry = er.async_get(hass).async_get_or_create(
+        "sensor", DOMAIN, f"{DEVICE_ID}_{key}", suggested_object_id=f"whatwatt_go_d4e5f6_{key}"
+    )
+    return entry.entity_id
+
+
+async def test_restored_totals_reads_the_native_values(hass: HomeAssistant) -> None:
+    """Numbers recorded in the native unit count; anything else, or nothing, does not."""
+    cases: dict[str, tuple[Any, str | None]] = {
+        "energy_import": (5120.456, "kWh"),
+        "energy_import_t1": (3010, "kWh"),  # an integer is a number too
+        "energy_import_t2": (2.110356, "MWh"),  # not the native unit
+        "energy_export": ("812.004", "kWh"),  # not a number
+        "energy_export_t1": (None, "kWh"),  # unknown when recorded
+        "energy_export_t2": (True, "kWh"),
+        "reactive_energy_import": (950.2, "kvarh"),
+    }
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(_register(hass, key), str(value)),
+                {"native_value": value, "native_unit_of_measurement": unit},
+            )
+            for key, (value, unit) in cases.items()
+        ],
+    )
+    _register(hass, "reactive_energy_export")  # registered, nothing recorded
+    assert restored_totals(hass, DEVICE_ID) == {
+        "energy_import": 5120.456,
+        "energy_import_t1": 3010.0,
+        "reactive_energy_import": 950.2,
+    }
+    assert restored_totals(hass, "0123456789AB") == {}  # another device's ids
+
+
+async def test_restored_totals_without_sensor_data(hass: HomeAssistant) -> None:
+    """A state recorded without the sensor's extra data (not a restore sensor then): nothing."""
+    mock_restore_cache(hass, [State(_register(hass, "energy_import"), "5120.456")])
+    assert restored_totals(hass, DEVICE_ID) == {}

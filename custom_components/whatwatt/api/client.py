@@ -353,8 +353,18 @@ class WhatwattClient:
         return system
 
     async def get_report(self) -> Report:
-        """``GET /api/v1/report``: the latest meter reading (Plus licence)."""
-        return parse_report(await self._get_json("/api/v1/report"), tz=self._tz)
+        """``GET /api/v1/report``: the latest meter reading (Plus licence).
+
+        A report without UTC time (old firmware) carries the device's clock as it answered
+        (``local_time``): with a ``DeviceZone`` as ``tz`` it teaches the zone the device's
+        offset, so the reading's local time is read in an offset that moved (DST) at once.
+        """
+        data = await self._get_json("/api/v1/report")
+        report = parse_report(data, tz=self._tz)
+        zone = self._tz
+        if isinstance(zone, DeviceZone) and report.local_time and zone.observe(report.local_time):
+            report = parse_report(data, tz=zone)  # the local time in the new offset
+        return report
 
     async def get_variables(self) -> dict[str, str]:
         """``GET /api/v1/variables``: every template variable and its value as text."""

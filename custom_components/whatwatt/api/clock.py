@@ -8,7 +8,8 @@ after it, but not the drift of a clock without NTP: the offset moves only when t
 than ``SWITCH_AFTER`` away from it. A clock further off UTC than 14 hours counts as unset (UTC).
 
 Only the device's *current* time may be observed (``device.date/time`` of ``/api/v1/system``,
-a live event's time); a reading's own time can be old. Nothing here decides freshness.
+``system.date_time`` of a REST report, a live event's time); a reading's own time (a REST
+report's ``report.date_time``) can be old. Nothing here decides freshness.
 """
 
 from __future__ import annotations

@@ -76,7 +76,8 @@ class Report:
     meter: MeterInfo | None = None
     boot_id: str | None = None
     uptime: float | None = None  # seconds since device boot
-    # The device's wall-clock time of the reading when the wire gives no UTC time (naive).
+    # The device's wall-clock time when it sent this message, given when the wire has no UTC
+    # time (naive): a live event's Date/Time, a REST report's system.date_time.
     local_time: datetime | None = None
     # Keys that were present on the wire but unusable (wrong type, NaN, "null", "${...}"):
     # callers may log them; the rest of the reading is still valid.

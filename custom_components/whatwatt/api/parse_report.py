@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Final
 
 from .models import MeterInfo, Report
@@ -55,7 +55,9 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
     """Parse the decoded JSON of ``GET /api/v1/report`` (device README §8).
 
     ``tz`` is only used for old firmware that sends neither ``date_time_utc`` nor
-    ``date_time_local``: its ``date_time`` is local time despite the trailing ``Z``.
+    ``date_time_local``: its ``date_time`` is local time despite the trailing ``Z``. For such a
+    report ``local_time`` is the device's clock when it answered (``system.date_time``, local
+    too), from which a caller can learn the device's current offset (``DeviceZone.observe``).
     """
     root = require_object(data, "report document")
     report = obj_at(root, "report")
@@ -66,11 +68,14 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
             collect.measure("report." + ".".join(path), measurement, value)
     tariff = collect.tariff("report.tariff", report.get("tariff"))
 
+    system = obj_at(root, "system")
+    local_time: datetime | None = None
     timestamp = parse_iso_time(report.get("date_time_utc"))
     if timestamp is None:
         timestamp = parse_iso_time(report.get("date_time_local"))
     if timestamp is None:
         timestamp = parse_iso_time(report.get("date_time"), local_tz=tz or UTC)
+        local_time = _wall_clock(system.get("date_time"))
 
     meter_block = obj_at(root, "meter")
     meter = (
@@ -89,7 +94,6 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
         if meter_block
         else None
     )
-    system = obj_at(root, "system")
     return Report(
         values=collect.values,
         device_id=as_device_id(system.get("id")),
@@ -98,8 +102,18 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
         tariff=tariff,
         timestamp=timestamp,
         meter=meter,
+        local_time=local_time,
         boot_id=as_text(system.get("boot_id")),
         uptime=as_float(system.get("time_since_boot")),
         rejected=tuple(collect.rejected),
         raw=root,
     )
+
+
+def _wall_clock(value: Any) -> datetime | None:
+    """Return a ``date_time`` as the device printed it: local wall-clock time, naive.
+
+    The trailing ``Z`` is the device's quirk, not UTC (device README §8.3).
+    """
+    moment = parse_iso_time(value, local_tz=UTC)
+    return moment.replace(tzinfo=None) if moment is not None else None

@@ -8,20 +8,22 @@ with the register's last good value:
 
 * **good** — not lower than the last good value and at most ``MAX_JUMP`` (native units, kWh or
   kvarh) above it. It becomes the new last good value. The first value seen for a register is
-  taken as it is: there is nothing to compare it with.
+  taken as it is when there is nothing to compare it with; ``seed`` gives something to compare
+  it with: the value Home Assistant last recorded (before a restart), which stands as the last
+  good value until a reading is accepted.
 * **zero** below a positive last good value — never accepted, however often it repeats: a device
   that has no telegram yet reports zeros for as long as that lasts. A replaced meter is accepted
   once its register leaves zero (by the rules below).
-* **lower** (backwards) — accepted as a real meter reset when the device booted since the last good
-  value was taken (the reading's ``boot_id``, or the last one seen when a reading carries none,
-  differs from the one current at the last good value; both must be known); otherwise it needs
-  confirmation.
-* **jump** (more than ``MAX_JUMP`` above the last good value) or a lower value without a new boot —
-  accepted once ``CONFIRM_READINGS`` consecutive readings of the register agree (each within
-  ``CONFIRM_TOLERANCE``, relative, of the one before), so a persistent change wins after a few
-  readings. A good value or a zero ends the series; a disagreeing value starts a new one.
-* a non-finite value (the parsers never produce one) is treated like a zero, and never taken as
-  a first value.
+* **negative** or non-finite (the parsers never produce the latter) — never accepted, not even as
+  a first value: with no last good value to put in its place, the register is left out of the
+  reading.
+* **jump** (more than ``MAX_JUMP`` above the last good value) or **lower** (backwards) — accepted
+  once ``CONFIRM_READINGS`` consecutive readings of the register agree (each within
+  ``CONFIRM_TOLERANCE``, relative, of the one before), so a persistent change (a replaced meter,
+  a long gap) wins after a few readings. A good value, a zero or a negative value ends the
+  series; a disagreeing value starts a new one. A restart of the whatwatt Go (a new boot id)
+  proves nothing here: the registers live in the meter, which does not restart with it, and the
+  first report after a restart is where one-off garbage is most likely.
 
 A value that is not accepted is replaced by the register's last good value; the rest of the report
 passes unchanged (``Report.rejected`` is not touched: it lists unusable wire values, and the
@@ -63,20 +65,30 @@ CONFIRM_TOLERANCE: Final = 0.001
 class _Register:
     """What the guard remembers about one total."""
 
-    good: float
-    good_boot: str | None
+    good: float | None = None  # None: no good value yet (nothing seen, nothing seeded)
     warned: bool = False
     candidate: float | None = None
     confirmations: int = 0
 
 
+def _usable(value: float) -> bool:
+    """Return True for a value a register can hold at all (finite, not negative)."""
+    return math.isfinite(value) and value >= 0
+
+
+def _why(value: float) -> str:
+    """Return why an unusable value (or a zero) is never accepted, for the log."""
+    if value == 0:
+        return "reads zero"
+    return "is negative" if value < 0 else "is not a finite number"
+
+
 class TotalsGuard:
-    """Keep the energy totals of one device's readings monotonic within one boot."""
+    """Keep the energy totals of one device's readings from going to zero, backwards or wild."""
 
     def __init__(self, name: str | None = None) -> None:
         """Name the device for the log (the report's device id is used when None)."""
         self.name = name
-        self._boot_id: str | None = None
         self._registers: dict[str, _Register] = {}
 
     def last_good(self, key: str) -> float | None:
@@ -84,46 +96,70 @@ class TotalsGuard:
         register = self._registers.get(key)
         return register.good if register is not None else None
 
+    def seed(self, key: str, value: float) -> bool:
+        """Start register ``key`` from ``value``, the total Home Assistant last recorded.
+
+        The seeded value is the register's last good value until a reading is accepted, so a
+        glitch in the very first reading (after a restart of Home Assistant) is held like any
+        other. Ignored (False) for a key that is no energy total, a negative or non-finite value,
+        and a register that already has a good value (a reading outranks a recorded value).
+        """
+        if key not in ENERGY_KEYS or not _usable(value):
+            return False
+        register = self._registers.setdefault(key, _Register())
+        if register.good is not None:
+            return False
+        register.good = float(value)
+        return True
+
     def check(self, report: Report) -> Report:
         """Return ``report`` with unbelievable totals replaced by their last good values."""
-        if report.boot_id is not None:
-            self._boot_id = report.boot_id
         values = report.values
         fixed: dict[str, float] | None = None
+        dropped: list[str] | None = None
         for key in ENERGY_KEYS:
             value = values.get(key)
             if value is None:
                 continue
             register = self._registers.get(key)
             if register is None:
-                if math.isfinite(value):
-                    self._registers[key] = _Register(value, self._boot_id)
+                register = self._registers[key] = _Register()
+            last = register.good
+            if last is None:  # the first value: nothing to compare it with
+                if not self._first(key, value, register, report):
+                    dropped = [*(dropped or ()), key]
                 continue
-            kept = self._check_one(key, value, register, report)
+            kept = self._check_one(key, value, last, register, report)
             if kept is not None:
                 if fixed is None:
                     fixed = {}
                 fixed[key] = kept
-        if fixed is None:
+        if fixed is None and dropped is None:
             return report
-        return replace(report, values={**values, **fixed})
+        checked = {**values, **(fixed or {})}
+        for key in dropped or ():
+            del checked[key]
+        return replace(report, values=checked)
+
+    def _first(self, key: str, value: float, register: _Register, report: Report) -> bool:
+        """Take a register's first value as it is; False (logged) when it is unusable."""
+        if _usable(value):
+            self._accept(key, value, register, report)
+            return True
+        self._glitch(key, value, register, report, _why(value))
+        return False
 
     def _check_one(
-        self, key: str, value: float, register: _Register, report: Report
+        self, key: str, value: float, last: float, register: _Register, report: Report
     ) -> float | None:
-        """Judge one value; return the value to use instead, or None when ``value`` stands."""
-        last = register.good
+        """Judge one value against ``last``; return the value to use instead, None: it stands."""
         if last <= value <= last + MAX_JUMP:
             self._accept(key, value, register, report)
             return None
-        if value == 0 or not math.isfinite(value):
+        if value == 0 or not _usable(value):
             register.candidate, register.confirmations = None, 0
-            why = "reads zero" if value == 0 else "is not a finite number"
-            self._glitch(key, value, register, report, why)
+            self._glitch(key, value, register, report, _why(value))
             return last
-        if value < last and self._booted_since(register):
-            self._reset(key, value, register, report, "the device restarted")
-            return None
         candidate = register.candidate
         if candidate is not None and abs(value - candidate) <= CONFIRM_TOLERANCE * abs(candidate):
             register.confirmations += 1
@@ -137,21 +173,13 @@ class TotalsGuard:
         self._glitch(key, value, register, report, reason)
         return last
 
-    def _booted_since(self, register: _Register) -> bool:
-        """Return True when a new boot id was seen since the register's last good value."""
-        return (
-            self._boot_id is not None
-            and register.good_boot is not None
-            and self._boot_id != register.good_boot
-        )
-
     def _who(self, report: Report) -> str:
         """Return the device's name for the log."""
         return self.name or report.device_id or "whatwatt device"
 
     def _accept(self, key: str, value: float, register: _Register, report: Report) -> None:
         """Take ``value`` as the register's new last good value."""
-        register.good, register.good_boot = value, self._boot_id
+        register.good = value
         register.candidate, register.confirmations = None, 0
         if register.warned:
             register.warned = False
@@ -172,16 +200,20 @@ class TotalsGuard:
     def _glitch(
         self, key: str, value: float, register: _Register, report: Report, why: str
     ) -> None:
-        """Log a replaced value, once until the register reads good again."""
+        """Log a replaced (or left out) value, once until the register reads good again."""
         if register.warned:
             return
         register.warned = True
+        kept = (
+            f"last good value {register.good} is kept"
+            if register.good is not None
+            else "no good value yet, left out of the reading"
+        )
         _LOGGER.warning(
-            "Ignoring energy total %s = %s of %s: it %s (last good value %s is kept; not logged "
-            "again until it reads good)",
+            "Ignoring energy total %s = %s of %s: it %s (%s; not logged again until it reads good)",
             key,
             value,
             self._who(report),
             why,
-            register.good,
+            kept,
         )
