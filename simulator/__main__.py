@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds the device clock is ahead, negative: behind (fault: clock_offset)",
     )
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--sd-card", action="store_true", help="mount an SD card (logging stays off)")
     return p
 
 
@@ -68,6 +69,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         timezone=args.timezone,
         clock_offset=args.clock_offset,
         seed=args.seed,
+        sd_card=args.sd_card,
     )
 
 

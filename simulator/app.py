@@ -11,6 +11,7 @@ from aiohttp import web
 from .control import add_control_routes
 from .responses import BASE_HEADERS, JSON_TYPE, error_response
 from .routes import SIM_KEY, add_routes
+from .sdcard import add_sdcard_routes
 
 if TYPE_CHECKING:
     from .server import Simulator
@@ -131,4 +132,5 @@ def build_app(sim: Simulator) -> web.Application:
     app[SIM_KEY] = sim
     add_routes(app)
     add_control_routes(app)
+    add_sdcard_routes(app)
     return app

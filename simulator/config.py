@@ -7,9 +7,10 @@ from typing import Literal
 
 AuthMode = Literal["none", "basic", "digest"]
 LicenseTier = Literal["free", "plus"]
-ProfileName = Literal["p1-single", "dlms-three"]
+ProfileName = Literal["p1-single", "dlms-three", "p1-gas", "dlms-water-heat"]
 
-PROFILES: tuple[str, ...] = ("p1-single", "dlms-three")
+# p1-gas / dlms-water-heat: the meter profile with one / two sub-meters (simulator.submeters).
+PROFILES: tuple[str, ...] = ("p1-single", "dlms-three", "p1-gas", "dlms-water-heat")
 
 
 @dataclass(slots=True)
@@ -49,3 +50,4 @@ class SimulatorConfig:
     clock_offset: float = 0.0
     seed: int | None = None
     action_fake_delay: float = 0.05  # seconds a non-local action request "runs" before failing
+    sd_card: bool = False  # a card is mounted at start (simulator.sdcard; logging stays off)

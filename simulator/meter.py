@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC
 import random
 from typing import TYPE_CHECKING, Any
+
+from .submeters import SubMeter, live_volumes, volume_entries
 
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
@@ -54,6 +57,8 @@ class MeterModel:
     reactive_out: float = 120.7
     max_in: float = 5.1
     max_out: float = 1.0
+    # The sub-meters on the bus (gas, water, heat): in every report as ``volume[]``.
+    submeters: list[SubMeter] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         """Reject unknown profiles."""
@@ -64,6 +69,19 @@ class MeterModel:
     def info(self) -> dict[str, str]:
         """Return the meter identity block of the report (without ``status``)."""
         return dict(METER_INFO[self.profile])
+
+    def add_submeter(
+        self, bus: int, meter_id: str, cumulative: float = 100.0, rate: float = 0.1
+    ) -> SubMeter:
+        """Put a sub-meter on the bus (it is in the next report); return it."""
+        self.remove_submeter(bus)
+        meter = SubMeter(bus, meter_id, cumulative, rate)
+        self.submeters.append(meter)
+        return meter
+
+    def remove_submeter(self, bus: int) -> None:
+        """Take the sub-meter on ``bus`` off the bus (gone from the next report)."""
+        self.submeters[:] = [meter for meter in self.submeters if meter.bus != bus]
 
     def tariff_at(self, local: datetime) -> int:
         """Return the active tariff: 2 (normal) on weekdays 07-21 h, else 1 (low)."""
@@ -82,12 +100,12 @@ class MeterModel:
 
         The caller adds ``id``, ``interval`` and the time stamps.
         """
-        del zone
         self._step(interval)
         hours = interval / 3600.0
-        if self.profile == "p1-single":
-            return self._p1(hours, local)
-        return self._dlms(hours)
+        body = self._p1(hours, local) if self.profile == "p1-single" else self._dlms(hours)
+        if self.submeters:
+            body["volume"] = volume_entries(self.submeters, local.astimezone(UTC), zone, self.rng)
+        return body
 
     def _p1(self, hours: float, local: datetime) -> dict[str, Any]:
         tariff = self.tariff_at(local)
@@ -247,6 +265,8 @@ def live_event(report_json: dict[str, Any], uptime_s: float, local: datetime) ->
         value = dig(body, path)
         if value is not None:
             out[key] = value
+    if (volumes := live_volumes(body)) is not None:
+        out["Vol"] = volumes
     out["Date"] = local.strftime("%Y-%m-%d")
     out["Time"] = local.strftime("%H:%M:%S")
     out["Uptime"] = round(uptime_s / 3600.0, 4)

@@ -24,7 +24,9 @@ from .config import PROFILES, SimulatorConfig
 from .faults import Faults
 from .live import LiveHub
 from .meter import MeterModel, live_event
+from .sdcard import SdCard
 from .state import DEFAULT_MQTT_TEMPLATE, DeviceState
+from .submeters import base_profile, profile_submeters
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,7 +69,7 @@ class Simulator:
             device_id=cfg.device_id,
             firmware=cfg.firmware,
             license_tier=cfg.license,
-            profile=cfg.profile,
+            profile=base_profile(cfg.profile),
             zone=load_zone(cfg.timezone),
             host_name=cfg.host_name,
             device_name=cfg.device_name,
@@ -85,7 +87,13 @@ class Simulator:
         self.faults.clock_offset = cfg.clock_offset
         self.live = LiveHub()
         self.actions = ActionEngine(cfg.action_fake_delay)
-        self.meter = MeterModel(cfg.profile, rng=random.Random(cfg.seed))
+        self.meter = MeterModel(
+            base_profile(cfg.profile),
+            rng=random.Random(cfg.seed),
+            submeters=profile_submeters(cfg.profile),
+        )
+        self.sdcard = SdCard(self.state, mounted=cfg.sd_card)  # logs every report it is due
+        self.state.add_telegram_listener(self.sdcard.on_report)
         self.requests: list[RequestRecord] = []
         self.boots = 0
         self.up = asyncio.Event()

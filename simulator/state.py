@@ -89,6 +89,7 @@ class DeviceState:
         self.clock_offset = 0.0
         self.old_time_stamps = False
         self.ethernet_up = ethernet_up
+        self.sd_card: dict[str, Any] = {"installed": False}  # set by simulator.sdcard
         self._default_host_name = host_name or f"whatwatt_{self.device_id[-6:]}"
         self._default_name = device_name
         self.settings: dict[str, Any] = {}
@@ -383,7 +384,7 @@ class DeviceState:
                 "gateway": _NO_ADDRESS,
                 "dns": _NO_ADDRESS,
             },
-            "sd_card": {"installed": False},
+            "sd_card": dict(self.sd_card),
         }
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
+from .submeters import template_time
+
 if TYPE_CHECKING:
     from .state import DeviceState
 
@@ -267,7 +269,8 @@ def _system_variables(system: Mapping[str, Any], clock: Mapping[str, Any]) -> di
     }
 
 
-def _volume_variables(report: Mapping[str, Any]) -> dict[str, Value]:
+def _volume_variables(report: Mapping[str, Any], zone: tzinfo) -> dict[str, Value]:
+    """Return ``vol[n].*`` for the report's sub-meters (``date_time`` UTC, the REST one local)."""
     out: dict[str, Value] = {}
     volumes = report.get("volume")
     if not isinstance(volumes, list):
@@ -276,7 +279,7 @@ def _volume_variables(report: Mapping[str, Any]) -> dict[str, Value]:
         if isinstance(entry, Mapping):
             out[f"vol[{index}].bus"] = _number(entry.get("bus"))
             out[f"vol[{index}].meter_id"] = _text(entry.get("meter_id"))
-            out[f"vol[{index}].date_time"] = _text(entry.get("date_time"))
+            out[f"vol[{index}].date_time"] = template_time(entry.get("date_time"), zone)
             out[f"vol[{index}].cumulative"] = _number(entry.get("cumulative"))
     return out
 
@@ -298,7 +301,7 @@ def build_variables(
         **_report_variables(report),
         **_meter_variables(report, meter, sys_meter),
         **_system_variables(system, clock),
-        **_volume_variables(report),
+        **_volume_variables(report, state.zone),
     }
     if not state.full_stamps:
         # Firmware before ~1.10 has no *_local/*_utc variables: the renderer leaves them verbatim.

@@ -22,6 +22,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
 from .api.totals import TotalsGuard
+from .backfill_watch import async_remove_coverage, async_setup_gap_watch
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
@@ -47,11 +48,22 @@ from .issues import (
     async_watch_license,
     async_watch_meter_link,
 )
+from .migration import (
+    async_clear_vendor_issue,
+    async_identify,
+    async_learn_from_messages,
+    async_migrate,
+)
 from .push_live import LiveSource
 from .push_mqtt import MqttSource
 from .sensor import restored_totals
 from .service_schemas import topic_error
 from .services import async_setup_services
+from .submeter import (
+    async_remove_config_entry_device as async_remove_config_entry_device,
+    async_remove_store,
+    restored_volumes,
+)
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -105,6 +117,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
         if entry.data.get(CONF_HOST)
         else None
     )
+    # An entry taken over from the vendor's integration learns its device id first (migration.py).
+    client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
     measurements = MeasurementCoordinator(
         hass,
@@ -130,6 +144,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
         if client is not None and device.last_update_success:
             await measurements.async_refresh()  # the baseline: values before the first message
         source = MqttSource(hass, entry, device.device_id, measurements.async_push)
+        async_learn_from_messages(hass, entry, source)
     else:
         assert client is not None  # a live entry always has the device address
         source = LiveSource(
@@ -143,6 +158,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
             tz=zone,
         )
     entry.runtime_data = WhatwattRuntimeData(client, device, measurements, source)
+    await async_setup_gap_watch(hass, entry)  # gaps in the history: filled from the SD card
     if source is not None:
         # Registered first: whatever async_start set up before failing is stopped with the entry.
         entry.async_on_unload(source.async_stop)
@@ -164,7 +180,8 @@ def _restored_guard(hass: HomeAssistant, device_id: str) -> TotalsGuard:
     register's first value. A register with nothing recorded takes its first reading as it is.
     """
     guard = TotalsGuard()
-    for key, value in restored_totals(hass, device_id).items():
+    recorded = restored_totals(hass, device_id) | restored_volumes(hass, device_id)
+    for key, value in recorded.items():  # energy totals and sub-meter counters
         guard.seed(key, value)
     return guard
 
@@ -243,6 +260,11 @@ def _follow_topic(
     return device.async_add_listener(follow)
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> bool:
+    """Bring an entry to the current version (entries of the vendor's integration included)."""
+    return async_migrate(hass, entry)
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> bool:
     """Unload the entities; the coordinators and the push source stop with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
@@ -251,3 +273,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) ->
 async def async_remove_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> None:
     """Forget the entry's repair issues."""
     async_clear_entry_issues(hass, entry)
+    await async_remove_coverage(hass, entry.entry_id)
+    async_clear_vendor_issue(hass, entry)
+    await async_remove_store(hass, entry)  # the sub-meters' missing times

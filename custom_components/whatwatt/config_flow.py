@@ -43,7 +43,7 @@ from .config_flow_helpers import (
     options_for_transport,
     transport_of,
 )
-from .config_flow_options import WhatwattOptionsFlow
+from .config_flow_options import WhatwattOptionsFlow, offers_options
 from .const import (
     CONF_TOPIC,
     CONF_TRANSPORT,
@@ -53,6 +53,7 @@ from .const import (
     TRANSPORT_REST,
     device_title,
 )
+from .migration import ENTRY_VERSION, async_adopt, learns_device_id
 from .mqtt_provision import (
     FirstMessageWait,
     async_provision,
@@ -75,7 +76,7 @@ TRANSPORTS = [TRANSPORT_REST, TRANSPORT_MQTT, TRANSPORT_LIVE]
 class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a whatwatt Go, re-authenticate it, or change how its data arrives."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION  # 2: the vendor's entries (version 1) are taken over
 
     def __init__(self) -> None:
         """Start with nothing known."""
@@ -95,8 +96,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Offer options (the polling interval) to REST entries only."""
-        return transport_of(config_entry) == TRANSPORT_REST
+        """Offer options: REST polling, and the kind of each sub-meter (every transport)."""
+        return offers_options(config_entry)
 
     @staticmethod
     @callback
@@ -163,6 +164,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Store the new data on the entry of the same device and reload it."""
         entry = self._get_reconfigure_entry()
+        if learns_device_id(entry) and not async_adopt(self.hass, entry, device_id):
+            return self.async_abort(reason="vendor_device_taken")
         await self.async_set_unique_id(device_id, raise_on_progress=False)
         self._abort_if_unique_id_mismatch(reason="wrong_device")
         return self.async_update_reload_and_abort(
@@ -315,7 +318,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         if self._mqtt_system is not None:
             await self.async_set_unique_id(self._mqtt_system.device_id, raise_on_progress=False)
             if self._reconfiguring:
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                if not learns_device_id(self._get_reconfigure_entry()):
+                    self._abort_if_unique_id_mismatch(reason="wrong_device")
             else:
                 self._abort_if_unique_id_configured()
         if user_input.get(CONF_CONFIGURE_DEVICE):

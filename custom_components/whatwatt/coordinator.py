@@ -23,6 +23,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from .api.changes import boot_time, changed_keys
 from .api.errors import WhatwattAuthError, WhatwattError
 from .api.models import Report, SystemInfo
 from .api.totals import TotalsGuard
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
     from .api.client import WhatwattClient
     from .api.models import MqttSettings, Settings
 
-# A boot time within this many seconds of the known one is the same boot.
-_LAST_BOOT_TOLERANCE: Final = 60.0
 # A silent push source with a device address: REST stands in after this many intervals ...
 FALLBACK_AFTER_INTERVALS: Final = 2
 # ... polling at the push interval, but not faster than this (seconds).
@@ -99,35 +98,6 @@ class DeviceState:
     last_boot: datetime | None = None
     fetched: datetime | None = None  # when read over REST; None: the device id only
     events: tuple[DeviceEvent, ...] = field(default=(), compare=False)
-
-
-def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Return a nested settings object as ``{"a.b": value}``."""
-    if not isinstance(data, dict):
-        return {prefix: data}
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        flat.update(_flat(value, f"{prefix}{key}."))
-    return {key.rstrip("."): value for key, value in flat.items()}
-
-
-def changed_keys(before: Any, after: Any) -> tuple[str, ...]:
-    """Return the dotted keys whose values differ between two settings objects."""
-    old, new = _flat(before), _flat(after)
-    return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
-
-
-def boot_time(system: SystemInfo, now: datetime, known: datetime | None) -> datetime | None:
-    """Return the device's boot time; the known one while the new one is within tolerance."""
-    if system.uptime is not None:
-        boot = (now - timedelta(seconds=system.uptime)).replace(microsecond=0)
-    elif system.last_boot is not None:
-        boot = system.last_boot
-    else:
-        return known
-    if known is not None and abs((boot - known).total_seconds()) <= _LAST_BOOT_TOLERANCE:
-        return known
-    return boot
 
 
 class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
@@ -238,7 +208,9 @@ class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
             return
         self._registry_shows = shows
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.device_id)})
+        identifier = (DOMAIN, self.device_id)  # unique per entry only: look among its devices
+        entry_devices = dr.async_entries_for_config_entry(registry, self.config_entry.entry_id)
+        device = next((d for d in entry_devices if identifier in d.identifiers), None)
         if device is not None:
             registry.async_update_device(
                 device.id,

@@ -1,7 +1,8 @@
 """Diagnostics of the whatwatt Go integration.
 
-Redacted: the password and the address, Wi-Fi and network identity, and the meter's serial
-numbers (the meter block's id, type and logical name, sub-meter ids) wherever they appear.
+Redacted: the password and the address, the device's secret settings (``SECRET_KEYS``), Wi-Fi
+and network identity, and the meter's serial numbers (the meter block's id, type and logical
+name, sub-meter ids) wherever they appear.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
+
+from .device_control import SECRET_KEYS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -30,6 +33,7 @@ TO_REDACT: Final = {
     "mask",
     "meter_id",  # sub-meters (REST, template)
     "M_ID",  # sub-meters (live stream)
+    *SECRET_KEYS,  # write-only on the device (it answers <key>_len), redacted should one appear
 }
 # Inside a meter block (system, report): its serial numbers.
 METER_SERIALS: Final = frozenset({"id", "type", "logical_name", "serial"})

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from homeassistant.const import CONF_HOST
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
@@ -35,6 +36,41 @@ def device_info(device: DeviceCoordinator) -> DeviceInfo:
     if host := device.config_entry.data.get(CONF_HOST):
         info["configuration_url"] = f"http://{host}"
     return info
+
+
+# Home Assistant 2026.9+ links a device to its hub by the hub's registry id (``via_device``,
+# the hub's identifier, is deprecated there and removed in 2027.8).
+_VIA_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__optional_keys__
+
+
+@callback
+def registered_device(
+    hass: HomeAssistant, entry_id: str, identifier: tuple[str, str]
+) -> dr.DeviceEntry | None:
+    """Return the device of an entry with this identifier, with the running line's lookup.
+
+    Later lines deprecate ``async_get_device`` (identifiers are unique per config entry only)
+    for ``async_get_device_by_identifier``, which 2025.4 does not have.
+    """
+    registry = dr.async_get(hass)
+    if (by_identifier := getattr(registry, "async_get_device_by_identifier", None)) is not None:
+        return cast("dr.DeviceEntry | None", by_identifier(identifier, entry_id))
+    return registry.async_get_device(identifiers={identifier})
+
+
+def connected_via(device: DeviceCoordinator) -> DeviceInfo:
+    """Return the part of a DeviceInfo that connects a device via the whatwatt Go of an entry.
+
+    The one place that names the link: ``via_device_id`` (the hub's registry id) where the line
+    has it, else ``via_device`` (the hub's identifier; works on every supported line, deprecated
+    from 2026.9). Once 2026.9 is the minimum, the first branch is all that is left.
+    """
+    hub = (DOMAIN, device.device_id)
+    if _VIA_DEVICE_ID and (
+        found := registered_device(device.hass, device.config_entry.entry_id, hub)
+    ):
+        return cast("DeviceInfo", {"via_device_id": found.id})
+    return DeviceInfo(via_device=hub)
 
 
 class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorEntity[C]):

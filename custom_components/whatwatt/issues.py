@@ -1,7 +1,8 @@
 """Repair issues of the whatwatt Go integration: raised when a cause appears, cleared when it goes.
 
 Every issue belongs to one config entry (its id ends with the entry id) and links to its section of
-the README. None is fixable from the UI: each says what to do and clears itself.
+the README. Each says what to do and clears itself; "history gap not filled" (``ISSUE_SD_LOGGING``,
+raised by ``backfill``) also has a fix flow (``repairs.py``) that turns SD-card logging on.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ ISSUE_LICENSE_CHANGED: Final = "license_changed"
 ISSUE_MQTT_MISSING: Final = "mqtt_integration_missing"
 ISSUE_METER_NOT_CONNECTED: Final = "meter_not_connected"
 ISSUE_LIVE_TAKEN_OVER: Final = "live_stream_taken_over"
+ISSUE_SD_LOGGING: Final = "sd_logging_off"
 ISSUES: Final = (
     ISSUE_LICENSE_INSUFFICIENT,
     ISSUE_LICENSE_CHANGED,
     ISSUE_MQTT_MISSING,
     ISSUE_METER_NOT_CONNECTED,
     ISSUE_LIVE_TAKEN_OVER,
+    ISSUE_SD_LOGGING,
 )
 # README anchors (section "Repairs" of README.md).
 _ANCHORS: Final = {
@@ -44,6 +47,7 @@ _ANCHORS: Final = {
     ISSUE_MQTT_MISSING: "mqtt-integration-missing",
     ISSUE_METER_NOT_CONNECTED: "meter-not-connected",
     ISSUE_LIVE_TAKEN_OVER: "live-stream-taken-over",
+    ISSUE_SD_LOGGING: "history-gap-not-filled",
 }
 
 METER_NOT_CONNECTED: Final = "NOT CONNECTED"
@@ -64,13 +68,18 @@ def async_raise_issue(
     translation_key: str | None = None,
     severity: ir.IssueSeverity = ir.IssueSeverity.WARNING,
     placeholders: dict[str, str] | None = None,
+    fixable: bool = False,
 ) -> None:
-    """Create (or update) an entry's issue; the entry title is the ``name`` placeholder."""
+    """Create (or update) an entry's issue; the entry title is the ``name`` placeholder.
+
+    A ``fixable`` issue carries the entry id as its data (for the fix flow in ``repairs.py``).
+    """
     ir.async_create_issue(
         hass,
         DOMAIN,
         issue_id(kind, entry),
-        is_fixable=False,
+        is_fixable=fixable,
+        data={"entry_id": entry.entry_id} if fixable else None,
         is_persistent=False,
         severity=severity,
         learn_more_url=README_URL + _ANCHORS[kind],

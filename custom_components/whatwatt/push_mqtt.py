@@ -46,6 +46,10 @@ class MqttSource:
         self._last: Report | None = None
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._foreign_logged = False
+        # Set while the entry does not know its device id (taken over from the vendor's
+        # integration, see migration.py): offered the id of each message that carries one;
+        # True makes it this entry's device id, False drops the message.
+        self.learn_device_id: Callable[[str], bool] | None = None
 
     async def async_start(self) -> None:
         """Subscribe to the topic."""
@@ -92,6 +96,11 @@ class MqttSource:
         report = self._guard.parse(msg.topic, msg.payload)
         if report is None:
             return
+        if self.learn_device_id is not None:
+            if report.device_id is None or not self.learn_device_id(report.device_id):
+                return
+            self.learn_device_id = None
+            self._device_id = report.device_id
         if report.device_id != self._device_id:
             if not self._foreign_logged:
                 self._foreign_logged = True

@@ -35,6 +35,7 @@ from .api.totals import ENERGY_KEYS
 from .const import DOMAIN
 from .coordinator import DeviceCoordinator, MeasurementCoordinator
 from .entity import WhatwattEntity
+from .submeter_sensor import async_setup_submeter_sensors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -358,7 +359,7 @@ def restored_totals(hass: HomeAssistant, device_id: str) -> dict[str, float]:
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: WhatwattConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
@@ -399,6 +400,7 @@ async def async_setup_entry(
     _async_add_health()
     entry.async_on_unload(measurements.async_add_listener(_async_add_readings))
     entry.async_on_unload(device.async_add_listener(_async_add_health))
+    await async_setup_submeter_sensors(hass, entry, async_add_entities)  # gas, water, heat
 
 
 class WhatwattSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):

@@ -25,6 +25,7 @@ SERVICE_UPDATE_SETTINGS: Final = "update_settings"
 SERVICE_CONFIGURE_MQTT: Final = "configure_mqtt"
 SERVICE_GET_SETTINGS: Final = "get_settings"
 SERVICE_RUN_ACTION: Final = "run_action"
+SERVICE_BACKFILL: Final = "backfill"
 
 # update_settings
 ATTR_NAME: Final = "name"
@@ -62,6 +63,10 @@ MQTT_FIELDS: Final = (
 
 # run_action
 ATTR_ACTION_ID: Final = "action_id"
+
+# backfill
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
 
 MIN_REPORT_INTERVAL: Final = 1
 MAX_REPORT_INTERVAL: Final = 3600
@@ -201,6 +206,13 @@ CONFIGURE_MQTT_SCHEMA: Final = vol.All(
 
 RUN_ACTION_SCHEMA: Final = vol.All(
     vol.Schema({**_TARGET, vol.Required(ATTR_ACTION_ID): _text(MAX_ACTION_ID, minimum=1)}),
+    _HAS_TARGET,
+)
+
+BACKFILL_SCHEMA: Final = vol.All(
+    vol.Schema(
+        {**_TARGET, vol.Required(ATTR_START): cv.datetime, vol.Optional(ATTR_END): cv.datetime}
+    ),
     _HAS_TARGET,
 )
 

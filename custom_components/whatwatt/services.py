@@ -1,8 +1,9 @@
 """Actions (services) of the whatwatt Go integration.
 
 Each action targets one device by ``device_id`` or ``config_entry_id``. Writes (``reboot``,
-``update_settings``, ``configure_mqtt``, ``run_action``) are admin-only; ``get_settings`` is
-open to every user. The work itself is in ``device_control``; the schemas in
+``update_settings``, ``configure_mqtt``, ``run_action``) are admin-only, and so is ``backfill``
+(it writes long-term statistics; the work is in ``backfill``); ``get_settings`` is open to every
+user. The work itself is in ``device_control``; the schemas in
 ``service_schemas``; device errors are translated by ``helpers.device_errors``.
 """
 
@@ -16,6 +17,7 @@ from homeassistant.core import SupportsResponse, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 
+from .backfill import async_backfill_action
 from .const import DOMAIN
 from .device_control import (
     async_configure_mqtt,
@@ -29,9 +31,13 @@ from .helpers import async_require_admin, device_errors
 from .service_schemas import (
     ATTR_ACTION_ID,
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_END,
+    ATTR_START,
+    BACKFILL_SCHEMA,
     CONFIGURE_MQTT_SCHEMA,
     MQTT_FIELDS,
     RUN_ACTION_SCHEMA,
+    SERVICE_BACKFILL,
     SERVICE_CONFIGURE_MQTT,
     SERVICE_GET_SETTINGS,
     SERVICE_REBOOT,
@@ -124,6 +130,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async def run_action(call: ServiceCall) -> ServiceResponse:
         return await async_run_action(_entry_of(hass, call), call.data[ATTR_ACTION_ID])
 
+    @device_errors
+    async def backfill(call: ServiceCall) -> ServiceResponse:
+        entry = _entry_of(hass, call)
+        start, end = call.data[ATTR_START], call.data.get(ATTR_END)
+        return await async_backfill_action(hass, entry, start, end)
+
     register = hass.services.async_register
     register(DOMAIN, SERVICE_REBOOT, _admin_only(hass, reboot), schema=TARGET_SCHEMA)
     register(
@@ -152,5 +164,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_RUN_ACTION,
         _admin_only(hass, run_action),
         schema=RUN_ACTION_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    register(
+        DOMAIN,
+        SERVICE_BACKFILL,
+        _admin_only(hass, backfill),
+        schema=BACKFILL_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

@@ -14,6 +14,7 @@ from custom_components.whatwatt.api.parse_mqtt import VENDOR_KEYS, parse_mqtt_pa
 from custom_components.whatwatt.api.template import (
     INTEGRATION_TEMPLATE,
     MARKER_KEY,
+    MARKER_VERSION,
     MAX_TEMPLATE_LENGTH,
     OWN_FIELDS,
     default_topic,
@@ -53,7 +54,7 @@ def test_template_is_valid_json_shape_and_short_enough() -> None:
         filled = filled.replace("${" + name + "}", "x")
     filled = filled.replace("${timestamp}", "0").replace("${tariff}", "0")
     decoded = json.loads(filled)
-    assert decoded[MARKER_KEY] == 1
+    assert decoded[MARKER_KEY] == MARKER_VERSION
     assert default_topic("a1b2c3d4e5f6") == "whatwatt/A1B2C3D4E5F6"
 
 

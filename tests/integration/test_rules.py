@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from custom_components.whatwatt.api.changes import boot_time, changed_keys
 from custom_components.whatwatt.api.models import MeterInfo, Report, SystemInfo
 from custom_components.whatwatt.const import DEFAULT_REPORT_INTERVAL
-from custom_components.whatwatt.coordinator import boot_time, changed_keys
 from custom_components.whatwatt.sensor import SENSORS, meter_status_option
 
 if TYPE_CHECKING:

@@ -37,6 +37,7 @@ async def test_services_registered(hass: HomeAssistant, init_integration: MockCo
         "configure_mqtt",
         "get_settings",
         "run_action",
+        "backfill",
     }
 
 

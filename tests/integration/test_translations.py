@@ -14,6 +14,8 @@ from custom_components.whatwatt.sensor import (
     SENSORS,
     TARIFF_OPTIONS,
 )
+from custom_components.whatwatt.submeter import KINDS
+from custom_components.whatwatt.submeter_sensor import TRANSLATION_KEYS as SUBMETER_KEYS
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"
 
@@ -29,7 +31,13 @@ def test_strings_equal_english() -> None:
 def test_entities_translated() -> None:
     sensors = load("translations/en.json")["entity"]["sensor"]
     descriptions = (*SENSORS, *DEVICE_SENSORS, METER_STATUS)
-    assert set(sensors) == {description.translation_key for description in descriptions}
+    assert set(sensors) == {
+        *(description.translation_key for description in descriptions),
+        *SUBMETER_KEYS,
+    }
+    english = load("translations/en.json")
+    assert {f"{kind}_meter" for kind in KINDS} == set(english["device"])
+    assert set(KINDS) == set(english["selector"]["volume_kind"]["options"])
     assert set(sensors["meter_status"]["state"]) == set(METER_STATUS_OPTIONS)
     assert set(sensors["tariff"]["state"]) == set(TARIFF_OPTIONS)
     icons = load("icons.json")["entity"]["sensor"]
@@ -45,10 +53,14 @@ def test_code_keys_translated() -> None:
     for key in re.findall(r'translation_key="([a-z_]+)"', code):
         if key in english["exceptions"] or key in english["issues"]:
             continue
+        if key in english.get("selector", {}):
+            continue
         assert any(key in names for names in english["entity"].values()), key
     for key in ("invalid_auth", "license_required", "timeout", "communication_error"):
         assert key in english["exceptions"]
     aborts = {**english["config"]["abort"], **english["options"].get("abort", {})}
+    for issue in english["issues"].values():  # fix flows (repairs.py)
+        aborts.update(issue.get("fix_flow", {}).get("abort", {}))
     for key in re.findall(r'reason="([a-z_]+)"', code):
         assert key in aborts, key
     for key in re.findall(r'return None, "([a-z_]+)"', code):

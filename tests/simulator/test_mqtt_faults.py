@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
+from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE, MARKER_VERSION
 from simulator.state import DEFAULT_MQTT_TEMPLATE
 
 from .helpers import get_json, post_json
@@ -87,7 +87,7 @@ async def test_configure_mqtt_over_http_at_run_time(simulator_factory, mosquitto
     await sim.emit_telegram()
     own = await subscriber.next()
     assert own.topic == DEFAULT_TOPIC
-    assert json.loads(own.payload)["wwha"] == 1
+    assert json.loads(own.payload)["wwha"] == MARKER_VERSION
 
     status, answer = await post_json(session, f"{sim.url}/_sim/mqtt", {"url": mosquitto.url})
     assert answer["publish"] == {"topic": DEFAULT_TOPIC, "template": DEFAULT_MQTT_TEMPLATE}

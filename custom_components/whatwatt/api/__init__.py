@@ -24,6 +24,7 @@ from .models import (
     Report,
     Settings,
     SystemInfo,
+    Volume,
 )
 from .parse_device import (
     parse_action_status,
@@ -34,6 +35,7 @@ from .parse_device import (
 from .parse_live import parse_live_event
 from .parse_mqtt import parse_mqtt_payload
 from .parse_report import parse_report
+from .parse_sdcard import SdCsvReader, SdFile, parse_sdcard_listing
 
 __all__ = [
     "MEASUREMENT_KEYS",
@@ -42,8 +44,11 @@ __all__ = [
     "MeterInfo",
     "MqttSettings",
     "Report",
+    "SdCsvReader",
+    "SdFile",
     "Settings",
     "SystemInfo",
+    "Volume",
     "WhatwattAuthError",
     "WhatwattBusyError",
     "WhatwattClient",
@@ -61,6 +66,7 @@ __all__ = [
     "parse_mqtt_payload",
     "parse_mqtt_settings",
     "parse_report",
+    "parse_sdcard_listing",
     "parse_settings",
     "parse_system",
 ]

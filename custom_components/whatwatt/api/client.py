@@ -33,9 +33,10 @@ from .parse_device import (
     parse_system,
 )
 from .parse_report import parse_report
+from .parse_sdcard import SdFile, parse_sdcard_listing
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import AsyncGenerator, Mapping, Sequence
     from datetime import tzinfo
 
     from .models import ActionStatus, MqttSettings, Report, Settings, SystemInfo
@@ -215,6 +216,11 @@ class WhatwattClient:
     def session(self) -> aiohttp.ClientSession:
         """The injected aiohttp session."""
         return self._session
+
+    @property
+    def tz(self) -> tzinfo | None:
+        """The zone of the device's local times (a ``DeviceZone`` learns it), None for UTC."""
+        return self._tz
 
     @staticmethod
     def _client_timeout(total: float | None, read: float | None) -> aiohttp.ClientTimeout:
@@ -443,6 +449,33 @@ class WhatwattClient:
             return []
         id_list = ",".join(str(int(item)) for item in ids)
         return parse_action_status(await self._get_json(f"/api/v1/actions/status?id={id_list}"))
+
+    async def get_sdcard_listing(self, folder: str = "") -> tuple[SdFile, ...]:
+        """``GET /sdcard/`` (or ``/sdcard/<folder>/``); 503 (WhatwattUnavailableError): no card."""
+        parts = "".join(f"{quote(part, safe='')}/" for part in folder.split("/") if part)
+        return parse_sdcard_listing(await self._get_json(f"/sdcard/{parts}"))
+
+    async def stream_sdcard_file(
+        self, name: str, *, chunk_size: int = 64 * 1024, read_timeout: float = 30.0
+    ) -> AsyncGenerator[bytes]:
+        """``GET /sdcard/<name>``: yield the file's bytes as they arrive (never held whole).
+
+        The call lock is held only until the headers arrive (as for the live stream); every wait
+        for data is bounded by ``read_timeout``. Close the iterator to stop early.
+        """
+        path = "/sdcard/" + "/".join(quote(part, safe="") for part in name.split("/") if part)
+        response = await self.open("GET", path, read_timeout=read_timeout)
+        try:
+            if response.status >= 300:
+                raise_for_status(response.status, path, await response.content.read(4096))
+            async for chunk in response.content.iter_chunked(chunk_size):
+                yield chunk
+        except TimeoutError as err:
+            raise WhatwattTimeoutError(f"{self._host} stopped sending {name}") from err
+        except aiohttp.ClientError as err:
+            raise WhatwattConnectionError(f"error reading {name} from {self._host}: {err}") from err
+        finally:
+            response.close()
 
     @staticmethod
     def _object(data: Any, what: str) -> dict[str, Any]:

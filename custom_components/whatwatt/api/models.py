@@ -60,6 +60,20 @@ class MeterInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Volume:
+    """One sub-meter on the meter's bus (a gas, water or heat meter): its latest captured reading.
+
+    The unit of ``cumulative`` is the sub-meter's own and is not in the data; what it measures is
+    the person's choice (the entry's options).
+    """
+
+    bus: int  # as the device numbers it (1-based on the wire)
+    meter_id: str | None = None
+    cumulative: float | None = None  # None: the entry is there, its counter unusable
+    captured: datetime | None = None  # when the sub-meter took the reading, aware (UTC)
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """One meter reading, whichever transport delivered it.
 
@@ -79,6 +93,9 @@ class Report:
     # The device's wall-clock time when it sent this message, given when the wire has no UTC
     # time (naive): a live event's Date/Time, a REST report's system.date_time.
     local_time: datetime | None = None
+    # Sub-meters by bus. None: the wire shape cannot carry them (an MQTT template without the
+    # sub-meter fields), so their absence says nothing; an empty mapping: there are none.
+    volumes: Mapping[int, Volume] | None = None
     # Keys that were present on the wire but unusable (wrong type, NaN, "null", "${...}"):
     # callers may log them; the rest of the reading is still valid.
     rejected: tuple[str, ...] = ()

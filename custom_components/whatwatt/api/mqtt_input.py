@@ -128,6 +128,6 @@ def _keep_previous(report: Report, previous: Report) -> Report:
                 values[measurement] = last
         elif key in TARIFF_KEYS and tariff is None:
             tariff = previous.tariff
-        elif key == KEY_METER_STATUS and meter is None:
+        elif key == KEY_METER_STATUS and (meter is None or meter.status is None):
             meter = previous.meter
     return replace(report, values=values, tariff=tariff, meter=meter)

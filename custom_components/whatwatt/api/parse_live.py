@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 from .models import Report
 from .parse_common import ValueCollector, decode_object, local_date_time, wall_clock
+from .parse_volume import LIVE_VOLUME_KEYS, parse_volumes
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -44,16 +45,19 @@ LIVE_KEYS: Final[dict[str, str]] = {
 def parse_live_event(data: str | bytes, *, tz: tzinfo | None = None) -> Report:
     """Parse one Server-Sent Event ``data`` line of ``/api/v1/live`` (flat keys, device README §9).
 
-    ``Date``/``Time`` are local wall-clock time, read in ``tz`` (None → UTC); ``Uptime`` is hours.
+    ``Date``/``Time`` and the sub-meters' ``Vol[].DT`` are local wall-clock time, read in ``tz``
+    (None → UTC); ``Uptime`` is hours.
     """
     event = decode_object(data)
     collect = ValueCollector()
     collect.measure_all(event, LIVE_KEYS.items())
     tariff = collect.tariff("T", event.get("T"))
     uptime_hours = collect.number("Uptime", event.get("Uptime"))
+    volumes = parse_volumes(event.get("Vol"), LIVE_VOLUME_KEYS, tz=tz, collect=collect, wire="Vol")
     return Report(
         values=collect.values,
         tariff=tariff,
+        volumes=volumes,
         timestamp=local_date_time(event.get("Date"), event.get("Time"), tz),
         local_time=wall_clock(event.get("Date"), event.get("Time")),
         uptime=uptime_hours * 3600.0 if uptime_hours is not None else None,

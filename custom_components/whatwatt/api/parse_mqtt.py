@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import TYPE_CHECKING, Any, Final
 
-from .models import MeterInfo, Report
+from .models import MeterInfo, Report, Volume
 from .parse_common import (
     ValueCollector,
     as_device_id,
@@ -14,17 +15,21 @@ from .parse_common import (
     unix_time,
 )
 from .parse_live import LIVE_KEYS
+from .parse_volume import LIVE_VOLUME_KEYS, parse_volumes
 from .template import (
     KEY_DEVICE_ID,
+    KEY_METER_INTERFACE,
     KEY_METER_STATUS,
     KEY_TARIFF,
     KEY_TIME_UTC,
     KEY_TIMESTAMP,
+    KEY_VOLUMES,
     MARKER_KEY,
     OWN_KEY_TO_MEASUREMENT,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import tzinfo
 
 # The vendor's flat MQTT template (every value a quoted string, "null" when missing).
@@ -81,12 +86,18 @@ def _parse_own_payload(data: dict[str, Any]) -> Report:
     if timestamp is None:
         timestamp = unix_time(data.get(KEY_TIMESTAMP))
     status = collect.text(KEY_METER_STATUS, data.get(KEY_METER_STATUS))
+    interface = as_text(data.get(KEY_METER_INTERFACE))
     return Report(
         values=collect.values,
         device_id=as_device_id(data.get(KEY_DEVICE_ID)),
         tariff=tariff,
         timestamp=timestamp,
-        meter=MeterInfo(status=status, tariff=tariff) if status else None,
+        meter=(
+            MeterInfo(status=status, interface=interface, tariff=tariff)
+            if status or interface
+            else None
+        ),
+        volumes=_volumes(data, collect),
         rejected=tuple(collect.rejected),
         raw=data,
     )
@@ -114,6 +125,20 @@ def _parse_vendor_payload(data: dict[str, Any]) -> Report:
         tariff=tariff,
         timestamp=timestamp,
         meter=MeterInfo(meter_id=meter_id, tariff=tariff) if meter_id else None,
+        volumes=_volumes(data, collect),
         rejected=tuple(collect.rejected),
         raw=data,
+    )
+
+
+def _volumes(data: dict[str, Any], collect: ValueCollector) -> Mapping[int, Volume] | None:
+    """Read the sub-meters (``Vol``, the template's ``vol[n]`` in UTC); None: no such field.
+
+    The vendor's flat template has no sub-meter fields; a user template may borrow the live
+    stream's ``Vol``.
+    """
+    if KEY_VOLUMES not in data:
+        return None
+    return parse_volumes(
+        data[KEY_VOLUMES], LIVE_VOLUME_KEYS, tz=UTC, collect=collect, wire=KEY_VOLUMES
     )

@@ -17,6 +17,7 @@ from .parse_common import (
     parse_iso_time,
     require_object,
 )
+from .parse_volume import REST_VOLUME_KEYS, parse_volumes
 
 # REST report: path below "report" → measurement key (device README §8.1).
 REPORT_PATHS: Final[dict[tuple[str, ...], str]] = {
@@ -67,6 +68,9 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
         if value is not None:
             collect.measure("report." + ".".join(path), measurement, value)
     tariff = collect.tariff("report.tariff", report.get("tariff"))
+    volumes = parse_volumes(
+        report.get("volume"), REST_VOLUME_KEYS, tz=tz, collect=collect, wire="report.volume"
+    )
 
     system = obj_at(root, "system")
     local_time: datetime | None = None
@@ -105,6 +109,7 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
         local_time=local_time,
         boot_id=as_text(system.get("boot_id")),
         uptime=as_float(system.get("time_since_boot")),
+        volumes=volumes,
         rejected=tuple(collect.rejected),
         raw=root,
     )

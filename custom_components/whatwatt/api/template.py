@@ -3,7 +3,8 @@
 The device renders its MQTT template with ``${name}`` placeholders (device README §12.3): numeric
 variables come out as bare numbers (``null`` when missing), text variables raw (so they are quoted
 here). ``OWN_FIELDS`` is the single source of truth: it builds ``INTEGRATION_TEMPLATE`` and tells
-``parse.parse_mqtt_payload`` which payload key carries which measurement.
+``parse.parse_mqtt_payload`` which payload key carries which measurement. Version 2 adds the meter
+interface (``mi``) and ``VOLUME_SLOTS`` sub-meter slots (``Vol``, read by ``parse_volume``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class TemplateField(NamedTuple):
 
 # Marker key and value: a payload with this key is the integration's own template.
 MARKER_KEY: Final = "wwha"
-MARKER_VERSION: Final = 1
+MARKER_VERSION: Final = 2  # 2: with the meter interface and the sub-meters
 
 # Non-measurement payload keys of the own template.
 KEY_DEVICE_ID: Final = "id"  # ${sys.id}
@@ -29,6 +30,18 @@ KEY_TIME_UTC: Final = "ts"  # ${meter.date_time_utc}, ISO-8601 UTC
 KEY_TIMESTAMP: Final = "t"  # ${timestamp}, UNIX seconds
 KEY_METER_STATUS: Final = "ms"  # ${meter.status}
 KEY_TARIFF: Final = "tr"  # ${tariff}, 0 = unknown
+KEY_METER_INTERFACE: Final = "mi"  # ${meter.interface}: P1 tells a sub-meter is gas by default
+# The sub-meters: ``VOLUME_SLOTS`` entries in the live stream's shape (``parse_volume``), every
+# value quoted so that a slot the device has no sub-meter for stays valid JSON.
+KEY_VOLUMES: Final = "Vol"
+VOLUME_FIELDS: Final = (
+    ("Bus", "bus"),
+    ("M_ID", "meter_id"),
+    ("DT", "date_time"),
+    ("Cum", "cumulative"),
+)
+# Four sub-meters fit in the device's 1023 characters (996 with them), a fifth would not (1104).
+VOLUME_SLOTS: Final = 4
 
 OWN_FIELDS: Final[tuple[TemplateField, ...]] = (
     TemplateField("pi", "1_7_0", "power_import"),
@@ -75,6 +88,12 @@ def default_topic(device_id: str) -> str:
     return f"{DEFAULT_TOPIC_PREFIX}/{device_id.upper()}"
 
 
+def volume_slot(index: int) -> str:
+    """Return the template's entry for sub-meter ``index`` (``vol[index].*``, quoted)."""
+    fields = (f'"{key}":"${{vol[{index}].{variable}}}"' for key, variable in VOLUME_FIELDS)
+    return "{" + ",".join(fields) + "}"
+
+
 def build_template() -> str:
     """Build the integration's template from ``OWN_FIELDS`` (compact JSON, one object)."""
     parts = [
@@ -86,6 +105,9 @@ def build_template() -> str:
         f'"{KEY_TARIFF}":${{tariff}}',
     ]
     parts.extend(f'"{f.key}":${{{f.variable}}}' for f in OWN_FIELDS)
+    parts.append(f'"{KEY_METER_INTERFACE}":"${{meter.interface}}"')
+    slots = ",".join(volume_slot(index) for index in range(VOLUME_SLOTS))
+    parts.append(f'"{KEY_VOLUMES}":[{slots}]')
     return "{" + ",".join(parts) + "}"
 
 

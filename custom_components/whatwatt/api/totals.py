@@ -31,8 +31,13 @@ replaced value was usable, just not believable). The first glitch of a register 
 warning, further ones only once that register has read good again. Accepted resets are logged at
 info level.
 
+The sub-meters' counters (``Report.volumes``, register key ``volume_<bus>``) are guarded by the
+same rules, in their own unit: a gas counter reading zero after a reboot is as wrong as an energy
+register reading zero. A counter that cannot be believed keeps its last good value; one with no
+good value yet is left without a value (its sub-meter stays in the reading).
+
 The check runs on every reading (up to one a second per device): it looks only at the energy keys
-present and returns the very same report when nothing had to be replaced.
+and sub-meters present and returns the very same report when nothing had to be replaced.
 """
 
 from __future__ import annotations
@@ -45,7 +50,9 @@ from typing import TYPE_CHECKING, Final
 from .models import MEASUREMENT_KEYS
 
 if TYPE_CHECKING:
-    from .models import Report
+    from collections.abc import Mapping
+
+    from .models import Report, Volume
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,7 +60,9 @@ _LOGGER = logging.getLogger(__name__)
 ENERGY_KEYS: Final[tuple[str, ...]] = tuple(
     key for key in MEASUREMENT_KEYS if key.startswith(("energy_", "reactive_energy_"))
 )
-# Largest believable rise of a total between two readings (kWh / kvarh).
+# Register key of a sub-meter's counter: ``volume_<bus>``.
+VOLUME_PREFIX: Final = "volume_"
+# Largest believable rise of a total between two readings (native units: kWh, kvarh, m³ ...).
 MAX_JUMP: Final = 1000.0
 # Consecutive agreeing readings that make an unbelievable value believable.
 CONFIRM_READINGS: Final = 3
@@ -76,11 +85,41 @@ def _usable(value: float) -> bool:
     return math.isfinite(value) and value >= 0
 
 
+def volume_key(bus: int) -> str:
+    """Return the register (and entity) key of the sub-meter on ``bus``."""
+    return f"{VOLUME_PREFIX}{bus}"
+
+
+def is_volume_key(key: str) -> bool:
+    """Return True for a sub-meter counter's key (``volume_<bus>``)."""
+    return key.startswith(VOLUME_PREFIX) and key[len(VOLUME_PREFIX) :].isdigit()
+
+
+def _what(key: str) -> str:
+    """Return what a register is, for the log."""
+    return "sub-meter counter" if is_volume_key(key) else "energy total"
+
+
 def _why(value: float) -> str:
     """Return why an unusable value (or a zero) is never accepted, for the log."""
     if value == 0:
         return "reads zero"
     return "is negative" if value < 0 else "is not a finite number"
+
+
+def _replaced(
+    report: Report,
+    fixed: dict[str, float] | None,
+    dropped: list[str] | None,
+    volumes: dict[int, Volume] | None,
+) -> Report:
+    """Return ``report`` with fixed and dropped totals and checked sub-meters."""
+    checked = {**report.values, **(fixed or {})}
+    for key in dropped or ():
+        del checked[key]
+    if volumes is None:
+        return replace(report, values=checked)
+    return replace(report, values=checked, volumes=volumes)
 
 
 class TotalsGuard:
@@ -101,10 +140,11 @@ class TotalsGuard:
 
         The seeded value is the register's last good value until a reading is accepted, so a
         glitch in the very first reading (after a restart of Home Assistant) is held like any
-        other. Ignored (False) for a key that is no energy total, a negative or non-finite value,
-        and a register that already has a good value (a reading outranks a recorded value).
+        other. Ignored (False) for a key that is no energy total or sub-meter counter, a negative
+        or non-finite value, and a register that already has a good value (a reading outranks a
+        recorded value).
         """
-        if key not in ENERGY_KEYS or not _usable(value):
+        if (key not in ENERGY_KEYS and not is_volume_key(key)) or not _usable(value):
             return False
         register = self._registers.setdefault(key, _Register())
         if register.good is not None:
@@ -134,12 +174,35 @@ class TotalsGuard:
                 if fixed is None:
                     fixed = {}
                 fixed[key] = kept
-        if fixed is None and dropped is None:
+        volumes = self._check_volumes(report, report.volumes) if report.volumes else None
+        if fixed is None and dropped is None and volumes is None:
             return report
-        checked = {**values, **(fixed or {})}
-        for key in dropped or ():
-            del checked[key]
-        return replace(report, values=checked)
+        return _replaced(report, fixed, dropped, volumes)
+
+    def _check_volumes(
+        self, report: Report, volumes: Mapping[int, Volume]
+    ) -> dict[int, Volume] | None:
+        """Return the sub-meters with unbelievable counters replaced; None: all stand."""
+        changed: dict[int, Volume] | None = None
+        for bus, volume in volumes.items():
+            value = volume.cumulative
+            if value is None:
+                continue
+            key = volume_key(bus)
+            register = self._registers.get(key)
+            if register is None:
+                register = self._registers[key] = _Register()
+            use: float | None
+            if register.good is None:  # the first value: nothing to compare it with
+                if self._first(key, value, register, report):
+                    continue
+                use = None  # unusable, and no good value to put in its place
+            elif (use := self._check_one(key, value, register.good, register, report)) is None:
+                continue
+            if changed is None:
+                changed = dict(volumes)
+            changed[bus] = replace(volume, cumulative=use)
+        return changed
 
     def _first(self, key: str, value: float, register: _Register, report: Report) -> bool:
         """Take a register's first value as it is; False (logged) when it is unusable."""
@@ -183,12 +246,15 @@ class TotalsGuard:
         register.candidate, register.confirmations = None, 0
         if register.warned:
             register.warned = False
-            _LOGGER.debug("Energy total %s of %s reads good again", key, self._who(report))
+            _LOGGER.debug(
+                "%s %s of %s reads good again", _what(key).capitalize(), key, self._who(report)
+            )
 
     def _reset(self, key: str, value: float, register: _Register, report: Report, why: str) -> None:
         """Accept a lower or much higher value as a real change of the meter's register."""
         _LOGGER.info(
-            "Energy total %s of %s changed from %s to %s, accepted as a meter reset (%s)",
+            "%s %s of %s changed from %s to %s, accepted as a meter reset (%s)",
+            _what(key).capitalize(),
             key,
             self._who(report),
             register.good,
@@ -210,7 +276,8 @@ class TotalsGuard:
             else "no good value yet, left out of the reading"
         )
         _LOGGER.warning(
-            "Ignoring energy total %s = %s of %s: it %s (%s; not logged again until it reads good)",
+            "Ignoring %s %s = %s of %s: it %s (%s; not logged again until it reads good)",
+            _what(key),
             key,
             value,
             self._who(report),

@@ -1,0 +1,119 @@
+"""Reading the device's SD card for a gap: which daily files, and each hour's closing reading.
+
+The device names its log files by date (``YYYYMMDD.CSV``): the UTC date of their rows, or its
+local date; ``files_for`` takes the window's UTC dates and its local dates, in the device's UTC
+offset once the device's clock has shown it (``DeviceZone``), else any offset up to ±14 h.
+``read_file`` streams one file (``api.parse_sdcard``) into ``Closings``, no further than the
+window's end and at most ``MAX_FILE_BYTES``; a read cut short by that bound leaves the hour it
+stopped in, and every later one, without a closing reading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Final
+
+from .api.clock import DeviceZone
+from .api.parse_sdcard import SdCsvReader
+from .api.totals import TotalsGuard
+from .backfill_plan import HOUR, closing_hour
+
+if TYPE_CHECKING:
+    from .api.client import WhatwattClient
+    from .api.models import Report
+    from .api.parse_sdcard import SdFile
+
+_LOGGER = logging.getLogger(__name__)
+
+# The most read of one daily file (a day at the fastest logging, 1 s, is about 17 MiB).
+MAX_FILE_BYTES: Final = 32 * 1024 * 1024
+# While the device's UTC offset is not known, local dates are taken as up to this far either way.
+_DATE_MARGIN: Final = timedelta(hours=14)
+
+
+def device_offset(client: WhatwattClient) -> timedelta | None:
+    """Return the device's UTC offset as its clock shows it, None while unknown."""
+    zone = client.tz
+    if isinstance(zone, DeviceZone):
+        return zone.offset
+    return zone.utcoffset(None) if zone is not None else timedelta(0)
+
+
+def files_for(
+    listing: tuple[SdFile, ...], hours: list[datetime], offset: timedelta | None = None
+) -> list[SdFile]:
+    """Return the card's daily files that can hold rows of the window, oldest first.
+
+    Those of the window's UTC dates and of its local dates (UTC + ``offset``, the device's; when
+    unknown, every offset up to ``_DATE_MARGIN``).
+    """
+    moments = [*hours, hours[-1] + HOUR - timedelta(microseconds=1)]
+    shifts = (offset,) if offset is not None else (-_DATE_MARGIN, _DATE_MARGIN)
+    days = {(moment + shift).date() for moment in moments for shift in (timedelta(0), *shifts)}
+    chosen = [item for item in listing if item.day is not None and item.day in days]
+    return sorted(chosen, key=lambda item: (item.day, item.name))
+
+
+class Closings:
+    """The closing reading of each hour of the window, per sensor key (native units).
+
+    Readings are taken in time order (a row not later than the one before is dropped) and pass
+    the energy guard, seeded with the sensors' states before the window: a glitch on the card
+    (zero, garbage, a lower value) is held like one in a live reading.
+    """
+
+    def __init__(self, seeds: dict[str, float | None], hours: list[datetime], name: str) -> None:
+        """Collect ``seeds``' keys over ``hours``; a seed is the register before the window."""
+        self._guard = TotalsGuard(name)
+        for key, value in seeds.items():
+            if value is not None:
+                self._guard.seed(key, value)
+        self._wanted = set(hours)
+        self._last: datetime | None = None
+        self.stopped = False
+        self.values: dict[str, dict[datetime, float]] = {key: {} for key in seeds}
+
+    def cut(self) -> None:
+        """Stop at a read cut short: the hour it stopped in has no closing reading, nor later."""
+        self.stopped = True
+        if self._last is not None:
+            hour = closing_hour(self._last)
+            for values in self.values.values():
+                for stale in [wanted for wanted in values if wanted >= hour]:
+                    del values[stale]
+
+    def take(self, reports: list[Report]) -> None:
+        """Take the rows read from a file."""
+        for report in reports:
+            moment = report.timestamp
+            if moment is None or (self._last is not None and moment <= self._last):
+                continue
+            self._last = moment
+            checked = self._guard.check(report)
+            hour = closing_hour(moment)
+            if hour in self._wanted:
+                for key, values in self.values.items():
+                    if (value := checked.values.get(key)) is not None:
+                        values[hour] = value
+
+
+async def read_file(
+    client: WhatwattClient, sd_file: SdFile, hours: list[datetime], closings: Closings
+) -> None:
+    """Stream one daily file into ``closings``: no further than the window, ``MAX_FILE_BYTES``."""
+    reader = SdCsvReader(start=hours[0], end=hours[-1] + HOUR)
+    received = 0
+    async with contextlib.aclosing(client.stream_sdcard_file(sd_file.name)) as chunks:
+        async for chunk in chunks:
+            received += len(chunk)
+            closings.take(reader.feed(chunk))
+            if reader.past_end:
+                break
+            if received >= MAX_FILE_BYTES:
+                _LOGGER.warning("%s: only the first %s bytes read", sd_file.name, received)
+                closings.cut()
+                return
+    closings.take(reader.close())
+    _LOGGER.debug("%s: %s rows read, %s lines skipped", sd_file.name, reader.rows, reader.skipped)

@@ -1,0 +1,233 @@
+"""Which hourly statistics rows a gap gets, and with what values (pure functions, no I/O).
+
+An *hour* is the start of an hourly long-term statistics row (UTC, on the hour); Home Assistant's
+row of an hour holds the last state of that hour (``state``) and the running total of increases
+(``sum``); the Energy dashboard shows ``sum`` of an hour minus ``sum`` of the row before it. A
+*closing reading* of an hour is the register at the last SD-card row with
+``hour < TIME <= hour + 1 h``: the reading at the end of the hour, as Home Assistant's own row.
+
+The rules (``plan_series``):
+
+1. An hour Home Assistant compiled itself is never changed. It is one with a numeric state of
+   the sensor recorded in it (``protected``), or one whose row differs from the row before it
+   (Home Assistant saw the register move). Only absent rows and *flat* rows (a copy of the row
+   before, what the recorder compiles for an hour without a new state, e.g. while it caught up
+   after a restart) are written.
+2. New rows continue the row before them (the *anchor*): ``state`` is the closing reading,
+   ``sum`` the anchor's sum plus the increase since the anchor's state. A lower reading is a
+   meter reset and counts from zero, as Home Assistant counts a ``total_increasing`` sensor. A
+   row that is kept inside the window becomes the next anchor. A flat row without a reading of
+   its own carries the running values on (a stale copy would book a negative hour); an absent
+   row without a reading stays absent, and the next written hour takes its consumption.
+3. A row that would be written as it already is (same state and sum) is not written, so a second
+   run writes nothing.
+4. The first row after the window, and every kept row inside it, must not lie below the new
+   running sum (that would book a negative hour): then nothing is written for that sensor.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import math
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterable, Mapping, Sequence
+
+HOUR: Final = timedelta(hours=1)
+# Absolute tolerance when comparing states and sums (statistic units, e.g. kWh).
+TOLERANCE: Final = 1e-6
+
+NO_ANCHOR: Final = "no_anchor"
+NOT_CONTINUOUS: Final = "not_continuous"
+
+
+def floor_hour(moment: datetime) -> datetime:
+    """Return the start of the hour ``moment`` lies in."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def full_hours(start: datetime, end: datetime) -> list[datetime]:
+    """Return the hours that lie entirely within ``start``..``end``."""
+    hour = floor_hour(start)
+    if hour < start:
+        hour += HOUR
+    hours: list[datetime] = []
+    while hour + HOUR <= end:
+        hours.append(hour)
+        hour += HOUR
+    return hours
+
+
+def closing_hour(moment: datetime) -> datetime:
+    """Return the hour a reading at ``moment`` closes (one on the hour closes the hour before)."""
+    hour = floor_hour(moment)
+    return hour - HOUR if hour == moment else hour
+
+
+@dataclass(frozen=True, slots=True)
+class HourRow:
+    """One hourly statistics row as recorded (statistic unit)."""
+
+    start: datetime
+    state: float | None
+    sum: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPlan:
+    """The rows to write for one sensor; ``problem`` says why there are none when it is set."""
+
+    rows: tuple[dict[str, Any], ...] = ()
+    amount: float = 0.0  # what the written hours add up to (statistic unit)
+    problem: str | None = None
+
+    @property
+    def hours(self) -> tuple[datetime, ...]:
+        """Return the hours written."""
+        return tuple(row["start"] for row in self.rows)
+
+
+def _same(first: float | None, second: float | None) -> bool:
+    return (
+        first is not None
+        and second is not None
+        and math.isclose(first, second, rel_tol=1e-12, abs_tol=1e-9)
+    )
+
+
+def _writable(
+    hour: datetime, row: HourRow | None, before: HourRow | None, protected: Collection[datetime]
+) -> bool:
+    """Return True when rule 1 lets the row of ``hour`` be written."""
+    if hour in protected:
+        return False
+    if row is None:
+        return True
+    return before is not None and _same(row.state, before.state) and _same(row.sum, before.sum)
+
+
+class _Rows:
+    """The recorded rows of one sensor, by start."""
+
+    def __init__(self, rows: Iterable[HourRow]) -> None:
+        self.ordered = sorted(rows, key=lambda row: row.start)
+        self.starts = [row.start for row in self.ordered]
+        self.by_start = {row.start: row for row in self.ordered}
+
+    def before(self, hour: datetime) -> HourRow | None:
+        index = bisect_left(self.starts, hour)
+        return self.ordered[index - 1] if index else None
+
+    def after(self, hour: datetime) -> HourRow | None:
+        index = bisect_left(self.starts, hour + HOUR)
+        return self.ordered[index] if index < len(self.ordered) else None
+
+
+def importable_hours(
+    rows: Iterable[HourRow], hours: Sequence[datetime], protected: Collection[datetime]
+) -> list[datetime]:
+    """Return the hours of ``hours`` that rule 1 lets be written (and that have an anchor)."""
+    recorded = _Rows(rows)
+    return [
+        hour
+        for hour in hours
+        if (before := recorded.before(hour)) is not None
+        and _writable(hour, recorded.by_start.get(hour), before, protected)
+    ]
+
+
+class _NotContinuousError(Exception):
+    """A kept row lies below the running sum (rule 4)."""
+
+
+@dataclass(slots=True)
+class _Running:
+    """The running state and sum while walking the window, and what is written."""
+
+    state: float
+    total: float
+    written: list[dict[str, Any]]
+    amount: float = 0.0
+
+    def keep(self, row: HourRow) -> None:
+        """Continue from a row that stays as it is (rule 2), checking rule 4."""
+        if row.state is None or row.sum is None or row.sum < self.total - TOLERANCE:
+            raise _NotContinuousError
+        self.state, self.total = row.state, row.sum
+
+    def write(self, hour: datetime, row: HourRow | None, value: float | None) -> None:
+        """Write an hour from its closing reading (or carry the running values, rule 2)."""
+        if value is None:
+            if row is None:
+                return
+            value, increase = self.state, 0.0
+        else:
+            increase = value - self.state if value >= self.state else value
+        total = self.total + increase
+        if row is None or not (_same(row.state, value) and _same(row.sum, total)):
+            self.written.append({"start": hour, "state": value, "sum": total})
+            self.amount += increase
+        self.state, self.total = value, total
+
+
+def _anchor(row: HourRow | None) -> _Running | None:
+    """Return the running values a recorded row starts (None: nothing to continue from)."""
+    if row is None or row.state is None or row.sum is None:
+        return None
+    return _Running(row.state, row.sum, [])
+
+
+def plan_series(
+    rows: Iterable[HourRow],
+    hours: Sequence[datetime],
+    protected: Collection[datetime],
+    closing: Mapping[datetime, float],
+) -> SeriesPlan:
+    """Return the rows to write for one sensor over the window ``hours`` (sorted, consecutive).
+
+    ``closing`` holds the closing readings (statistic unit) of the hours that have one. The
+    anchor is the recorded row before the window, or else the first one kept inside it (hours
+    before that have nothing to continue from and are left as they are).
+    """
+    recorded = _Rows(rows)
+    previous = recorded.before(hours[0]) if hours else None  # the recorded row before the hour
+    running = _anchor(previous)
+    unanchored = False
+    try:
+        for hour in hours:
+            row = recorded.by_start.get(hour)
+            writable = _writable(hour, row, previous, protected)
+            previous = row or previous
+            if writable and running is not None:
+                running.write(hour, row, closing.get(hour))
+            elif writable:
+                unanchored = unanchored or hour in closing
+            elif running is None:
+                running = _anchor(row)
+            elif row is not None:
+                running.keep(row)
+        after = recorded.after(hours[-1]) if hours else None
+        if running is not None and running.written and after is not None and after.sum is not None:
+            running.keep(HourRow(after.start, running.state, after.sum))
+    except _NotContinuousError:
+        return SeriesPlan(problem=NOT_CONTINUOUS)
+    if running is None or not running.written:
+        return SeriesPlan(problem=NO_ANCHOR if unanchored else None)
+    return SeriesPlan(rows=tuple(running.written), amount=running.amount)
+
+
+__all__ = [
+    "HOUR",
+    "NOT_CONTINUOUS",
+    "NO_ANCHOR",
+    "HourRow",
+    "SeriesPlan",
+    "closing_hour",
+    "floor_hour",
+    "full_hours",
+    "importable_hours",
+    "plan_series",
+]

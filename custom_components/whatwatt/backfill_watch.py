@@ -1,0 +1,190 @@
+"""The gap watcher: notices when an entry's readings stopped and has the SD card fill the hours.
+
+What counts is arrival, as everywhere in this integration: the time Home Assistant last took a
+reading of the entry (measurements available). It is kept in the entry's own store
+(``.storage/whatwatt.coverage.<entry id>``), written at most every ``HEARTBEAT`` seconds, at
+unload and when Home Assistant stops, so a gap is noticed across a restart (Home Assistant down or
+crashed; after a crash the time can be up to ``HEARTBEAT`` early), across an unload, and while
+running (the device unreachable, a silent push source, the meter link down). A gap that holds at
+least one full hour becomes *pending* (kept in the same store) and is handed to
+``backfill.async_backfill``.
+
+A pending gap is done after a run that ends without a device error, whatever it found (so a device
+without a card or with logging off costs one listing request per gap); after a device error it is
+tried again every ``RETRY_AFTER``, and it is dropped once it lies wholly beyond
+``MAX_BACKFILL_DAYS``. The watcher also clears the "history gap not filled" issue when a device
+read shows logging on with a card in place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .api.errors import WhatwattError
+from .backfill import MAX_BACKFILL_DAYS, async_backfill, recorder_loaded
+from .backfill_plan import full_hours
+from .const import DOMAIN
+from .issues import ISSUE_SD_LOGGING, async_clear_issue
+
+if TYPE_CHECKING:
+    from .coordinator import WhatwattConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+STORE_VERSION: Final = 1
+# The stored time of the last reading is refreshed at most this often (seconds).
+HEARTBEAT: Final = 300.0
+RETRY_AFTER: Final = timedelta(minutes=15)
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.coverage.{entry_id}")
+
+
+def _time(value: Any) -> datetime | None:
+    return dt_util.parse_datetime(value) if isinstance(value, str) else None
+
+
+class GapWatch:
+    """Follow one entry's readings; run the backfill for the gaps between them."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: WhatwattConfigEntry, store: Store[dict[str, Any]]
+    ) -> None:
+        """Watch ``entry`` (loaded, with a device address), remembering in ``store``."""
+        self._hass = hass
+        self._entry = entry
+        self._store = store
+        self.last_reading: datetime | None = None
+        self.pending: list[tuple[datetime, datetime]] = []
+        self._save_scheduled = False
+        self._running = False
+        self._retry: CALLBACK_TYPE | None = None
+
+    async def async_load(self) -> None:
+        """Read the time of the last reading and the pending gaps kept from before."""
+        data = await self._store.async_load() or {}
+        self.last_reading = _time(data.get("last_reading"))
+        for item in data.get("pending") or ():
+            if isinstance(item, list) and len(item) == 2:
+                start, end = _time(item[0]), _time(item[1])
+                if start is not None and end is not None and start < end:
+                    self.pending.append((start, end))
+
+    def _data(self) -> dict[str, Any]:
+        self._save_scheduled = False
+        return {
+            "last_reading": self.last_reading.isoformat() if self.last_reading else None,
+            "pending": [[start.isoformat(), end.isoformat()] for start, end in self.pending],
+        }
+
+    @callback
+    def async_start(self) -> None:
+        """Follow the readings and the device reads; take the reading already there."""
+        runtime = self._entry.runtime_data
+        self._entry.async_on_unload(runtime.measurements.async_add_listener(self._on_reading))
+        self._entry.async_on_unload(runtime.device.async_add_listener(self._on_device))
+        self._on_reading()
+        self._on_device()
+        if self.pending:
+            self._start_run()
+
+    async def async_stop(self) -> None:
+        """Stop retrying and keep what is known (the entry unloads)."""
+        if self._retry is not None:
+            self._retry()
+            self._retry = None
+        await self._store.async_save(self._data())
+
+    @callback
+    def _on_reading(self) -> None:
+        """Note a reading; a silence that held a full hour is a gap to fill."""
+        if not self._entry.runtime_data.measurements.measurements_available:
+            return
+        now = dt_util.utcnow()
+        last, self.last_reading = self.last_reading, now
+        if last is not None and full_hours(last, now):
+            _LOGGER.info("%s: no readings from %s to %s", self._entry.title, last, now)
+            self.pending.append((last, now))
+            self._save()
+            self._start_run()
+        else:
+            self._save(HEARTBEAT)
+
+    @callback
+    def _save(self, delay: float = 0) -> None:
+        """Write soon (the store keeps the latest time asked for, so a due write is left be)."""
+        if delay and self._save_scheduled:
+            return
+        self._save_scheduled = True
+        self._store.async_delay_save(self._data, delay)
+
+    @callback
+    def _on_device(self) -> None:
+        """Clear the "history gap not filled" issue once logging is on and a card is in."""
+        state = self._entry.runtime_data.device.data
+        if state is None or state.settings is None:
+            return
+        sd = state.settings.raw.get("services", {}).get("sd", {})
+        card = state.system.raw.get("sd_card", {})
+        card_out = isinstance(card, dict) and card.get("installed") is False
+        if isinstance(sd, dict) and sd.get("enable") is True and not card_out:
+            async_clear_issue(self._hass, self._entry, ISSUE_SD_LOGGING)
+
+    @callback
+    def _start_run(self) -> None:
+        if self._running or self._retry is not None:
+            return
+        self._running = True
+        self._entry.async_create_background_task(
+            self._hass, self._async_run(), f"{DOMAIN} backfill {self._entry.title}"
+        )
+
+    @callback
+    def _retry_now(self, _now: datetime) -> None:
+        self._retry = None
+        self._start_run()
+
+    async def _async_run(self) -> None:
+        """Fill the pending gaps, oldest first; stop at a device error and retry later."""
+        try:
+            while self.pending:
+                start, end = self.pending[0]
+                oldest = dt_util.utcnow() - timedelta(days=MAX_BACKFILL_DAYS)
+                if end > oldest and recorder_loaded(self._hass):
+                    try:
+                        await async_backfill(self._hass, self._entry, start, end)
+                    except WhatwattError as err:
+                        _LOGGER.info(
+                            "%s: the gap from %s is filled later: %s", self._entry.title, start, err
+                        )
+                        self._retry = async_call_later(self._hass, RETRY_AFTER, self._retry_now)
+                        return
+                    except Exception:  # a bug must not keep the gap open for ever
+                        _LOGGER.exception("%s: gap from %s not filled", self._entry.title, start)
+                self.pending.pop(0)
+                self._save()
+        finally:
+            self._running = False
+
+
+async def async_setup_gap_watch(hass: HomeAssistant, entry: WhatwattConfigEntry) -> None:
+    """Watch a loaded entry for gaps (entries with a device address only); stops with it."""
+    if entry.runtime_data.client is None:
+        return
+    watch = GapWatch(hass, entry, _store(hass, entry.entry_id))
+    await watch.async_load()
+    entry.async_on_unload(watch.async_stop)
+    watch.async_start()
+
+
+async def async_remove_coverage(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget what the watcher kept for a removed entry."""
+    await _store(hass, entry_id).async_remove()

@@ -1,0 +1,354 @@
+"""Entries of the vendor's integration (same domain, v0.4.0) carry on as entries of this one.
+
+Their config entry (version 1: ``mqtt_topic``, ``device_ip``, ``name``; unique id = the topic)
+becomes an MQTT entry on the same topic (with the device address when ``device_ip`` was given)
+in ``async_migrate``, without a flow or a repair. Its button ``configuration`` goes there and then;
+its sensors (unique ids ``<entry id>_<their key>``) wait for the device id, which the vendor's
+entry never knew. ``LEARN_DEVICE_ID`` in the entry's data marks that wait.
+
+The device id is learnt over REST at set-up when the address is known (``async_identify``), else
+from the first MQTT message that carries ``sys_id`` (``async_learn_from_messages``; until then the
+entry runs MQTT-only and reads nothing, so no entity with a provisional id can appear).
+``async_adopt`` then moves everything over in one go: the vendor's device takes this device's
+identifier (its areas, its name, the person's dashboards and automations stay with the same
+device entry), each sensor gets ``<device id>_<our key>`` and keeps its entity id (history,
+statistics, Energy dashboard), and the entry gets the device id as its unique id.
+
+A second vendor entry for the same device (two topics): the device id goes to the entry that
+learns it first, except that over REST an entry yields to another entry listening on the topic
+the device publishes to. The other entry stays loaded with its entities (unavailable, with their
+history) and gets a repair issue naming both entries; the person deletes it when its history is
+no longer needed, or points it at another device with Reconfigure.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.const import CONF_HOST, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+
+from .api.client import normalize_host
+from .api.errors import WhatwattError
+from .api.parse_mqtt import VENDOR_KEYS
+from .const import (
+    CONF_TOPIC,
+    CONF_TRANSPORT,
+    DEFAULT_NAME,
+    DOMAIN,
+    LOGGER,
+    MANUFACTURER,
+    TRANSPORT_MQTT,
+)
+from .issues import README_URL
+from .migration_recorder import async_keep_statistics
+from .sensor import SENSORS
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+    from .api.client import WhatwattClient
+    from .push_mqtt import MqttSource
+
+# The entry version this integration writes (config_flow.WhatwattConfigFlow.VERSION).
+ENTRY_VERSION: Final = 2
+# Data key of an entry taken over from the vendor's integration that waits for its device id.
+LEARN_DEVICE_ID: Final = "learn_device_id"
+# The vendor's entry data.
+VENDOR_TOPIC: Final = "mqtt_topic"
+VENDOR_DEVICE_IP: Final = "device_ip"
+# The vendor's sensor keys and the keys of this integration's entities they become.
+VENDOR_ENTITY_KEYS: Final[dict[str, str]] = {**VENDOR_KEYS, "tariff": "tariff"}
+ISSUE_VENDOR_DUPLICATE: Final = "vendor_duplicate"
+README_ANCHOR: Final = "coming-from-the-vendors-integration"
+
+_NATIVE_UNITS: Final[dict[str, str | None]] = {
+    description.key: description.native_unit_of_measurement for description in SENSORS
+}
+
+
+def learns_device_id(entry: ConfigEntry) -> bool:
+    """Return True for an entry taken over from the vendor's that does not know its device yet."""
+    return bool(entry.data.get(LEARN_DEVICE_ID))
+
+
+def _is_vendor_entry(entry: ConfigEntry) -> bool:
+    return VENDOR_TOPIC in entry.data and CONF_TRANSPORT not in entry.data
+
+
+# -- config entry version ----------------------------------------------------------------------
+
+
+@callback
+def async_migrate(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Bring an entry to ``ENTRY_VERSION``; False for an entry of a newer version (a downgrade)."""
+    if entry.version > ENTRY_VERSION:
+        LOGGER.error(
+            "%s was written by a newer version of this integration (entry version %s); "
+            "install that version again",
+            entry.title,
+            entry.version,
+        )
+        return False
+    if not _is_vendor_entry(entry):  # this integration's own version 1: nothing changed
+        hass.config_entries.async_update_entry(entry, version=ENTRY_VERSION)
+        return True
+    topic = str(entry.data[VENDOR_TOPIC]).strip()
+    data: dict[str, Any] = {
+        CONF_TRANSPORT: TRANSPORT_MQTT,
+        CONF_TOPIC: topic,
+        LEARN_DEVICE_ID: True,
+    }
+    if address := str(entry.data.get(VENDOR_DEVICE_IP) or "").strip():
+        try:
+            data[CONF_HOST] = normalize_host(address)
+        except ValueError:
+            LOGGER.warning(
+                "%s: the device address %r of the vendor's integration is not usable; "
+                "the entry continues MQTT-only (add the address with Reconfigure)",
+                entry.title,
+                address,
+            )
+    _remove_vendor_buttons(hass, entry)
+    async_keep_statistics(hass, _unit_changes(hass, entry))
+    hass.config_entries.async_update_entry(entry, data=data, version=ENTRY_VERSION)
+    LOGGER.info(
+        "%s taken over from the vendor's integration: MQTT on %s%s; its entities move over "
+        "once the device id is known",
+        entry.title,
+        topic,
+        f" with the device at {data[CONF_HOST]}" if CONF_HOST in data else "",
+    )
+    return True
+
+
+def _vendor_entities(hass: HomeAssistant, entry: ConfigEntry) -> list[tuple[er.RegistryEntry, str]]:
+    """Return the vendor entities of an entry with their vendor key."""
+    prefix = f"{entry.entry_id}_"
+    return [
+        (entity, entity.unique_id.removeprefix(prefix))
+        for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if entity.platform == DOMAIN and entity.unique_id.startswith(prefix)
+    ]
+
+
+@callback
+def _remove_vendor_buttons(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Remove the vendor's ``configuration`` button (it did nothing)."""
+    registry = er.async_get(hass)
+    for entity, _key in _vendor_entities(hass, entry):
+        if entity.domain == Platform.BUTTON:
+            registry.async_remove(entity.entity_id)
+
+
+def _unit_changes(hass: HomeAssistant, entry: ConfigEntry) -> list[tuple[str, str, str]]:
+    """Return ``(entity id, their unit, our native unit)`` of the sensors whose unit changes."""
+    changes: list[tuple[str, str, str]] = []
+    for entity, key in _vendor_entities(hass, entry):
+        if entity.domain != Platform.SENSOR or (ours := VENDOR_ENTITY_KEYS.get(key)) is None:
+            continue
+        old, new = entity.unit_of_measurement, _NATIVE_UNITS.get(ours)
+        if old and new and old != new:
+            changes.append((entity.entity_id, old, new))
+    return changes
+
+
+# -- learning the device id ----------------------------------------------------------------------
+
+
+async def async_identify(
+    hass: HomeAssistant, entry: ConfigEntry, client: WhatwattClient | None
+) -> WhatwattClient | None:
+    """Return the REST client an entry may use: for a taken-over entry, learn its device first.
+
+    A taken-over entry gets the client only once the device id is learnt over REST; without it
+    the entry runs MQTT-only until a message tells the id (nothing is read meanwhile).
+    """
+    if not learns_device_id(entry):
+        return client
+    if client is None:
+        return None
+    try:
+        system = await client.get_system()
+    except WhatwattError as err:
+        LOGGER.info(
+            "%s: device id not readable over REST (%s); waiting for the first message on %s",
+            entry.title,
+            err,
+            entry.data[CONF_TOPIC],
+        )
+        return None
+    try:
+        device_topic = (await client.get_mqtt_settings()).topic
+    except WhatwattError:
+        device_topic = None
+    if device_topic and device_topic != entry.data[CONF_TOPIC]:
+        # The device publishes elsewhere: an entry listening there has the better claim.
+        other = next(
+            (
+                known
+                for known in hass.config_entries.async_entries(DOMAIN)
+                if known.entry_id != entry.entry_id
+                # An entry of the vendor's not set up yet still has its own data.
+                and device_topic in (known.data.get(CONF_TOPIC), known.data.get(VENDOR_TOPIC))
+            ),
+            None,
+        )
+        if other is not None:
+            _raise_duplicate(hass, entry, other, system.device_id)
+            return None
+    return client if async_adopt(hass, entry, system.device_id) else None
+
+
+@callback
+def async_learn_from_messages(hass: HomeAssistant, entry: ConfigEntry, source: MqttSource) -> None:
+    """Let the first MQTT message that carries a device id tell a taken-over entry its device."""
+    if not learns_device_id(entry):
+        return
+    refused: set[str] = set()
+
+    @callback
+    def learn(device_id: str) -> bool:
+        if not learns_device_id(entry) or device_id in refused:
+            return False  # learnt meanwhile (a reload is due), or another entry's device
+        if not async_adopt(hass, entry, device_id):
+            refused.add(device_id)
+            return False
+        if CONF_HOST in entry.data:  # the reload brings REST up for the known device
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+            return False
+        return True
+
+    source.learn_device_id = learn
+
+
+@callback
+def async_adopt(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> bool:
+    """Make ``device_id`` the entry's device and move the vendor's device and entities over.
+
+    Returns False (and raises the repair issue) when another entry already has the device.
+    """
+    other = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
+    if other is not None and other.entry_id != entry.entry_id:
+        _raise_duplicate(hass, entry, other, device_id)
+        return False
+    _merge_device(hass, entry, device_id)
+    moved = _move_entities(hass, entry, device_id)
+    data = {key: value for key, value in entry.data.items() if key != LEARN_DEVICE_ID}
+    hass.config_entries.async_update_entry(entry, unique_id=device_id, data=data)
+    async_clear_vendor_issue(hass, entry)
+    LOGGER.info(
+        "%s is whatwatt Go %s: %d entities of the vendor's integration carry on",
+        entry.title,
+        device_id,
+        moved,
+    )
+    return True
+
+
+@callback
+def _merge_device(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> None:
+    """Give the vendor's device this device's identifier (or merge it into the entry's one).
+
+    Looked up among the entry's own devices: identifiers are unique per config entry on newer
+    Home Assistant lines, where ``async_get_device`` is deprecated.
+    """
+    registry = dr.async_get(hass)
+    own = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    vendor = next((d for d in own if (DOMAIN, entry.entry_id) in d.identifiers), None)
+    if vendor is None:
+        return
+    # The vendor's device name was the name the person typed when adding the entry.
+    name_by_user = vendor.name_by_user or vendor.name
+    ours = next((d for d in own if (DOMAIN, device_id) in d.identifiers), None)
+    if ours is None:
+        try:
+            registry.async_update_device(
+                vendor.id,
+                new_identifiers={(DOMAIN, device_id)},
+                manufacturer=MANUFACTURER,
+                model=DEFAULT_NAME,
+                serial_number=device_id,
+                name_by_user=name_by_user,
+            )
+        except dr.DeviceCollisionError as err:  # another entry's device has the identifier
+            LOGGER.warning("%s: device %s not taken over: %s", entry.title, vendor.id, err)
+        return
+    entities = er.async_get(hass)
+    for entity in er.async_entries_for_device(entities, vendor.id, include_disabled_entities=True):
+        entities.async_update_entity(entity.entity_id, device_id=ours.id)
+    registry.async_update_device(
+        ours.id,
+        area_id=ours.area_id or vendor.area_id,
+        name_by_user=ours.name_by_user or name_by_user,
+        labels=set(ours.labels) | set(vendor.labels),
+    )
+    registry.async_remove_device(vendor.id)
+
+
+@callback
+def _move_entities(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> int:
+    """Give each vendor sensor its unique id here; return how many moved."""
+    registry = er.async_get(hass)
+    moved = 0
+    for entity, key in _vendor_entities(hass, entry):
+        if entity.domain != Platform.SENSOR or (ours := VENDOR_ENTITY_KEYS.get(key)) is None:
+            continue  # the button went with the entry's migration (async_migrate)
+        unique_id = f"{device_id}_{ours}"
+        if taken := registry.async_get_entity_id(Platform.SENSOR, DOMAIN, unique_id):
+            LOGGER.warning(
+                "%s: %s is not moved over, %s already has unique id %s",
+                entry.title,
+                entity.entity_id,
+                taken,
+                unique_id,
+            )
+            continue
+        registry.async_update_entity(entity.entity_id, new_unique_id=unique_id)
+        moved += 1
+    return moved
+
+
+# -- a second entry for the same device -----------------------------------------------------------
+
+
+def _issue_id(entry: ConfigEntry) -> str:
+    return f"{ISSUE_VENDOR_DUPLICATE}_{entry.entry_id}"
+
+
+@callback
+def _raise_duplicate(
+    hass: HomeAssistant, entry: ConfigEntry, other: ConfigEntry, device_id: str
+) -> None:
+    """Tell the person that this entry and another one are the same device."""
+    LOGGER.warning(
+        "%s (topic %s) is whatwatt Go %s, which %s already receives; %s stays as it is",
+        entry.title,
+        entry.data.get(CONF_TOPIC),
+        device_id,
+        other.title,
+        entry.title,
+    )
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(entry),
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        learn_more_url=README_URL + README_ANCHOR,
+        translation_key=ISSUE_VENDOR_DUPLICATE,
+        translation_placeholders={
+            "name": entry.title,
+            "other": other.title,
+            "topic": str(entry.data.get(CONF_TOPIC)),
+            "device_id": device_id,
+        },
+    )
+
+
+@callback
+def async_clear_vendor_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Delete the entry's duplicate-device issue (nothing happens when there is none)."""
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry))

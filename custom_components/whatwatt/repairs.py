@@ -1,0 +1,84 @@
+"""Fix flows of the integration's repair issues (Home Assistant lets only admins run them).
+
+"History gap not filled" (``issues.ISSUE_SD_LOGGING``, raised by ``backfill``) is fixed by turning
+the device's SD-card logging on: one partial ``PUT /api/v1/settings`` with
+``{"services": {"sd": {"enable": true}}}`` (the logging interval and everything else stay as they
+are), read back as the device answers it. Gaps from now on are filled; the gap that raised the
+issue cannot be, the card holds nothing for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.repairs import RepairsFlow
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.helpers import issue_registry as ir
+import voluptuous as vol
+
+from .api.errors import WhatwattError
+from .const import DOMAIN
+from .issues import ISSUE_SD_LOGGING, async_clear_issue
+
+if TYPE_CHECKING:
+    from homeassistant import data_entry_flow
+    from homeassistant.core import HomeAssistant
+
+    from .coordinator import WhatwattConfigEntry
+
+SD_LOGGING_ON: dict[str, Any] = {"services": {"sd": {"enable": True}}}
+
+
+class SdLoggingFlow(RepairsFlow):
+    """Confirm, then switch the device's SD-card logging on."""
+
+    def __init__(self, entry_id: str) -> None:
+        """Fix the issue of the config entry ``entry_id``."""
+        self.entry_id = entry_id
+
+    async def async_step_init(
+        self,
+        user_input: dict[str, str] | None = None,  # noqa: ARG002
+    ) -> data_entry_flow.FlowResult:
+        """Start with the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Show what will be done; on confirmation write the setting."""
+        entry: WhatwattConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        runtime = entry.runtime_data
+        if runtime.client is None:
+            return self.async_abort(reason="entry_not_loaded")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                settings = await runtime.client.update_settings(SD_LOGGING_ON)
+            except WhatwattError:
+                errors["base"] = "cannot_connect"
+            else:
+                runtime.device.async_keep(settings=settings)
+                async_clear_issue(self.hass, entry, ISSUE_SD_LOGGING)
+                return self.async_create_entry(data={})
+        found = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders=dict(found.translation_placeholders or {})
+            if found is not None
+            else {"name": entry.title, "start": "", "end": ""},
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant,  # noqa: ARG001
+    issue_id: str,  # noqa: ARG001
+    data: dict[str, str | int | float | None] | None,
+) -> RepairsFlow:
+    """Return the fix flow of an issue of this integration."""
+    entry_id = (data or {}).get("entry_id")
+    return SdLoggingFlow(entry_id if isinstance(entry_id, str) else "")

@@ -1,0 +1,304 @@
+"""The automation blueprints in ``blueprints/automation/whatwatt/``, run against the integration.
+
+Each blueprint is copied into the test's config folder (``blueprints/automation/whatwatt/``, as a
+person's import puts it), loaded by Home Assistant's blueprint integration through ``automation``
+with ``use_blueprint``, and run against the entities of an entry on the simulator: the action
+fires (a mocked service) once the entities cross the thresholds for the time asked, not before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+import shutil
+import threading
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
+from homeassistant.const import Platform
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    async_mock_service,
+)
+import yaml
+
+from custom_components.whatwatt.const import DOMAIN
+
+from .conftest import DEVICE_ID, advance
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant, ServiceCall
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+BLUEPRINTS = Path(__file__).parents[2] / "blueprints" / "automation" / "whatwatt"
+POLL = 10  # the entry's scan interval (conftest)
+
+
+class _Midpoint:
+    """The simulated meter's random source with every draw in the middle: the power holds."""
+
+    def uniform(self, low: float, high: float) -> float:
+        return (low + high) / 2
+
+
+@pytest.fixture
+async def blueprint_folder(hass: HomeAssistant, tmp_path: Path) -> AsyncIterator[Path]:
+    """Give the test a config folder of its own holding the project's blueprints.
+
+    The automations are switched off before Home Assistant stops: the entities going
+    unavailable at shutdown would otherwise start a trigger's ``for`` timer.
+    """
+    hass.config.config_dir = str(tmp_path)
+    target = Path(hass.config.path("blueprints", "automation", "whatwatt"))
+    shutil.copytree(BLUEPRINTS, target)
+    yield target
+    if hass.services.has_service(AUTOMATION_DOMAIN, "turn_off"):
+        await hass.services.async_call(
+            AUTOMATION_DOMAIN, "turn_off", {"entity_id": "all"}, blocking=True
+        )
+
+
+def entity_id(hass: HomeAssistant, key: str) -> str:
+    found = er.async_get(hass).async_get_entity_id(Platform.SENSOR, DOMAIN, f"{DEVICE_ID}_{key}")
+    assert found is not None, key
+    return found
+
+
+async def use_blueprint(hass: HomeAssistant, name: str, inputs: dict[str, Any]) -> None:
+    """Set up one automation from a blueprint of the project."""
+    assert await async_setup_component(
+        hass,
+        AUTOMATION_DOMAIN,
+        {
+            AUTOMATION_DOMAIN: {
+                "id": name,
+                "use_blueprint": {"path": f"whatwatt/{name}", "input": inputs},
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    automation = hass.states.get(f"automation.{name.removesuffix('.yaml')}")
+    assert automation is None or automation.state == "on"
+    assert hass.states.async_entity_ids(AUTOMATION_DOMAIN), "the blueprint did not load"
+
+
+async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: Any, times: int) -> None:
+    """Let ``times`` polls pass, a new meter telegram before each (the readings stay fresh)."""
+    for _ in range(times):
+        await sim.emit_telegram()
+        await advance(hass, freezer, POLL)
+
+
+async def poll_during_run(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
+) -> None:
+    """Let one poll pass while an automation run waits for a trigger.
+
+    ``async_block_till_done`` would wait for that run to end; this returns once the
+    measurements have been read (their listeners called), failing after 10 s of real time.
+    """
+    done = asyncio.Event()
+    remove = entry.runtime_data.measurements.async_add_listener(done.set)
+    try:
+        freezer.tick(timedelta(seconds=POLL))
+        async_fire_time_changed(hass, dt_util.utcnow())
+        await _real_time(done.wait())
+    finally:
+        remove()
+
+
+async def _real_time(awaitable: Any, seconds: float = 10) -> None:
+    """Await ``awaitable``, failing after ``seconds`` of real time (the loop's clock is frozen)."""
+    loop = asyncio.get_running_loop()
+    expired = loop.create_future()
+    timer = threading.Timer(seconds, lambda: loop.call_soon_threadsafe(expired.cancel))
+    timer.start()
+    task = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+    if not task.done():
+        task.cancel()
+        pytest.fail(f"not within {seconds} s of real time")
+
+
+async def _until(condition: Callable[[], bool], rounds: int = 100) -> None:
+    """Let the loop run (an automation run going on) until ``condition()`` holds."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+        if condition():
+            return
+    raise AssertionError("the condition never held")
+
+
+def test_blueprints_are_valid_yaml() -> None:
+    """Both blueprints are there, for the automation domain, with the inputs they document."""
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_constructor("!input", lambda loader, node: loader.construct_scalar(node))
+    names = sorted(path.name for path in BLUEPRINTS.glob("*.yaml"))
+    assert names == ["feed_in_load.yaml", "meter_link_lost.yaml"]
+    for name in names:
+        data = yaml.load((BLUEPRINTS / name).read_text(encoding="utf-8"), Loader=_Loader)
+        blueprint = data["blueprint"]
+        assert blueprint["domain"] == "automation"
+        assert blueprint["source_url"].endswith(f"blueprints/automation/whatwatt/{name}")
+        assert blueprint["homeassistant"]["min_version"] == "2025.4.0"
+
+
+async def test_feed_in_load(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+    blueprint_folder: Path,
+) -> None:
+    """The load goes on after 1 min of feed-in above 800 W, off after 1 min below 200 W."""
+    sim.meter.rng = _Midpoint()
+    export = entity_id(hass, "power_export")
+    await use_blueprint(
+        hass,
+        "feed_in_load.yaml",
+        {
+            "export_sensor": export,
+            "load": {"entity_id": "switch.water_heater"},
+            "on_above": 800,
+            "on_for": {"minutes": 1},
+            "off_below": 200,
+            "off_for": {"minutes": 1},
+        },
+    )
+    turned_on: list[ServiceCall] = async_mock_service(hass, "homeassistant", "turn_on")
+    turned_off: list[ServiceCall] = async_mock_service(hass, "homeassistant", "turn_off")
+
+    # Importing 800 W: no feed-in.
+    await poll(hass, freezer, sim, 2)
+    assert float(hass.states.get(export).state) == 0.0
+
+    # Feeding in 1.2 kW: on once it held for a minute, not before.
+    sim.meter.net_kw = -1.2
+    await poll(hass, freezer, sim, 1)
+    assert float(hass.states.get(export).state) == 1200.0
+    await poll(hass, freezer, sim, 5)  # 50 s above the threshold
+    assert turned_on == []
+    await poll(hass, freezer, sim, 1)  # 60 s
+    assert len(turned_on) == 1
+    assert turned_on[0].data["entity_id"] == ["switch.water_heater"]
+    await poll(hass, freezer, sim, 6)
+    assert len(turned_on) == 1  # it stays on: no second call
+    assert turned_off == []
+
+    # Importing again: off once that held for a minute.
+    sim.meter.net_kw = 0.5
+    await poll(hass, freezer, sim, 1)
+    assert float(hass.states.get(export).state) == 0.0
+    await poll(hass, freezer, sim, 5)
+    assert turned_off == []
+    await poll(hass, freezer, sim, 1)
+    assert len(turned_off) == 1
+    assert turned_off[0].data["entity_id"] == ["switch.water_heater"]
+    assert len(turned_on) == 1
+
+
+async def test_meter_link_lost(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+    blueprint_folder: Path,
+) -> None:
+    """Told once the meter link stayed down for the time asked, and again when it is back."""
+    status = entity_id(hass, "meter_status")
+    told: list[ServiceCall] = async_mock_service(hass, "test", "automation")
+    note = {"device": "{{ device_name }}", "status": "{{ status }}", "minutes": "{{ minutes }}"}
+    await use_blueprint(
+        hass,
+        "meter_link_lost.yaml",
+        {
+            "meter_status_sensor": status,
+            "lost_for": {"minutes": 1},
+            "lost_actions": [{"action": "test.automation", "data": {"what": "lost", **note}}],
+            "restored_actions": [{"action": "test.automation", "data": {"what": "back", **note}}],
+        },
+    )
+    await poll(hass, freezer, sim, 2)
+    assert hass.states.get(status).state == "ok"
+    assert told == []
+
+    sim.faults.meter_not_connected = True
+    await advance(hass, freezer, POLL)
+    assert hass.states.get(status).state == "not_connected"
+    for _ in range(5):  # 50 s down
+        await advance(hass, freezer, POLL)
+    assert told == []
+    # 60 s: told; the run then waits for the link (so no more async_block_till_done).
+    await poll_during_run(hass, freezer, init_integration)
+    await _until(lambda: len(told) == 1)
+    assert [call.data for call in told] == [
+        {"what": "lost", "device": "whatwatt Go D4E5F6", "status": "Not connected", "minutes": 1}
+    ]
+    for _ in range(6):
+        await poll_during_run(hass, freezer, init_integration)
+    assert len(told) == 1  # told once per outage
+
+    # The meter is back: no data until its first telegram, then OK.
+    sim.faults.meter_not_connected = False
+    await poll_during_run(hass, freezer, init_integration)
+    assert hass.states.get(status).state == "no_data"
+    assert len(told) == 1
+    await sim.emit_telegram()
+    await poll_during_run(hass, freezer, init_integration)
+    assert hass.states.get(status).state == "ok"
+    await _until(lambda: len(told) == 2)
+    assert [call.data["what"] for call in told] == ["lost", "back"]
+    assert told[1].data["status"] == "OK"
+    await hass.async_block_till_done()  # the run has ended
+
+
+async def test_meter_link_lost_ignores_short_drops(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+    blueprint_folder: Path,
+) -> None:
+    """A link down for less than the time asked, or the device unreachable, tells nothing."""
+    status = entity_id(hass, "meter_status")
+    told: list[ServiceCall] = async_mock_service(hass, "test", "automation")
+    await use_blueprint(
+        hass,
+        "meter_link_lost.yaml",
+        {
+            "meter_status_sensor": status,
+            "lost_for": {"minutes": 1},
+            "lost_actions": [{"action": "test.automation", "data": {"what": "lost"}}],
+            "restored_actions": [{"action": "test.automation", "data": {"what": "back"}}],
+        },
+    )
+    sim.faults.meter_not_connected = True
+    for _ in range(3):  # 30 s down
+        await advance(hass, freezer, POLL)
+    sim.faults.meter_not_connected = False
+    await poll(hass, freezer, sim, 2)
+    assert hass.states.get(status).state == "ok"
+    for _ in range(7):
+        await poll(hass, freezer, sim, 1)
+    assert told == []
+
+    # The whatwatt Go does not answer: the status is unavailable, which is not a meter link.
+    sim.faults.status_503 = True
+    for _ in range(8):
+        await advance(hass, freezer, POLL)
+    assert hass.states.get(status).state == "unavailable"
+    assert told == []
