@@ -1,10 +1,14 @@
-"""Helpers of the MQTT tests: payloads rendered by the simulator, and a clean MQTT mock."""
+"""Helpers of the MQTT tests: payloads rendered by the simulator, a clean MQTT mock, and Home
+Assistant's real MQTT integration on a private broker."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.components import mqtt
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -69,3 +73,39 @@ async def mqtt_ready(hass: HomeAssistant, mqtt_mock: Any) -> AsyncGenerator[Any]
     if client._misc_timer is not None:
         client._misc_timer.cancel()
         client._misc_timer = None
+
+
+async def wait_mqtt_connected(hass: HomeAssistant, limit: float = 20.0) -> None:
+    """Wait (bounded) until Home Assistant's MQTT client is connected to its broker."""
+    connected = asyncio.Event()
+
+    @callback
+    def _status(state: bool) -> None:
+        if state:
+            connected.set()
+
+    unsubscribe = mqtt.async_subscribe_connection_status(hass, _status)
+    try:
+        if not mqtt.is_connected(hass):
+            async with asyncio.timeout(limit):
+                await connected.wait()
+    finally:
+        unsubscribe()
+
+
+async def setup_ha_mqtt(hass: HomeAssistant, port: int) -> MockConfigEntry:
+    """Set up Home Assistant's real MQTT integration on a private broker; wait until connected.
+
+    No birth message: its publish would race a broker restart.
+    """
+    entry = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": "127.0.0.1", "port": port},
+        options={mqtt.CONF_BIRTH_MESSAGE: {}},
+        version=mqtt.CONFIG_ENTRY_VERSION,
+        minor_version=mqtt.CONFIG_ENTRY_MINOR_VERSION,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await wait_mqtt_connected(hass)
+    return entry

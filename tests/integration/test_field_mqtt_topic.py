@@ -14,18 +14,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import json
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Event, callback
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .live_helpers import wait_for
-from .mqtt_helpers import DEVICE_ID, TOPIC, mqtt_entry, sensor_state, setup_entry
+from .mqtt_helpers import DEVICE_ID, TOPIC, mqtt_entry, sensor_state, setup_entry, setup_ha_mqtt
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 pytestmark = pytest.mark.mosquitto
 
@@ -46,30 +45,7 @@ async def ha_mqtt(
     hass: HomeAssistant, mosquitto: Any, mock_hass_config: None
 ) -> AsyncIterator[MockConfigEntry]:
     """Home Assistant's real MQTT integration, connected to the private broker."""
-    entry = MockConfigEntry(
-        domain="mqtt",
-        data={"broker": "127.0.0.1", "port": mosquitto.port},
-        options={mqtt.CONF_BIRTH_MESSAGE: {}},
-        version=mqtt.CONFIG_ENTRY_VERSION,
-        minor_version=mqtt.CONFIG_ENTRY_MINOR_VERSION,
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    assert await mqtt.async_wait_for_mqtt_client(hass)
-    connected = asyncio.Event()
-
-    @callback
-    def _status(up: bool) -> None:
-        if up:
-            connected.set()
-
-    unsubscribe = mqtt.async_subscribe_connection_status(hass, _status)
-    try:
-        if not mqtt.is_connected(hass):
-            async with asyncio.timeout(20):
-                await connected.wait()
-    finally:
-        unsubscribe()
+    entry = await setup_ha_mqtt(hass, mosquitto.port)
     yield entry
     if entry.state is ConfigEntryState.LOADED:
         await hass.config_entries.async_unload(entry.entry_id)

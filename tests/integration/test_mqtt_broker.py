@@ -14,44 +14,25 @@ import statistics
 import time
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, EventStateChangedData, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.whatwatt.api.parse_mqtt import parse_mqtt_payload
 from custom_components.whatwatt.const import DOMAIN
 from custom_components.whatwatt.issues import ISSUE_MQTT_MISSING, issue_id
 
-from .mqtt_helpers import DEVICE_ID, TEMPLATES, mqtt_entry
+from .mqtt_helpers import DEVICE_ID, TEMPLATES, mqtt_entry, setup_ha_mqtt, wait_mqtt_connected
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 SimFactory = Callable[..., Awaitable[Any]]
 SAMPLES = 50
-
-
-async def _mqtt_connected(hass: HomeAssistant, limit: float = 20.0) -> None:
-    """Wait (bounded) until Home Assistant's MQTT client is connected."""
-    connected = asyncio.Event()
-
-    @callback
-    def _status(state: bool) -> None:
-        if state:
-            connected.set()
-
-    unsubscribe = mqtt.async_subscribe_connection_status(hass, _status)
-    try:
-        if not mqtt.is_connected(hass):
-            async with asyncio.timeout(limit):
-                await connected.wait()
-    finally:
-        unsubscribe()
 
 
 async def _until(
@@ -74,22 +55,6 @@ async def _until(
 
 def _report_reads(sim: Any) -> int:
     return len([r for r in sim.requests if r.path == "/api/v1/report"])
-
-
-async def _ha_mqtt(hass: HomeAssistant, port: int) -> MockConfigEntry:
-    """Set up Home Assistant's MQTT integration on the private broker; wait until connected."""
-    broker_entry = MockConfigEntry(
-        domain="mqtt",
-        data={"broker": "127.0.0.1", "port": port},
-        # No birth message: its publish would race a broker restart.
-        options={mqtt.CONF_BIRTH_MESSAGE: {}},
-        version=mqtt.CONFIG_ENTRY_VERSION,
-        minor_version=mqtt.CONFIG_ENTRY_MINOR_VERSION,
-    )
-    broker_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(broker_entry.entry_id)
-    await _mqtt_connected(hass)
-    return broker_entry
 
 
 def _watts(message: bytes) -> float:
@@ -154,7 +119,7 @@ async def test_end_to_end(
     template: str,
 ) -> None:
     """Values flow through a real broker, and come back after a broker restart without reload."""
-    broker_entry = await _ha_mqtt(hass, mosquitto.port)
+    broker_entry = await setup_ha_mqtt(hass, mosquitto.port)
 
     sim = await simulator_factory(
         auth="none",
@@ -213,7 +178,7 @@ async def test_end_to_end(
     report_reads = _report_reads(sim)
     await hass.async_add_executor_job(mosquitto.restart)
     await sim.publisher.wait_link(connected=True, min_connects=connects + 1, limit=30)
-    await _mqtt_connected(hass, limit=60)
+    await wait_mqtt_connected(hass, limit=60)
     await _publish_until_seen(sim, watch, limit=60)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data is runtime
@@ -243,7 +208,7 @@ async def test_mqtt_missing_repair_clears(
     missing = issue_id(ISSUE_MQTT_MISSING, entry)
     assert ir.async_get(hass).async_get_issue(DOMAIN, missing) is not None
 
-    broker_entry = await _ha_mqtt(hass, mosquitto.port)
+    broker_entry = await setup_ha_mqtt(hass, mosquitto.port)
     # The retry is due within a minute (no reload by hand).
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))
     await _until(hass, lambda: entry.state is ConfigEntryState.LOADED)

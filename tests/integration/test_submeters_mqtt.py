@@ -14,16 +14,13 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
-from homeassistant.components import mqtt
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE
-from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE, VOLUME_SLOTS
 from custom_components.whatwatt.submeter import GONE_AFTER
 
-from .mqtt_helpers import mqtt_entry
+from .mqtt_helpers import mqtt_entry, setup_ha_mqtt
 from .submeter_helpers import GAS_ID, counter, hub_device, sensor, set_kinds, submeter_device
 
 if TYPE_CHECKING:
@@ -32,34 +29,6 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     SimFactory = Callable[..., Awaitable[Any]]
-
-
-async def _ha_mqtt(hass: HomeAssistant, port: int) -> MockConfigEntry:
-    """Set up Home Assistant's MQTT integration on the private broker; wait until connected."""
-    broker_entry = MockConfigEntry(
-        domain="mqtt",
-        data={"broker": "127.0.0.1", "port": port},
-        options={mqtt.CONF_BIRTH_MESSAGE: {}},
-        version=mqtt.CONFIG_ENTRY_VERSION,
-        minor_version=mqtt.CONFIG_ENTRY_MINOR_VERSION,
-    )
-    broker_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(broker_entry.entry_id)
-    connected = asyncio.Event()
-
-    @callback
-    def _status(state: bool) -> None:
-        if state:
-            connected.set()
-
-    unsubscribe = mqtt.async_subscribe_connection_status(hass, _status)
-    try:
-        if not mqtt.is_connected(hass):
-            async with asyncio.timeout(20):
-                await connected.wait()
-    finally:
-        unsubscribe()
-    return broker_entry
 
 
 async def _publish_until(
@@ -86,7 +55,7 @@ async def test_submeters_over_a_real_broker(
 ) -> None:
     """Devices, sensors, a change to water, a sub-meter appearing and going for good."""
     assert VOLUME_SLOTS == 4
-    broker_entry = await _ha_mqtt(hass, mosquitto.port)
+    broker_entry = await setup_ha_mqtt(hass, mosquitto.port)
     sim = await simulator_factory(
         auth="none",
         telegram_interval=0,
