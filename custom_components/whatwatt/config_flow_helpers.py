@@ -19,7 +19,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import voluptuous as vol
 
 from .api.client import normalize_host
 from .api.errors import (
@@ -29,6 +28,7 @@ from .api.errors import (
     WhatwattInvalidResponseError,
     WhatwattTimeoutError,
 )
+from .compat import vol
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TOPIC,

@@ -15,9 +15,9 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
 )
-import voluptuous as vol
 
 from .api.totals import volume_key
+from .compat import vol
 from .config_flow_helpers import options_schema, transport_of
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, TRANSPORT_REST
 from .submeter import (

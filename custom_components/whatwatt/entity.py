@@ -63,14 +63,15 @@ def connected_via(device: DeviceCoordinator) -> DeviceInfo:
 
     The one place that names the link: ``via_device_id`` (the hub's registry id) where the line
     has it, else ``via_device`` (the hub's identifier; works on every supported line, deprecated
-    from 2026.9). Once 2026.9 is the minimum, the first branch is all that is left.
+    from 2026.9). Once 2026.9 is the minimum, the first branch is all that is left. Each key is
+    in the ``DeviceInfo`` of some lines only, hence the casts.
     """
     hub = (DOMAIN, device.device_id)
     if _VIA_DEVICE_ID and (
         found := registered_device(device.hass, device.config_entry.entry_id, hub)
     ):
         return cast("DeviceInfo", {"via_device_id": found.id})
-    return DeviceInfo(via_device=hub)
+    return cast("DeviceInfo", {"via_device": hub})
 
 
 class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorEntity[C]):

@@ -18,7 +18,7 @@ Only the recorder's statistics tables change; recorded states keep the unit they
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.recorder import get_instance, session_scope
@@ -28,6 +28,20 @@ from .const import LOGGER
 if TYPE_CHECKING:
     from homeassistant.components.recorder.core import Recorder
     from homeassistant.components.recorder.tasks import RecorderTask
+    from sqlalchemy.orm import Session
+
+    class _UnitMetaManager(Protocol):
+        """The statistics metadata manager of the lines whose recorder cannot convert kvar or kVA.
+
+        There (2025.4) a statistic's unit is updated alone; the later lines, which give the call a
+        unit class as well, convert on their own and never run the rescale.
+        """
+
+        def update_unit_of_measurement(
+            self, session: Session, statistic_id: str, new_unit: str | None
+        ) -> None:
+            """Give the statistic ``new_unit`` (in the recorder's thread)."""
+
 
 RECORDER: Final = "recorder"
 # (their unit, our unit) → factor from theirs to ours.
@@ -88,7 +102,9 @@ def _rescale_task(statistic_id: str, old_unit: str, new_unit: str, factor: float
                             sum=table.sum * factor,
                         )
                     )
-                manager.update_unit_of_measurement(session, statistic_id, new_unit)
+                cast("_UnitMetaManager", manager).update_unit_of_measurement(
+                    session, statistic_id, new_unit
+                )
             LOGGER.info(
                 "Statistics of %s rescaled from %s to %s (taken over from the vendor's)",
                 statistic_id,

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.components import mqtt
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
-import voluptuous as vol
 
 from .api.errors import (
     WhatwattAuthError,
@@ -27,6 +26,7 @@ from .api.errors import (
 from .api.parse_mqtt import parse_mqtt_payload
 from .api.template import INTEGRATION_TEMPLATE
 from .broker import CONF_BROKER, home_assistant_broker, home_assistant_mqtt_entry
+from .compat import vol
 from .service_schemas import (
     ATTR_CLIENT_ID,
     ATTR_ENABLE,

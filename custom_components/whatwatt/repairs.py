@@ -14,17 +14,25 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers import issue_registry as ir
-import voluptuous as vol
 
 from .api.errors import WhatwattError
+from .compat import vol
 from .const import DOMAIN
 from .issues import ISSUE_SD_LOGGING, async_clear_issue
 
 if TYPE_CHECKING:
-    from homeassistant import data_entry_flow
+    import sys
+
     from homeassistant.core import HomeAssistant
 
     from .coordinator import WhatwattConfigEntry
+
+    # What a repair flow's steps return: its own result type from 2026.x, the plain flow result
+    # on 2025.4 (the Python version stands for the line, see ``compat``).
+    if sys.version_info >= (3, 14):
+        from homeassistant.components.repairs import RepairsFlowResult as FixFlowResult
+    else:
+        from homeassistant.data_entry_flow import FlowResult as FixFlowResult
 
 SD_LOGGING_ON: dict[str, Any] = {"services": {"sd": {"enable": True}}}
 
@@ -39,13 +47,11 @@ class SdLoggingFlow(RepairsFlow):
     async def async_step_init(
         self,
         user_input: dict[str, str] | None = None,  # noqa: ARG002
-    ) -> data_entry_flow.FlowResult:
+    ) -> FixFlowResult:
         """Start with the confirmation."""
         return await self.async_step_confirm()
 
-    async def async_step_confirm(
-        self, user_input: dict[str, str] | None = None
-    ) -> data_entry_flow.FlowResult:
+    async def async_step_confirm(self, user_input: dict[str, str] | None = None) -> FixFlowResult:
         """Show what will be done; on confirmation write the setting."""
         entry: WhatwattConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
         if entry is None or entry.state is not ConfigEntryState.LOADED:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.helpers import config_validation as cv
-import voluptuous as vol
+
+from .compat import vol
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -85,7 +86,7 @@ _MQTT_URL = re.compile(r"^mqtts?://(\[[0-9A-Fa-f:.]+\]|[^\s/:@\[\]]+)(?::(\d{1,5
 _PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 
 
-def _text(maximum: int, *, minimum: int = 0) -> vol.All:
+def _text(maximum: int, *, minimum: int = 0) -> Callable[[object], str]:
     return vol.All(cv.string, vol.Length(min=minimum, max=maximum))
 
 

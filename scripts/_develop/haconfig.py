@@ -33,6 +33,9 @@ http:
 
 frontend:
 config:
+# Statistics and the Energy dashboard (the SD-card fill writes long-term statistics); offline.
+recorder:
+energy:
 
 logger:
   default: warning
