@@ -265,6 +265,9 @@ def _collapse(values: Sequence[int]) -> list[int]:
     return out
 
 
+ALIGN_TOLERANCE = 0.5  # seconds; the shortest telegram interval is 1 s
+
+
 @dataclass
 class Loss:
     """The readings-lost comparison of one device."""
@@ -289,9 +292,11 @@ def compare(meter: Meter, sent: list[list[float]]) -> Loss:
         return loss
     first_t, first_w = numeric[0]
     start = None
+    # The devices note a reading's time once their send returned (another process): the state
+    # it caused may be stamped a little earlier. Half the shortest interval tells them apart.
     for index in range(len(sent) - 1, -1, -1):
         moment, _, power = sent[index]
-        if moment <= first_t + 0.001 and round(power * 1000) == first_w:
+        if moment <= first_t + ALIGN_TOLERANCE and round(power * 1000) == first_w:
             start = index
             break
     if start is None:
