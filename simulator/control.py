@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web  # noqa: TC002 - aiohttp resolves handler annotations
 
-from .responses import BodyError, error_response, json_response, read_json
+from .responses import BodyError, error_response, json_response, read_json, read_json_object
 from .routes import SIM_KEY
 
 if TYPE_CHECKING:
@@ -37,11 +37,9 @@ async def post_faults(request: web.Request) -> web.Response:
     """``POST /_sim/faults``: set switches; ``refuse_for`` (s) refuses for a while then reopens."""
     sim = _sim(request)
     try:
-        body: Any = await read_json(request)
+        body = await read_json_object(request)
     except BodyError as err:
         return err.response
-    if not isinstance(body, dict):
-        return error_response(400, "invalid_request", "body must be an object")
     refuse_for = body.pop("refuse_for", None)
     if refuse_for is not None and (
         isinstance(refuse_for, bool) or not isinstance(refuse_for, int | float)

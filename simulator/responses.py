@@ -47,3 +47,11 @@ async def read_json(request: web.Request, limit: int = MAX_BODY) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise BodyError(error_response(400, "invalid_json", f"Malformed JSON: {err}")) from err
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """Return the JSON body, which must be an object; raise BodyError (413/400) otherwise."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise BodyError(error_response(400, "invalid_request", "body must be an object"))
+    return body

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from .meter import dig
-from .responses import BodyError, error_response, json_response, read_json
+from .responses import BodyError, error_response, json_response, read_json_object
 from .routes import SIM_KEY
 
 if TYPE_CHECKING:
@@ -282,11 +282,9 @@ async def post_control(request: web.Request) -> web.Response:
     """``POST /_sim/sdcard``: ``{"mounted": bool}`` puts a card in or out; ``clear`` empties it."""
     card = _card(request)
     try:
-        body: Any = await read_json(request)
+        body = await read_json_object(request)
     except BodyError as err:
         return err.response
-    if not isinstance(body, dict):
-        return error_response(400, "invalid_request", "body must be an object")
     mounted, clear = body.get("mounted"), body.get("clear", False)
     if (mounted is not None and not isinstance(mounted, bool)) or not isinstance(clear, bool):
         return error_response(400, "invalid_request", "mounted and clear must be booleans")
