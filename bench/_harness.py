@@ -17,8 +17,6 @@ import math
 import os
 from pathlib import Path
 import pwd
-import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -38,6 +36,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from simulator.mqtt import CONNACK, connect_packet, publish_packet, read_packet
+from tests.plugins.mosquitto import find_mosquitto, free_port, port_open
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable, Sequence
@@ -47,26 +46,12 @@ if TYPE_CHECKING:
 HOST = "127.0.0.1"
 
 
-def free_port() -> int:
-    """Return a currently free TCP port on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((HOST, port)) == 0
-
-
-def find_mosquitto() -> str:
+def mosquitto_binary() -> str:
     """Return the mosquitto binary (exit with a hint when it is missing)."""
-    found = shutil.which("mosquitto")
-    for candidate in (found, "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    raise SystemExit("mosquitto is not installed (apt-get install mosquitto)")
+    found = find_mosquitto()
+    if found is None:
+        raise SystemExit("mosquitto is not installed (apt-get install mosquitto)")
+    return found
 
 
 class Broker:
@@ -74,7 +59,7 @@ class Broker:
 
     def __init__(self, workdir: Path) -> None:
         """Prepare; ``start()`` runs it."""
-        self.binary = find_mosquitto()
+        self.binary = mosquitto_binary()
         self.port = free_port()
         self.url = f"mqtt://{HOST}:{self.port}"
         self.workdir = workdir
@@ -100,7 +85,7 @@ class Broker:
                 stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + 10
-        while not _port_open(self.port):
+        while not port_open(self.port):
             if self._process.poll() is not None:
                 raise SystemExit(f"mosquitto exited: {self.log.read_text(errors='replace')}")
             if time.monotonic() > deadline:

@@ -59,6 +59,14 @@ async def sim(
     return device
 
 
+@pytest.fixture
+async def plus_device(simulator_factory: Callable[..., Awaitable[Any]]) -> Any:
+    """A Plus device (no password, real clock) with a 30 s publishing interval."""
+    device = await simulator_factory(telegram_interval=0, seed=3, report_interval=30)
+    await device.emit_telegram()
+    return device
+
+
 def host_of(device: Any) -> str:
     """Return the host[:port] of a simulator."""
     return f"127.0.0.1:{device.port}"

@@ -57,14 +57,6 @@ async def test_live_feed_fails_rest_answers(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-@pytest.fixture
-async def plus_device(simulator_factory: Any) -> Any:
-    """A Plus device (no password) with a 30 s publishing interval."""
-    sim = await simulator_factory(telegram_interval=0, seed=3, report_interval=30)
-    await sim.emit_telegram()
-    return sim
-
-
 async def test_rest_fails_feed_flows(
     hass: HomeAssistant, mqtt_ready: Any, plus_device: Any, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -99,14 +99,6 @@ async def test_restarts(
     assert hass.states.get(EVENT).state == before  # no second event
 
 
-@pytest.fixture
-async def plus_device(simulator_factory: Any) -> Any:
-    """A Plus device (no password) with a 30 s publishing interval."""
-    sim = await simulator_factory(telegram_interval=0, seed=3, report_interval=30)
-    await sim.emit_telegram()
-    return sim
-
-
 async def test_topic_changed_on_the_device_resubscribes(
     hass: HomeAssistant, mqtt_ready: Any, plus_device: Any, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -62,7 +62,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
+    """Return True when something accepts connections on the port (127.0.0.1)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
         return sock.connect_ex((HOST, port)) == 0
@@ -249,7 +250,7 @@ class Mosquitto:
                 stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + START_TIMEOUT
-        while not _port_open(self.port):
+        while not port_open(self.port):
             if self._process.poll() is not None:
                 pytest.fail(f"mosquitto exited: {self.log.read_text(errors='replace')[-2000:]}")
             if time.monotonic() > deadline:
