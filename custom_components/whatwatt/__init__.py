@@ -21,6 +21,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
+from .api.requests import topic_error
 from .api.totals import TotalsGuard
 from .backfill_watch import async_remove_coverage, async_setup_gap_watch
 from .const import (
@@ -57,7 +58,6 @@ from .migration import (
 from .push_live import LiveSource
 from .push_mqtt import MqttSource
 from .sensor import restored_totals
-from .service_schemas import topic_error
 from .services import async_setup_services
 from .submeter import (
     async_remove_config_entry_device as async_remove_config_entry_device,

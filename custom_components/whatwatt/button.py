@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from homeassistant.components.button import (
     ButtonDeviceClass,
     ButtonEntity,
@@ -13,14 +11,8 @@ from homeassistant.const import EntityCategory
 
 from .coordinator import DeviceCoordinator
 from .device_control import async_reboot
-from .entity import WhatwattEntity
-from .helpers import whatwatt_exception_handler
-
-if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-    from .coordinator import WhatwattConfigEntry
+from .entity import WhatwattEntity, device_platform
+from .errors import device_errors
 
 PARALLEL_UPDATES = 1
 
@@ -29,21 +21,13 @@ REBOOT = ButtonEntityDescription(
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
-    entry: WhatwattConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the restart button (only when the device's address is known)."""
-    runtime = entry.runtime_data
-    if runtime.client is not None:
-        async_add_entities([WhatwattRebootButton(runtime.device, runtime.device, REBOOT)])
-
-
 class WhatwattRebootButton(WhatwattEntity[DeviceCoordinator], ButtonEntity):
     """Restart the whatwatt Go (it is offline for up to a minute); available while REST answers."""
 
-    @whatwatt_exception_handler
+    @device_errors
     async def async_press(self) -> None:
         """Send the reboot request."""
         await async_reboot(self.coordinator.config_entry)
+
+
+async_setup_entry = device_platform(WhatwattRebootButton, REBOOT)

@@ -28,9 +28,9 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
+from .api.requests import topic_error
 from .api.template import default_topic
 from .config_flow_helpers import (
-    AUTH_ERROR,
     BROKER_SCHEMA,
     CONF_BROKER_URL,
     CONF_CONFIGURE_DEVICE,
@@ -53,15 +53,10 @@ from .const import (
     TRANSPORT_REST,
     device_title,
 )
+from .device_control import async_provision_mqtt
+from .errors import AUTH_ERROR, form_error
 from .migration import ENTRY_VERSION, async_adopt, learns_device_id
-from .mqtt_provision import (
-    FirstMessageWait,
-    async_provision,
-    broker_host,
-    first_message_timeout,
-    proposed_broker,
-)
-from .service_schemas import topic_error
+from .mqtt_setup import FirstMessageWait, broker_host, first_message_timeout, proposed_broker
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -344,10 +339,12 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 assert self._host is not None
                 client = self._client(self._host, self._mqtt_password)
                 device_id = self._mqtt_system.device_id
-                error = await async_provision(client, device_id, self._mqtt_topic, broker)
-                if error is None:
+                try:
+                    await async_provision_mqtt(client, device_id, self._mqtt_topic, broker)
+                except WhatwattError as err:
+                    errors["base"] = form_error(err, rejected="provisioning_rejected")
+                else:
                     return await self.async_step_mqtt_wait()
-                errors["base"] = error
         suggested = {CONF_BROKER_URL: proposed.get(CONF_BROKER_URL)} if proposed else {}
         if user_input is not None:
             suggested = {key: value for key, value in user_input.items() if key != CONF_PASSWORD}

@@ -1,7 +1,6 @@
 """What the config flow's steps use but is not a step: field names, schemas, the REST probe.
 
-The MQTT branch's broker proposal, provisioning body and first-message wait are in
-``mqtt_provision.py``.
+The MQTT branch's broker proposal and first-message wait are in ``mqtt_setup.py``.
 """
 
 from __future__ import annotations
@@ -21,13 +20,8 @@ from homeassistant.helpers.selector import (
 )
 
 from .api.client import normalize_host
-from .api.errors import (
-    WhatwattAuthError,
-    WhatwattConnectionError,
-    WhatwattError,
-    WhatwattInvalidResponseError,
-    WhatwattTimeoutError,
-)
+from .api.errors import WhatwattError
+from .api.requests import CA_CERTIFICATE, MAX_PASSWORD, MAX_USERNAME, normalize_broker_url
 from .compat import vol
 from .const import (
     CONF_SCAN_INTERVAL,
@@ -39,8 +33,7 @@ from .const import (
     MIN_SCAN_INTERVAL,
     TRANSPORT_REST,
 )
-from .mqtt_provision import normalize_broker_url
-from .service_schemas import ATTR_CA_CERTIFICATE, MAX_PASSWORD, MAX_USERNAME
+from .errors import form_error
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -51,7 +44,6 @@ if TYPE_CHECKING:
     from .api.client import WhatwattClient
     from .api.models import SystemInfo
 
-AUTH_ERROR: Final = "invalid_auth"
 CONF_CONFIGURE_DEVICE: Final = "configure_device"
 # Step ``mqtt_broker``: the configure_mqtt action's field names. ``username``/``password`` are
 # the device's own user on the broker (never Home Assistant's); both optional.
@@ -129,7 +121,7 @@ def broker_form_fields(
 
     ``url`` as given (normalized); the device's own broker user name and password when given
     (none clears them on the device); the CA certificate of Home Assistant's broker when the
-    address is the ``proposed`` one (``mqtt_provision.proposed_broker``).
+    address is the ``proposed`` one (``mqtt_setup.proposed_broker``).
     """
     fields: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -145,10 +137,8 @@ def broker_form_fields(
             errors[key] = "too_long"
         elif value:
             fields[key] = value
-    if ATTR_CA_CERTIFICATE in proposed and fields.get(CONF_BROKER_URL) == proposed.get(
-        CONF_BROKER_URL
-    ):
-        fields[ATTR_CA_CERTIFICATE] = proposed[ATTR_CA_CERTIFICATE]
+    if CA_CERTIFICATE in proposed and fields.get(CONF_BROKER_URL) == proposed.get(CONF_BROKER_URL):
+        fields[CA_CERTIFICATE] = proposed[CA_CERTIFICATE]
     return fields, errors
 
 
@@ -158,16 +148,8 @@ async def async_probe(
     """Read /api/v1/system; return the system information or a form error key."""
     try:
         system = await client.get_system()
-    except WhatwattAuthError:
-        return None, AUTH_ERROR
-    except WhatwattTimeoutError:
-        return None, "timeout"
-    except WhatwattConnectionError:
-        return None, "cannot_connect"
-    except WhatwattInvalidResponseError:
-        return None, "not_whatwatt_device"
-    except WhatwattError:
-        return None, "cannot_connect"
+    except WhatwattError as err:
+        return None, form_error(err)
     except Exception:  # noqa: BLE001 - anything unexpected becomes a form error
         LOGGER.exception("Unexpected error while probing %s", client.host)
         return None, "unknown"

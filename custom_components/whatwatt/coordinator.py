@@ -38,7 +38,7 @@ from .const import (
     STALE_INTERVALS,
     device_title,
 )
-from .helpers import update_error
+from .errors import update_error
 
 if TYPE_CHECKING:
     from .api.client import WhatwattClient

@@ -1,10 +1,10 @@
-"""Configuration writes to the device, shared by the actions and the config entities.
+"""Every write to the device: actions, config entities, fix flows and the config flow.
 
-Every write is a partial ``PUT`` (never a ``POST``) whose answer is read back as the truth and
-kept by the device coordinator: entities follow at once, and the next device read announces no
-change that this entry made itself. The measurements and the MQTT subscription follow the kept
-configuration (``__init__._follow_device``). Device errors are translated by the callers'
-decorators (``helpers.py``).
+Every write is a partial ``PUT`` (never a ``POST``) with a body from ``api.requests``. For a
+loaded entry the device's answer is read back as the truth and kept by the device coordinator:
+entities follow at once, and the next device read announces no change that this entry made
+itself; the measurements and the MQTT subscription follow the kept configuration
+(``runtime.py``). Device errors are translated by the callers (``errors.py``).
 """
 
 from __future__ import annotations
@@ -13,21 +13,21 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.exceptions import ServiceValidationError
-
 from .api.errors import WhatwattRequestError
-from .api.template import INTEGRATION_TEMPLATE
-from .broker import home_assistant_broker
-from .const import DOMAIN, LOGGER
-from .helpers import translated
-from .service_schemas import (
-    ATTR_CA_CERTIFICATE,
-    ATTR_ENABLE,
-    ATTR_TEMPLATE,
-    ATTR_URL,
+from .api.requests import (
+    CA_CERTIFICATE,
+    ENABLE,
+    SD_LOGGING_ON,
+    TEMPLATE,
+    URL,
     mqtt_body,
+    provisioning_body,
     settings_body,
 )
+from .api.template import INTEGRATION_TEMPLATE
+from .const import LOGGER
+from .errors import translated, validation_error
+from .mqtt_setup import home_assistant_broker
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -51,11 +51,7 @@ def require_client(entry: WhatwattConfigEntry) -> WhatwattClient:
     """Return the REST client, or refuse for an MQTT-only entry (no device address)."""
     client = entry.runtime_data.client
     if client is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="mqtt_no_address",
-            translation_placeholders={"title": entry.title},
-        )
+        raise validation_error("mqtt_no_address", title=entry.title)
     return client
 
 
@@ -90,6 +86,23 @@ async def async_update_settings(entry: WhatwattConfigEntry, fields: Mapping[str,
     return settings
 
 
+async def async_enable_sd_logging(entry: WhatwattConfigEntry) -> Settings:
+    """Switch the device's SD-card logging on (its interval stays) and keep the answer."""
+    settings = await require_client(entry).update_settings(SD_LOGGING_ON)
+    entry.runtime_data.device.async_keep(settings=settings)
+    return settings
+
+
+async def async_provision_mqtt(
+    client: WhatwattClient, device_id: str, topic: str, broker: Mapping[str, Any]
+) -> MqttSettings:
+    """Point a device not yet added at a broker and topic (the config flow's ``mqtt`` branch).
+
+    ``broker`` as for ``api.requests.provisioning_body``; the integration's template is written.
+    """
+    return await client.update_mqtt_settings(provisioning_body(device_id, topic, broker))
+
+
 async def async_configure_mqtt(
     hass: HomeAssistant, entry: WhatwattConfigEntry, fields: Mapping[str, Any]
 ) -> MqttSettings:
@@ -102,17 +115,15 @@ async def async_configure_mqtt(
     """
     client = require_client(entry)
     changes = dict(fields)
-    if changes.get(ATTR_ENABLE) is not False and (
-        ATTR_URL not in changes or ATTR_TEMPLATE not in changes
-    ):
+    if changes.get(ENABLE) is not False and (URL not in changes or TEMPLATE not in changes):
         current = await client.get_mqtt_settings()
-        if not current.url and ATTR_URL not in changes:
+        if not current.url and URL not in changes:
             broker = home_assistant_broker(hass)
-            for key in (ATTR_URL, ATTR_CA_CERTIFICATE):
+            for key in (URL, CA_CERTIFICATE):
                 if key in broker and key not in changes:
                     changes[key] = broker[key]
-        if not current.template and ATTR_TEMPLATE not in changes:
-            changes[ATTR_TEMPLATE] = INTEGRATION_TEMPLATE
+        if not current.template and TEMPLATE not in changes:
+            changes[TEMPLATE] = INTEGRATION_TEMPLATE
     mqtt = await client.update_mqtt_settings(mqtt_body(changes))
     entry.runtime_data.device.async_keep(mqtt_settings=mqtt)
     return mqtt
@@ -138,11 +149,7 @@ async def async_run_action(entry: WhatwattConfigEntry, action_id: str) -> dict[s
         ids = await client.call_action(action_id)
     except WhatwattRequestError as err:
         if err.status == 404:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="unknown_action",
-                translation_placeholders={"action_id": action_id},
-            ) from err
+            raise validation_error("unknown_action", action_id=action_id) from err
         if err.status == 409:
             raise translated("action_running", action_id=action_id) from err
         raise

@@ -14,7 +14,12 @@ from .const import DEFAULT_NAME, DOMAIN, MANUFACTURER, device_title
 from .coordinator import DeviceCoordinator, MeasurementCoordinator
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from homeassistant.helpers.entity import EntityDescription
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import WhatwattConfigEntry
 
 
 def device_info(device: DeviceCoordinator) -> DeviceInfo:
@@ -80,11 +85,10 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
     _attr_has_entity_name = True
     _written: tuple[Any, ...] | None = None
 
-    def __init__(
-        self, coordinator: C, device: DeviceCoordinator, description: EntityDescription
-    ) -> None:
-        """Attach the entity to the device and give it its contract unique id."""
+    def __init__(self, coordinator: C, description: EntityDescription) -> None:
+        """Attach the entity to the entry's device and give it its contract unique id."""
         super().__init__(coordinator)
+        device = coordinator.config_entry.runtime_data.device
         self.entity_description = description
         self._attr_unique_id = f"{device.device_id}_{description.key}"
         self._attr_device_info = device_info(device)
@@ -106,3 +110,25 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
             return
         self._written = signature
         self.async_write_ha_state()
+
+
+def device_platform[D: EntityDescription](
+    entity_class: Callable[[DeviceCoordinator, D], WhatwattEntity[DeviceCoordinator]],
+    description: D,
+) -> Callable[[HomeAssistant, WhatwattConfigEntry, AddConfigEntryEntitiesCallback], Any]:
+    """Return a platform's ``async_setup_entry`` adding one entity of the device coordinator.
+
+    The entity exists only when the device's address is known (not for MQTT-only entries):
+    it reads or writes the device over REST.
+    """
+
+    async def async_setup_entry(
+        hass: HomeAssistant,  # noqa: ARG001
+        entry: WhatwattConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        runtime = entry.runtime_data
+        if runtime.client is not None:
+            async_add_entities([entity_class(runtime.device, description)])
+
+    return async_setup_entry

@@ -6,8 +6,6 @@ hands the differences over as ``DeviceState.events``; this entity fires each of 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.core import callback
@@ -19,13 +17,7 @@ from .coordinator import (
     DeviceCoordinator,
     DeviceState,
 )
-from .entity import WhatwattEntity
-
-if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-    from .coordinator import WhatwattConfigEntry
+from .entity import WhatwattEntity, device_platform
 
 PARALLEL_UPDATES = 0
 
@@ -35,17 +27,6 @@ DEVICE_EVENT = EventEntityDescription(
     entity_category=EntityCategory.DIAGNOSTIC,
     event_types=[EVENT_SETTINGS_CHANGED, EVENT_MQTT_SETTINGS_CHANGED, EVENT_REBOOTED],
 )
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
-    entry: WhatwattConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the event entity (only when the device's address is known: REST reads find changes)."""
-    runtime = entry.runtime_data
-    if runtime.client is not None:
-        async_add_entities([WhatwattDeviceEvent(runtime.device, runtime.device, DEVICE_EVENT)])
 
 
 class WhatwattDeviceEvent(WhatwattEntity[DeviceCoordinator], EventEntity):
@@ -65,3 +46,6 @@ class WhatwattDeviceEvent(WhatwattEntity[DeviceCoordinator], EventEntity):
             self.async_write_ha_state()
             return
         super()._handle_coordinator_update()
+
+
+async_setup_entry = device_platform(WhatwattDeviceEvent, DEVICE_EVENT)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -12,17 +12,15 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import EntityCategory, UnitOfTime
 
+from .api.requests import (
+    MAX_REPORT_INTERVAL,
+    MIN_REPORT_INTERVAL,
+    REPORT_INTERVAL as ATTR_REPORT_INTERVAL,
+)
 from .coordinator import DeviceCoordinator
 from .device_control import async_update_settings
-from .entity import WhatwattEntity
-from .helpers import whatwatt_exception_handler
-from .service_schemas import ATTR_REPORT_INTERVAL, MAX_REPORT_INTERVAL, MIN_REPORT_INTERVAL
-
-if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-    from .coordinator import WhatwattConfigEntry
+from .entity import WhatwattEntity, device_platform
+from .errors import device_errors
 
 PARALLEL_UPDATES = 1
 
@@ -39,19 +37,6 @@ REPORT_INTERVAL = NumberEntityDescription(
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
-    entry: WhatwattConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the report-interval number (only when the device's address is known)."""
-    runtime = entry.runtime_data
-    if runtime.client is not None:
-        async_add_entities(
-            [WhatwattReportIntervalNumber(runtime.device, runtime.device, REPORT_INTERVAL)]
-        )
-
-
 class WhatwattReportIntervalNumber(WhatwattEntity[DeviceCoordinator], NumberEntity):
     """How often the device pushes to its clouds and its MQTT broker (``report_interval``)."""
 
@@ -65,9 +50,12 @@ class WhatwattReportIntervalNumber(WhatwattEntity[DeviceCoordinator], NumberEnti
         """Return availability and value."""
         return (self.available, self.native_value)
 
-    @whatwatt_exception_handler
+    @device_errors
     async def async_set_native_value(self, value: float) -> None:
         """Write the new interval to the device."""
         await async_update_settings(
             self.coordinator.config_entry, {ATTR_REPORT_INTERVAL: int(value)}
         )
+
+
+async_setup_entry = device_platform(WhatwattReportIntervalNumber, REPORT_INTERVAL)

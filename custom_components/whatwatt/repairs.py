@@ -1,15 +1,14 @@
 """Fix flows of the integration's repair issues (Home Assistant lets only admins run them).
 
 "History gap not filled" (``issues.ISSUE_SD_LOGGING``, raised by ``backfill``) is fixed by turning
-the device's SD-card logging on: one partial ``PUT /api/v1/settings`` with
-``{"services": {"sd": {"enable": true}}}`` (the logging interval and everything else stay as they
-are), read back as the device answers it. Gaps from now on are filled; the gap that raised the
+the device's SD-card logging on (``device_control.async_enable_sd_logging``: the logging interval
+and everything else stay as they are). Gaps from now on are filled; the gap that raised the
 issue cannot be, the card holds nothing for it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
@@ -18,6 +17,7 @@ from homeassistant.helpers import issue_registry as ir
 from .api.errors import WhatwattError
 from .compat import vol
 from .const import DOMAIN
+from .device_control import async_enable_sd_logging
 from .issues import ISSUE_SD_LOGGING, async_clear_issue
 
 if TYPE_CHECKING:
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
         from homeassistant.components.repairs import RepairsFlowResult as FixFlowResult
     else:
         from homeassistant.data_entry_flow import FlowResult as FixFlowResult
-
-SD_LOGGING_ON: dict[str, Any] = {"services": {"sd": {"enable": True}}}
 
 
 class SdLoggingFlow(RepairsFlow):
@@ -56,17 +54,15 @@ class SdLoggingFlow(RepairsFlow):
         entry: WhatwattConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
-        runtime = entry.runtime_data
-        if runtime.client is None:
+        if entry.runtime_data.client is None:
             return self.async_abort(reason="entry_not_loaded")
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                settings = await runtime.client.update_settings(SD_LOGGING_ON)
+                await async_enable_sd_logging(entry)
             except WhatwattError:
-                errors["base"] = "cannot_connect"
+                errors["base"] = "cannot_connect"  # the form says: unreachable or refused
             else:
-                runtime.device.async_keep(settings=settings)
                 async_clear_issue(self.hass, entry, ISSUE_SD_LOGGING)
                 return self.async_create_entry(data={})
         found = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)

@@ -378,9 +378,9 @@ async def async_setup_entry(
         for description in [d for d in pending if d.exists_fn(report)]:
             pending.remove(description)
             sensor = WhatwattTotalSensor if description.key in ENERGY_KEYS else WhatwattSensor
-            new.append(sensor(measurements, device, description))
+            new.append(sensor(measurements, description))
         if METER_STATUS.key not in known and measurements.meter_status is not None:
-            new.append(WhatwattMeterStatusSensor(measurements, device, METER_STATUS))
+            new.append(WhatwattMeterStatusSensor(measurements, METER_STATUS))
         if new:
             known.update(entity.entity_description.key for entity in new)
             async_add_entities(new)
@@ -388,7 +388,7 @@ async def async_setup_entry(
     @callback
     def _async_add_health() -> None:
         new = [
-            WhatwattDeviceSensor(device, device, description)
+            WhatwattDeviceSensor(device, description)
             for description in DEVICE_SENSORS
             if description.key not in known and description.exists_fn(device.data)
         ]

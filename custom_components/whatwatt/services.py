@@ -1,23 +1,56 @@
-"""Actions (services) of the whatwatt Go integration.
+"""Actions (services) of the whatwatt Go integration: their schemas and handlers.
 
 Each action targets one device by ``device_id`` or ``config_entry_id``. Writes (``reboot``,
 ``update_settings``, ``configure_mqtt``, ``run_action``) are admin-only, and so is ``backfill``
-(it writes long-term statistics; the work is in ``backfill``); ``get_settings`` is open to every
-user. The work itself is in ``device_control``; the schemas in
-``service_schemas``; device errors are translated by ``helpers.device_errors``.
+(it writes long-term statistics); ``get_settings`` is open to every user. The device's limits
+are checked before anything is sent (``api.requests``); the writes are ``device_control``'s;
+device errors are translated by ``errors.device_errors``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import SupportsResponse, callback
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.exceptions import Unauthorized, UnknownUser
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 
+from .api.requests import (
+    BROADCAST,
+    CA_CERTIFICATE,
+    CLIENT_ID,
+    ENABLE,
+    MAX_ACTION_ID,
+    MAX_CLIENT_ID,
+    MAX_NAME,
+    MAX_NTP_SERVER,
+    MAX_PASSWORD,
+    MAX_REPORT_INTERVAL,
+    MAX_TEMPLATE,
+    MAX_URL,
+    MAX_USERNAME,
+    MIN_REPORT_INTERVAL,
+    MQTT_FIELDS,
+    NAME,
+    NTP_SERVER,
+    PASSWORD,
+    POWER_SAVE,
+    REPORT_INTERVAL,
+    SETTINGS_FIELDS,
+    TEMPLATE,
+    TOPIC,
+    TOPIC_MESSAGES,
+    URL,
+    USERNAME,
+    check_ca_certificate,
+    check_mqtt_url,
+    check_ntp_server,
+    topic_error,
+)
 from .backfill import async_backfill_action
+from .compat import vol
 from .const import DOMAIN
 from .device_control import (
     async_configure_mqtt,
@@ -27,43 +60,114 @@ from .device_control import (
     async_update_settings,
     without_secrets,
 )
-from .helpers import async_require_admin, device_errors
-from .service_schemas import (
-    ATTR_ACTION_ID,
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_END,
-    ATTR_START,
-    BACKFILL_SCHEMA,
-    CONFIGURE_MQTT_SCHEMA,
-    MQTT_FIELDS,
-    RUN_ACTION_SCHEMA,
-    SERVICE_BACKFILL,
-    SERVICE_CONFIGURE_MQTT,
-    SERVICE_GET_SETTINGS,
-    SERVICE_REBOOT,
-    SERVICE_RUN_ACTION,
-    SERVICE_UPDATE_SETTINGS,
-    SETTINGS_FIELDS,
-    TARGET_SCHEMA,
-    UPDATE_SETTINGS_SCHEMA,
-)
+from .errors import device_errors, validation_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse
+    from homeassistant.core import Context, HomeAssistant, ServiceCall, ServiceResponse
 
     from .coordinator import WhatwattConfigEntry
 
-    Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+    Handler = Callable[[HomeAssistant, ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_ACTION_ID: Final = "action_id"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+
+SERVICE_REBOOT: Final = "reboot"
+SERVICE_UPDATE_SETTINGS: Final = "update_settings"
+SERVICE_CONFIGURE_MQTT: Final = "configure_mqtt"
+SERVICE_GET_SETTINGS: Final = "get_settings"
+SERVICE_RUN_ACTION: Final = "run_action"
+SERVICE_BACKFILL: Final = "backfill"
 
 
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
+def _text(maximum: int, *, minimum: int = 0) -> Callable[[object], str]:
+    return vol.All(cv.string, vol.Length(min=minimum, max=maximum))
+
+
+def _checked(check: Callable[[str], str], maximum: int | None) -> Callable[[object], str]:
+    """Return a validator of a text of at most ``maximum`` characters that ``check`` accepts."""
+
+    def validate(value: object) -> str:
+        text = cv.string(value) if maximum is None else _text(maximum)(value)
+        try:
+            return check(text)
+        except ValueError as err:
+            raise vol.Invalid(str(err)) from err
+
+    return validate
+
+
+def publish_topic(value: object) -> str:
+    """Validate a publish topic (the rules of ``api.requests.topic_error``)."""
+    text = str(cv.string(value))
+    if (error := topic_error(text)) is not None:
+        raise vol.Invalid(TOPIC_MESSAGES[error])
+    return text
+
+
+def _require_one(*fields: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def check(data: dict[str, Any]) -> dict[str, Any]:
+        if not any(field in data for field in fields):
+            raise vol.Invalid(f"give at least one of: {', '.join(fields)}")
+        return data
+
+    return check
+
+
+_TARGET: Final[dict[vol.Marker, Any]] = {
+    vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
+    vol.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
+}
+_HAS_TARGET = cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_CONFIG_ENTRY_ID)
+
+TARGET_SCHEMA: Final = vol.All(vol.Schema(_TARGET), _HAS_TARGET)
+UPDATE_SETTINGS_SCHEMA: Final = vol.All(
+    vol.Schema(
+        {
+            **_TARGET,
+            vol.Optional(NAME): _text(MAX_NAME),
+            vol.Optional(REPORT_INTERVAL): vol.All(
+                vol.Coerce(int), vol.Range(min=MIN_REPORT_INTERVAL, max=MAX_REPORT_INTERVAL)
+            ),
+            vol.Optional(POWER_SAVE): cv.boolean,
+            vol.Optional(NTP_SERVER): _checked(check_ntp_server, MAX_NTP_SERVER),
+            vol.Optional(BROADCAST): cv.boolean,
+        }
+    ),
+    _HAS_TARGET,
+    _require_one(*SETTINGS_FIELDS),
+)
+CONFIGURE_MQTT_SCHEMA: Final = vol.All(
+    vol.Schema(
+        {
+            **_TARGET,
+            vol.Optional(ENABLE): cv.boolean,
+            vol.Optional(URL): _checked(check_mqtt_url, MAX_URL),
+            vol.Optional(USERNAME): _text(MAX_USERNAME),
+            vol.Optional(PASSWORD): _text(MAX_PASSWORD),
+            vol.Optional(CLIENT_ID): _text(MAX_CLIENT_ID),
+            vol.Optional(TOPIC): publish_topic,
+            vol.Optional(TEMPLATE): _text(MAX_TEMPLATE, minimum=1),
+            vol.Optional(CA_CERTIFICATE): _checked(check_ca_certificate, None),
+        }
+    ),
+    _HAS_TARGET,
+    _require_one(*MQTT_FIELDS),
+)
+RUN_ACTION_SCHEMA: Final = vol.All(
+    vol.Schema({**_TARGET, vol.Required(ATTR_ACTION_ID): _text(MAX_ACTION_ID, minimum=1)}),
+    _HAS_TARGET,
+)
+BACKFILL_SCHEMA: Final = vol.All(
+    vol.Schema(
+        {**_TARGET, vol.Required(ATTR_START): cv.datetime, vol.Optional(ATTR_END): cv.datetime}
+    ),
+    _HAS_TARGET,
+)
 
 
 def _entry_of(hass: HomeAssistant, call: ServiceCall) -> WhatwattConfigEntry:
@@ -72,7 +176,7 @@ def _entry_of(hass: HomeAssistant, call: ServiceCall) -> WhatwattConfigEntry:
     if entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID):
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN:
-            raise _invalid("unknown_config_entry", config_entry_id=entry_id)
+            raise validation_error("unknown_config_entry", config_entry_id=entry_id)
     else:
         device_id = call.data[ATTR_DEVICE_ID]
         registry = dr.async_get(hass)
@@ -82,94 +186,97 @@ def _entry_of(hass: HomeAssistant, call: ServiceCall) -> WhatwattConfigEntry:
                 entry = candidate
                 break
         if entry is None:
-            raise _invalid("unknown_device", device_id=device_id)
+            raise validation_error("unknown_device", device_id=device_id)
     if entry.state is not ConfigEntryState.LOADED:
-        raise _invalid("entry_not_loaded", title=entry.title)
+        raise validation_error("entry_not_loaded", title=entry.title)
     return entry
 
 
-def _admin_only(hass: HomeAssistant, handler: Handler) -> Handler:
-    """Refuse the call (Unauthorized) unless it comes from an admin or from the system."""
-
-    async def check(call: ServiceCall) -> ServiceResponse:
-        await async_require_admin(hass, call.context)
-        return await handler(call)
-
-    return check
+async def async_require_admin(hass: HomeAssistant, context: Context | None) -> None:
+    """Refuse (Unauthorized) unless the context is an admin's or the system's own."""
+    if context is None or not context.user_id:
+        return
+    user = await hass.auth.async_get_user(context.user_id)
+    if user is None:
+        raise UnknownUser(context=context)
+    if not user.is_admin:
+        raise Unauthorized(context=context)
 
 
 def _given(call: ServiceCall, fields: tuple[str, ...]) -> dict[str, Any]:
     return {key: call.data[key] for key in fields if key in call.data}
 
 
+async def _reboot(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    await async_reboot(_entry_of(hass, call))
+    return None
+
+
+async def _update_settings(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    entry = _entry_of(hass, call)
+    settings = await async_update_settings(entry, _given(call, SETTINGS_FIELDS))
+    return {"settings": without_secrets(settings.raw)}
+
+
+async def _configure_mqtt(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    mqtt = await async_configure_mqtt(hass, _entry_of(hass, call), _given(call, MQTT_FIELDS))
+    return {"mqtt": without_secrets(mqtt.raw)}
+
+
+async def _get_settings(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    return await async_get_settings(_entry_of(hass, call))
+
+
+async def _run_action(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    return await async_run_action(_entry_of(hass, call), call.data[ATTR_ACTION_ID])
+
+
+async def _backfill(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    entry = _entry_of(hass, call)
+    return await async_backfill_action(hass, entry, call.data[ATTR_START], call.data.get(ATTR_END))
+
+
+# name: (handler, schema, response, admin only)
+_ACTIONS: Final[dict[str, tuple[Handler, Any, SupportsResponse, bool]]] = {
+    SERVICE_REBOOT: (_reboot, TARGET_SCHEMA, SupportsResponse.NONE, True),
+    SERVICE_UPDATE_SETTINGS: (
+        _update_settings,
+        UPDATE_SETTINGS_SCHEMA,
+        SupportsResponse.OPTIONAL,
+        True,
+    ),
+    SERVICE_CONFIGURE_MQTT: (
+        _configure_mqtt,
+        CONFIGURE_MQTT_SCHEMA,
+        SupportsResponse.OPTIONAL,
+        True,
+    ),
+    SERVICE_GET_SETTINGS: (_get_settings, TARGET_SCHEMA, SupportsResponse.ONLY, False),
+    SERVICE_RUN_ACTION: (_run_action, RUN_ACTION_SCHEMA, SupportsResponse.OPTIONAL, True),
+    SERVICE_BACKFILL: (_backfill, BACKFILL_SCHEMA, SupportsResponse.OPTIONAL, True),
+}
+
+
+def _bound(hass: HomeAssistant, handler: Handler, *, admin: bool) -> Callable[..., Any]:
+    """Return the registered handler: admins only where ``admin``, device errors translated."""
+
+    @device_errors
+    async def run(call: ServiceCall) -> ServiceResponse:
+        if admin:
+            await async_require_admin(hass, call.context)
+        return await handler(hass, call)
+
+    return run
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions of the integration (once, in ``async_setup``)."""
-
-    @device_errors
-    async def reboot(call: ServiceCall) -> ServiceResponse:
-        await async_reboot(_entry_of(hass, call))
-        return None
-
-    @device_errors
-    async def update_settings(call: ServiceCall) -> ServiceResponse:
-        entry = _entry_of(hass, call)
-        settings = await async_update_settings(entry, _given(call, SETTINGS_FIELDS))
-        return {"settings": without_secrets(settings.raw)}
-
-    @device_errors
-    async def configure_mqtt(call: ServiceCall) -> ServiceResponse:
-        mqtt = await async_configure_mqtt(hass, _entry_of(hass, call), _given(call, MQTT_FIELDS))
-        return {"mqtt": without_secrets(mqtt.raw)}
-
-    @device_errors
-    async def get_settings(call: ServiceCall) -> ServiceResponse:
-        return await async_get_settings(_entry_of(hass, call))
-
-    @device_errors
-    async def run_action(call: ServiceCall) -> ServiceResponse:
-        return await async_run_action(_entry_of(hass, call), call.data[ATTR_ACTION_ID])
-
-    @device_errors
-    async def backfill(call: ServiceCall) -> ServiceResponse:
-        entry = _entry_of(hass, call)
-        start, end = call.data[ATTR_START], call.data.get(ATTR_END)
-        return await async_backfill_action(hass, entry, start, end)
-
-    register = hass.services.async_register
-    register(DOMAIN, SERVICE_REBOOT, _admin_only(hass, reboot), schema=TARGET_SCHEMA)
-    register(
-        DOMAIN,
-        SERVICE_UPDATE_SETTINGS,
-        _admin_only(hass, update_settings),
-        schema=UPDATE_SETTINGS_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    register(
-        DOMAIN,
-        SERVICE_CONFIGURE_MQTT,
-        _admin_only(hass, configure_mqtt),
-        schema=CONFIGURE_MQTT_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    register(
-        DOMAIN,
-        SERVICE_GET_SETTINGS,
-        get_settings,
-        schema=TARGET_SCHEMA,
-        supports_response=SupportsResponse.ONLY,
-    )
-    register(
-        DOMAIN,
-        SERVICE_RUN_ACTION,
-        _admin_only(hass, run_action),
-        schema=RUN_ACTION_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    register(
-        DOMAIN,
-        SERVICE_BACKFILL,
-        _admin_only(hass, backfill),
-        schema=BACKFILL_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
+    for name, (handler, schema, response, admin) in _ACTIONS.items():
+        hass.services.async_register(
+            DOMAIN,
+            name,
+            _bound(hass, handler, admin=admin),
+            schema=schema,
+            supports_response=response,
+        )

@@ -99,13 +99,13 @@ class SubMeterSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
     def __init__(
         self,
         measurements: MeasurementCoordinator,
-        device: DeviceCoordinator,
+        device: DeviceCoordinator,  # noqa: ARG002
         description: SensorEntityDescription,
         bus: int,
         info: dr.DeviceInfo,
     ) -> None:
         """Attach the sensor to the sub-meter's device."""
-        super().__init__(measurements, device, description)
+        super().__init__(measurements, description)
         self.bus = bus
         self._attr_device_info = info
 

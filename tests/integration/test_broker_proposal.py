@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whatwatt import mqtt_provision
-from custom_components.whatwatt.broker import home_assistant_broker
+from custom_components.whatwatt import mqtt_setup
 from custom_components.whatwatt.config_flow_helpers import broker_form_fields
+from custom_components.whatwatt.mqtt_setup import home_assistant_broker
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -39,15 +39,15 @@ async def test_only_the_address_is_proposed(
     """Home Assistant's broker user and password are never read for the device."""
     MockConfigEntry(domain="mqtt", data=data).add_to_hass(hass)
     assert home_assistant_broker(hass) == expected
-    assert mqtt_provision.proposed_broker(hass) == expected
-    assert not hasattr(mqtt_provision, "broker_credentials")
+    assert mqtt_setup.proposed_broker(hass) == expected
+    assert not hasattr(mqtt_setup, "broker_credentials")
 
 
 async def test_nothing_proposed_for_an_add_on_broker(hass: HomeAssistant) -> None:
     """``core-mosquitto`` means nothing to the device: no proposal, only the text names it."""
     MockConfigEntry(domain="mqtt", data={"broker": "core-mosquitto", **HA_LOGIN}).add_to_hass(hass)
-    assert mqtt_provision.proposed_broker(hass) is None
-    assert mqtt_provision.broker_host(hass) == "core-mosquitto"
+    assert mqtt_setup.proposed_broker(hass) is None
+    assert mqtt_setup.broker_host(hass) == "core-mosquitto"
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
-"""Config entities follow REST, measurements follow the feed; writes are for admins only."""
+"""Config entities follow REST, measurements follow the feed; writes follow entity permissions."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.auth.const import GROUP_ID_USER
+from homeassistant.auth.const import GROUP_ID_READ_ONLY, GROUP_ID_USER
 from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Context
@@ -88,24 +88,23 @@ async def test_rest_fails_feed_flows(
         ("switch", "turn_off", SWITCH, {}),
     ],
 )
-async def test_config_entities_are_for_admins(
+async def test_config_entities_follow_entity_permissions(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     sim: Any,
-    hass_admin_user: User,
+    hass_admin_user: User,  # the owner: the users made here are not
     domain: str,
     service: str,
     entity_id: str,
     data: dict[str, Any],
 ) -> None:
-    """A user who may control entities but is no admin cannot write through a config entity.
+    """Config entities follow Home Assistant's own entity permissions, as in core.
 
-    Home Assistant lets such a user press, set and switch; the integration refuses (as its
-    actions do): writing the device's configuration is an admin's.
+    A user who may only read entities is refused by Home Assistant before anything is sent;
+    a user who may control the entity (no admin) writes the device's configuration.
     """
-    user = await hass.auth.async_create_user("Resident", group_ids=[GROUP_ID_USER])
-    assert not user.is_admin
-    assert user.permissions.check_entity(entity_id, POLICY_CONTROL)
+    reader = await hass.auth.async_create_user("Guest", group_ids=[GROUP_ID_READ_ONLY])
+    assert not reader.permissions.check_entity(entity_id, POLICY_CONTROL)
     sim.requests.clear()
     with pytest.raises(Unauthorized):
         await hass.services.async_call(
@@ -113,15 +112,18 @@ async def test_config_entities_are_for_admins(
             service,
             {"entity_id": entity_id, **data},
             blocking=True,
-            context=Context(user_id=user.id),
+            context=Context(user_id=reader.id),
         )
     assert not [r for r in sim.requests if r.method in ("PUT", "POST")]
+    user = await hass.auth.async_create_user("Resident", group_ids=[GROUP_ID_USER])
+    assert not user.is_admin
+    assert user.permissions.check_entity(entity_id, POLICY_CONTROL)
     sim.config.reboot_downtime = 0
     await hass.services.async_call(
         domain,
         service,
         {"entity_id": entity_id, **data},
         blocking=True,
-        context=Context(user_id=hass_admin_user.id),
+        context=Context(user_id=user.id),
     )
     assert [r for r in sim.requests if r.method in ("PUT", "POST")]

@@ -13,7 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from custom_components.whatwatt.const import CONF_TOPIC
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
+from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .conftest import advance
 from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload, sensor_state, setup_entry

@@ -20,7 +20,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
-from custom_components.whatwatt import mqtt_provision
+from custom_components.whatwatt import mqtt_setup
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
 
@@ -113,7 +113,7 @@ async def test_topic_errors(hass: HomeAssistant, mqtt_ready: Any, topic: str, er
 async def test_no_message_in_time(hass: HomeAssistant, mqtt_ready: Any, device: Any) -> None:
     """A silent topic ends in a translated form error; the next attempt succeeds."""
     result = await _open_form(hass)
-    with patch.object(mqtt_provision, "FIRST_MESSAGE_TIMEOUT", 0.05):
+    with patch.object(mqtt_setup, "FIRST_MESSAGE_TIMEOUT", 0.05):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_TOPIC: TOPIC}
         )

@@ -17,7 +17,7 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
-from custom_components.whatwatt import mqtt_provision
+from custom_components.whatwatt import mqtt_setup
 from custom_components.whatwatt.const import (
     CONF_SCAN_INTERVAL,
     CONF_TOPIC,
@@ -26,7 +26,7 @@ from custom_components.whatwatt.const import (
     TRANSPORT_MQTT,
     TRANSPORT_REST,
 )
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
+from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .conftest import DEVICE_ID, host_of
 from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload
@@ -157,7 +157,7 @@ async def test_silent_topic_then_success(hass: HomeAssistant, mqtt_ready: Any, d
     entry = mqtt_entry()
     entry.add_to_hass(hass)
     result = await open_mqtt_form(hass, entry)
-    with patch.object(mqtt_provision, "FIRST_MESSAGE_TIMEOUT", 0.05):
+    with patch.object(mqtt_setup, "FIRST_MESSAGE_TIMEOUT", 0.05):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_TOPIC: "meters/new"}
         )

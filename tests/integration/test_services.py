@@ -18,7 +18,7 @@ import yaml
 from custom_components.whatwatt import device_control
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import DOMAIN
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
+from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .conftest import device_of
 from .services_helpers import call, real_time_sim, writes  # noqa: F401 - real_time_sim: fixture
@@ -362,7 +362,7 @@ def test_texts_match_code() -> None:
     assert set(icons["services"]) == set(described)
     code = "\n".join(
         (root / name).read_text(encoding="utf-8")
-        for name in ("services.py", "device_control.py", "broker.py", "helpers.py")
+        for name in ("services.py", "device_control.py", "mqtt_setup.py", "errors.py")
     )
     keys = set(re.findall(r'(?:_error|_invalid|translated)\(\s*"([a-z_]+)"', code))
     keys |= set(re.findall(r'translation_key="([a-z_]+)"', code))

@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.whatwatt import coordinator as coordinator_module
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
+from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .conftest import host_of
 from .mqtt_helpers import TOPIC, mqtt_entry

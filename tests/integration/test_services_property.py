@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
+from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .services_helpers import call, real_time_sim  # noqa: F401 - real_time_sim: fixture
 

@@ -22,7 +22,7 @@ from custom_components.whatwatt.const import (
     TRANSPORT_LIVE,
     TRANSPORT_REST,
 )
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
+from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .conftest import DEVICE_ID, host_of
 from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready

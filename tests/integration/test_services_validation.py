@@ -11,13 +11,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.whatwatt.broker import home_assistant_broker, unreachable_from_device
-from custom_components.whatwatt.mqtt_provision import broker_host
-from custom_components.whatwatt.service_schemas import (
-    ATTR_CONFIG_ENTRY_ID,
-    publish_topic,
-    topic_error,
-)
+from custom_components.whatwatt.api.requests import topic_error, unreachable_from_device
+from custom_components.whatwatt.mqtt_setup import broker_host, home_assistant_broker
+from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID, publish_topic
 
 from .services_helpers import call, real_time_sim, writes  # noqa: F401 - real_time_sim: fixture
 

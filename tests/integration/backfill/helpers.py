@@ -30,7 +30,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.whatwatt.const import DOMAIN
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
+from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 from tests.integration.conftest import DEVICE_ID
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.whatwatt.const import DOMAIN
-from custom_components.whatwatt.service_schemas import ATTR_CONFIG_ENTRY_ID
+from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .helpers import START, backfill
 

@@ -1,21 +1,23 @@
 """Device errors as Home Assistant errors, translated in this one place.
 
-``update_error`` serves the coordinators (a refused password starts re-authentication; any other
-device error makes the entities unavailable). ``device_errors`` (actions) and
-``whatwatt_exception_handler`` (config entities, admins only) serve what a user triggers: the
-client's typed errors become translated ``HomeAssistantError``s carrying the device's reason.
+- ``update_error``: what a coordinator raises for a failed periodic read (a refused password
+  starts re-authentication; any other device error makes the entities unavailable).
+- ``user_error`` and the decorator ``device_errors`` (actions, config entities): what a user
+  triggered fails with a translated ``HomeAssistantError`` carrying the device's reason.
+- ``form_error``: the error key a config flow or fix flow shows on its form.
+- ``validation_error``: the one factory of translated ``ServiceValidationError``s;
+  ``switch_error``: the MQTT client switch's own error.
 """
 
 from __future__ import annotations
 
 from functools import wraps
-from typing import TYPE_CHECKING, Any, Concatenate, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     HomeAssistantError,
-    Unauthorized,
-    UnknownUser,
+    ServiceValidationError,
 )
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
@@ -23,6 +25,7 @@ from .api.errors import (
     WhatwattAuthError,
     WhatwattBusyError,
     WhatwattError,
+    WhatwattInvalidResponseError,
     WhatwattLicenseError,
     WhatwattRequestError,
     WhatwattTimeoutError,
@@ -33,12 +36,22 @@ from .const import DOMAIN
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from homeassistant.core import Context, HomeAssistant
+# Form error keys of the flows.
+AUTH_ERROR: Final = "invalid_auth"
 
 
 def translated(key: str, **placeholders: str) -> HomeAssistantError:
     """Return a translated Home Assistant error of this integration."""
     return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
+    """Return a translated validation error (the user's input or target is not usable)."""
+    return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders=placeholders or None,
@@ -80,21 +93,31 @@ def update_error(err: WhatwattError) -> UpdateFailed | ConfigEntryAuthFailed:
     )
 
 
-async def async_require_admin(hass: HomeAssistant, context: Context | None) -> None:
-    """Refuse (Unauthorized) unless the context is an admin's or the system's own."""
-    if context is None or not context.user_id:
-        return
-    user = await hass.auth.async_get_user(context.user_id)
-    if user is None:
-        raise UnknownUser(context=context)
-    if not user.is_admin:
-        raise Unauthorized(context=context)
+def form_error(err: WhatwattError, *, rejected: str = "cannot_connect") -> str:
+    """Return the form error key for a device error met in a flow.
+
+    ``rejected`` is the key for a request the device refused with its own reason (a write the
+    flow made); a read that is answered with something else than the API promises comes from
+    another kind of device.
+    """
+    if isinstance(err, WhatwattAuthError):
+        return AUTH_ERROR
+    if isinstance(err, WhatwattTimeoutError):
+        return "timeout"
+    if isinstance(err, WhatwattInvalidResponseError):
+        return "not_whatwatt_device"
+    if isinstance(err, WhatwattRequestError):
+        return rejected
+    return "cannot_connect"
 
 
 def device_errors[**P, R](
     func: Callable[P, Coroutine[Any, Any, R]],
 ) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Decorate what a user triggers (an action): device errors become translated errors."""
+    """Decorate what a user triggers (an action, a config entity's write).
+
+    Device errors become translated errors.
+    """
 
     @wraps(func)
     async def handler(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -106,22 +129,19 @@ def device_errors[**P, R](
     return handler
 
 
-class _EntityLike(Protocol):
-    hass: HomeAssistant
-    _context: Context | None
+# configure_mqtt's errors for a device without a broker it can reach (its fill-in failed).
+_NO_BROKER_KEYS: Final = frozenset({"mqtt_broker_unknown", "mqtt_broker_unreachable"})
 
 
-def whatwatt_exception_handler[E: _EntityLike, **P](
-    func: Callable[Concatenate[E, P], Coroutine[Any, Any, None]],
-) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
-    """Decorate a config entity's write: admins only, device errors translated."""
-
-    @wraps(func)
-    async def handler(entity: E, /, *args: P.args, **kwargs: P.kwargs) -> None:
-        await async_require_admin(entity.hass, entity._context)  # noqa: SLF001
-        try:
-            await func(entity, *args, **kwargs)
-        except WhatwattError as err:
-            raise user_error(err) from err
-
-    return handler
+def switch_error(err: HomeAssistantError) -> HomeAssistantError:
+    """Return the MQTT client switch's own error for a failed ``configure_mqtt``."""
+    if err.translation_key in _NO_BROKER_KEYS:
+        return validation_error("mqtt_switch_no_broker")
+    error_class: type[HomeAssistantError] = (
+        ServiceValidationError if isinstance(err, ServiceValidationError) else HomeAssistantError
+    )
+    return error_class(
+        translation_domain=DOMAIN,
+        translation_key="mqtt_switch_failed",
+        translation_placeholders={"reason": str(err)},
+    )

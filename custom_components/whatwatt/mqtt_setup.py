@@ -1,60 +1,92 @@
-"""Helpers of the config flow's ``mqtt`` branch.
+"""MQTT set-up: Home Assistant's broker as the device would reach it, and the first message.
 
-The broker address a whatwatt Go should use (proposed from Home Assistant's MQTT entry: the
-address only, never its credentials), the partial MQTT settings written to the device over REST,
-and a bounded wait for the first message on a topic (which tells the device id), owned by the
-flow so that it ends with it. Topic validation is ``service_schemas.topic_error``.
+When the device has no broker yet, the integration proposes the *address* of the broker Home
+Assistant's MQTT integration uses (the ``configure_mqtt`` fill-in and the config flow's
+``mqtt_broker`` step). That only works when the address means the same thing to the device:
+loopback addresses and the host names of Home Assistant add-ons (``core-mosquitto``) do not
+(``api.requests.unreachable_from_device``), so the person is asked for a ``url`` instead. Home
+Assistant's broker credentials are never read here: the device gets a broker user of its own,
+given by the person (or none, for a broker that allows anonymous clients). The broker's CA
+certificate is public and is proposed with the address.
+
+``FirstMessageWait`` waits, bounded, for the first usable message on a topic (which tells the
+device id); the config flow owns it so that it ends with the flow.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.const import CONF_PORT
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
 
-from .api.errors import (
-    WhatwattAuthError,
-    WhatwattError,
-    WhatwattInvalidResponseError,
-    WhatwattRequestError,
-    WhatwattTimeoutError,
-)
+from .api.errors import WhatwattInvalidResponseError
 from .api.parse_mqtt import parse_mqtt_payload
-from .api.template import INTEGRATION_TEMPLATE
-from .broker import CONF_BROKER, home_assistant_broker, home_assistant_mqtt_entry
-from .compat import vol
-from .service_schemas import (
-    ATTR_CLIENT_ID,
-    ATTR_ENABLE,
-    ATTR_PASSWORD,
-    ATTR_TEMPLATE,
-    ATTR_TOPIC,
-    ATTR_USERNAME,
-    mqtt_body,
-    mqtt_url,
-)
+from .api.requests import CA_CERTIFICATE, PEM_CERTIFICATE, URL, unreachable_from_device
+from .errors import validation_error
 
 if TYPE_CHECKING:
     from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
-    from .api.client import WhatwattClient
     from .api.models import Report
+
+MQTT_DOMAIN: Final = "mqtt"
+# Keys of Home Assistant's MQTT config entry (homeassistant.components.mqtt.const).
+CONF_BROKER: Final = "broker"
+_CONF_CERTIFICATE: Final = "certificate"
+_CONF_TRANSPORT: Final = "transport"
+DEFAULT_MQTT_PORT: Final = 1883
+DEFAULT_MQTTS_PORT: Final = 8883
 
 # Waiting for the first message: at least this long, or two report intervals and a margin.
 FIRST_MESSAGE_TIMEOUT: Final = 65.0
 MAX_FIRST_MESSAGE_TIMEOUT: Final = 300.0
 
 
-def proposed_broker(hass: HomeAssistant) -> dict[str, Any] | None:
-    """Return the ``url`` (and a public ``ca_certificate``) of Home Assistant's broker.
+def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
+    """Return the config entry of Home Assistant's MQTT integration in use, if there is one.
 
-    None when the device could not reach it at that address (loopback, add-on host name, no
-    MQTT entry): the flow then proposes nothing. Never credentials (``broker.py``).
+    Disabled entries do not count; of several, a loaded one comes first.
     """
+    entries = [
+        entry
+        for entry in hass.config_entries.async_entries(MQTT_DOMAIN)
+        if entry.disabled_by is None
+    ]
+    entries.sort(key=lambda entry: entry.state is not ConfigEntryState.LOADED)
+    return entries[0] if entries else None
+
+
+def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
+    """Return the ``configure_mqtt`` fields that point the device at Home Assistant's broker.
+
+    The result holds ``url`` and, when Home Assistant's broker uses TLS with its own CA,
+    ``ca_certificate`` (public). Never a user name or password: Home Assistant's login on its
+    broker (with the Mosquitto add-on, its service user) is not the device's to have. Raises a
+    translated ServiceValidationError asking for ``url`` when there is no usable broker.
+    """
+    entry = home_assistant_mqtt_entry(hass)
+    if entry is None or not (broker := str(entry.data.get(CONF_BROKER) or "").strip()):
+        raise validation_error("mqtt_broker_unknown")
+    data = entry.data
+    if unreachable_from_device(broker) or data.get(_CONF_TRANSPORT, "tcp") != "tcp":
+        raise validation_error("mqtt_broker_unreachable", broker=broker)
+    certificate = data.get(_CONF_CERTIFICATE)
+    tls = bool(certificate)
+    port = int(data.get(CONF_PORT) or (DEFAULT_MQTTS_PORT if tls else DEFAULT_MQTT_PORT))
+    host = f"[{broker}]" if ":" in broker else broker
+    fields: dict[str, Any] = {URL: f"{'mqtts' if tls else 'mqtt'}://{host}:{port}"}
+    if isinstance(certificate, str) and PEM_CERTIFICATE in certificate:
+        fields[CA_CERTIFICATE] = certificate.strip()
+    return fields
+
+
+def proposed_broker(hass: HomeAssistant) -> dict[str, Any] | None:
+    """Return ``home_assistant_broker``, or None when the device could not reach it."""
     try:
         return home_assistant_broker(hass)
     except ServiceValidationError:
@@ -66,58 +98,6 @@ def broker_host(hass: HomeAssistant) -> str:
     if (entry := home_assistant_mqtt_entry(hass)) is None:
         return ""
     return str(entry.data.get(CONF_BROKER) or "")
-
-
-def normalize_broker_url(text: str) -> str:
-    """Return ``mqtt[s]://host[:port]`` (a bare ``host[:port]`` means mqtt://); ValueError."""
-    text = text.strip()
-    if "://" not in text:
-        text = f"mqtt://{text}"
-    try:
-        return mqtt_url(text)
-    except vol.Invalid as err:
-        raise ValueError(text) from err
-
-
-def client_id(device_id: str) -> str:
-    """Return a client id that is unique on the broker (the device's id plus a random tail)."""
-    return f"whatwatt-{device_id[-6:].lower()}-{secrets.token_hex(3)}"
-
-
-def provisioning_body(device_id: str, topic: str, broker: dict[str, Any]) -> dict[str, Any]:
-    """Return the partial MQTT settings (PUT body) that point the device at a broker and topic.
-
-    ``broker`` holds ``url`` and optionally ``username`` and ``password`` (the device's own
-    broker user, given by the person) and ``ca_certificate``; credentials not given are cleared
-    on the device (a broker that allows anonymous clients).
-    """
-    fields: dict[str, Any] = {
-        ATTR_USERNAME: "",
-        ATTR_PASSWORD: "",
-        **broker,
-        ATTR_ENABLE: True,
-        ATTR_CLIENT_ID: client_id(device_id),
-        ATTR_TOPIC: topic,
-        ATTR_TEMPLATE: INTEGRATION_TEMPLATE,
-    }
-    return mqtt_body(fields)
-
-
-async def async_provision(
-    client: WhatwattClient, device_id: str, topic: str, broker: dict[str, Any]
-) -> str | None:
-    """Write the device's MQTT settings (partial PUT); return a form error key or None."""
-    try:
-        await client.update_mqtt_settings(provisioning_body(device_id, topic, broker))
-    except WhatwattAuthError:
-        return "invalid_auth"
-    except WhatwattTimeoutError:
-        return "timeout"
-    except WhatwattRequestError:
-        return "provisioning_rejected"
-    except WhatwattError:
-        return "cannot_connect"
-    return None
 
 
 def as_bytes(payload: str | bytes | bytearray) -> str | bytes:
