@@ -16,6 +16,7 @@ CONF_TRANSPORT: Final = "transport"
 TRANSPORT_REST: Final = "rest"
 TRANSPORT_MQTT: Final = "mqtt"
 TRANSPORT_LIVE: Final = "live"
+TRANSPORTS: Final = (TRANSPORT_REST, TRANSPORT_MQTT, TRANSPORT_LIVE)
 
 CONF_TOPIC: Final = "topic"
 CONF_SCAN_INTERVAL: Final = "scan_interval"

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from .api.client import WhatwattClient
     from .api.models import MqttSettings, Settings
 
+# The device's default publishing interval (``services.report_interval``), until it is read.
+DEFAULT_PUBLISH_INTERVAL: Final = 30.0
 # A silent push source with a device address: REST stands in after this many intervals ...
 FALLBACK_AFTER_INTERVALS: Final = 2
 # ... polling at the push interval, but not faster than this (seconds).
@@ -257,8 +259,13 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         scan_interval: float | None,
         fallback: bool = False,
         totals: TotalsGuard | None = None,
+        on_reboot: CALLBACK_TYPE | None = None,
     ) -> None:
-        """Poll every ``scan_interval`` s, or (None) wait for pushes; ``fallback``: REST helps."""
+        """Poll every ``scan_interval`` s, or (None) wait for pushes.
+
+        ``fallback``: an MQTT entry, whose REST stands in for a silent topic and whose cadence
+        is the device's publish interval; ``on_reboot``: called when a reading shows a restart.
+        """
         super().__init__(
             hass,
             LOGGER,
@@ -269,8 +276,9 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         )
         self.client = client
         self.scan_interval = scan_interval
+        self.publishes = fallback
         self.can_fall_back = fallback and client is not None
-        # Set from the device coordinator's reads (see runtime.py).
+        # Followed from the device coordinator's reads (``async_follow_device``).
         self.meter_interval: float | None = None
         self.push_interval: float | None = None
         self.system_meter_status: str | None = None
@@ -279,7 +287,7 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         self.measurements_available = False
         self.fallback_active = False
         self.pushes = 0
-        self.on_reboot: CALLBACK_TYPE | None = None
+        self.on_reboot = on_reboot
         self._report_id: int | None = None
         self._report_id_since: datetime | None = None
         self._boot: tuple[str | None, float | None] = (None, None)
@@ -324,6 +332,26 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         """Never poll faster than the meter reports."""
         if self.scan_interval:
             self.update_interval = timedelta(seconds=max(self.scan_interval, self.interval))
+
+    @callback
+    def async_follow_device(self, state: DeviceState) -> None:
+        """Follow a device read: the meter's and the publish cadence, the meter link status."""
+        interval = self.interval
+        meter = state.system.meter
+        self.meter_interval = meter.report_interval
+        if self.publishes:
+            settings = state.settings
+            self.push_interval = (
+                float(settings.report_interval)
+                if settings is not None and settings.report_interval
+                else DEFAULT_PUBLISH_INTERVAL
+            )
+        if self.interval != interval:
+            self.async_interval_changed()
+        if self.system_meter_status != meter.status:
+            self.system_meter_status = meter.status
+            if self.data is not None:
+                self.async_update_listeners()
 
     # -- availability --------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ The device publishes its template to one topic every ``services.report_interval`
 source subscribes to it, reads each message with ``api.mqtt_input.MqttInputGuard`` (bad input is
 logged once per kind; unusable values keep the last good ones) and hands the reading on. Only
 messages that carry this entry's device id count: anyone can publish to a topic, and a message
-without an id cannot be told from a stray publisher's.
+without an id cannot be told from a stray publisher's. With a device address, the source
+follows the device's publish topic as each device read shows it (``async_follow_device``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
 
 from .api.mqtt_input import MqttInputGuard
+from .api.requests import topic_error
 from .const import CONF_TOPIC, DOMAIN, LOGGER
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
     from .api.models import Report
+    from .coordinator import DeviceState
 
 
 class MqttSource:
@@ -46,6 +49,8 @@ class MqttSource:
         self._last: Report | None = None
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._foreign_logged = False
+        # What was logged once: a client switched off (False), topics that cannot be followed.
+        self._logged: set[object] = set()
         # Set while the entry does not know its device id (taken over from the vendor's
         # integration, see migration.py): offered the id of each message that carries one;
         # True makes it this entry's device id, False drops the message.
@@ -89,6 +94,41 @@ class MqttSource:
         if old is not None:
             old()
         LOGGER.info("%s now listens on MQTT topic %s", self._entry.title, topic)
+
+    @callback
+    def async_follow_device(self, state: DeviceState) -> None:
+        """Re-subscribe when the device's publish topic changed (written here or elsewhere).
+
+        A topic that cannot be subscribed to and a client switched off are logged once each.
+        """
+        mqtt_settings = state.mqtt_settings
+        if mqtt_settings is None:
+            return
+        if mqtt_settings.enable is False and False not in self._logged:
+            self._logged.add(False)
+            LOGGER.warning(
+                "The MQTT client of %s is disabled: this entry receives no MQTT data until it "
+                "is enabled again",
+                self._entry.title,
+            )
+        elif mqtt_settings.enable:
+            self._logged.discard(False)
+        topic = mqtt_settings.topic
+        if not topic or topic == self.topic or topic in self._logged:
+            return
+        if topic_error(topic) is not None:
+            self._logged.add(topic)
+            LOGGER.warning(
+                "%s publishes to %r, which cannot be subscribed to as one topic; this entry "
+                "keeps listening on %s",
+                self._entry.title,
+                topic,
+                self.topic,
+            )
+            return
+        self._entry.async_create_background_task(
+            self._hass, self.async_set_topic(topic), f"{DOMAIN} re-subscribe {self._entry.title}"
+        )
 
     @callback
     def _async_message(self, msg: mqtt.ReceiveMessage) -> None:

@@ -1,0 +1,131 @@
+"""The runtime of a loaded entry, built and wired in one place.
+
+``async_build_runtime`` makes what ``entry.runtime_data`` holds: the REST client (none for an
+MQTT-only entry), the device coordinator, the measurement coordinator and, for the push
+transports, the push source (live stream or MQTT subscription). None of them holds another:
+they are wired here with callables and coordinator listeners:
+
+- the measurement coordinator follows each device read (``async_follow_device``: cadence,
+  meter link) and asks for a device read when a reading shows a restart (``on_reboot``);
+- a push source hands readings to the measurement coordinator (``async_push``) and, for the
+  live stream, its failures (``async_push_failed``);
+- the MQTT source follows the device's publish topic from each device read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api.client import WhatwattClient
+from .api.clock import DeviceZone
+from .api.totals import TotalsGuard
+from .const import (
+    CONF_SCAN_INTERVAL,
+    CONF_TRANSPORT,
+    DEFAULT_SCAN_INTERVAL,
+    TRANSPORT_MQTT,
+    TRANSPORT_REST,
+)
+from .coordinator import (
+    DeviceCoordinator,
+    MeasurementCoordinator,
+    PushSource,
+    WhatwattRuntimeData,
+)
+from .issues import async_watch_license
+from .migration import async_identify, async_learn_from_messages
+from .push_live import LiveSource
+from .push_mqtt import MqttSource
+from .sensor import restored_totals
+from .submeter import restored_volumes
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.core import HomeAssistant
+
+    from .coordinator import DeviceState, WhatwattConfigEntry
+
+
+async def async_build_runtime(
+    hass: HomeAssistant, entry: WhatwattConfigEntry
+) -> WhatwattRuntimeData:
+    """Read the device, take the first readings and make the push source (not yet started)."""
+    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    # The device's local times are read in the offset its clock shows (learnt from each
+    # system read and live event).
+    zone = DeviceZone()
+    client = None
+    if host := entry.data.get(CONF_HOST):
+        session = async_get_clientsession(hass)
+        client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=zone)
+    # An entry taken over from the vendor's integration learns its device id first.
+    client = await async_identify(hass, entry, client)
+    device = DeviceCoordinator(hass, entry, client)
+    measurements = MeasurementCoordinator(
+        hass,
+        entry,
+        client,
+        scan_interval=(
+            float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
+            if transport == TRANSPORT_REST
+            else None
+        ),
+        fallback=transport == TRANSPORT_MQTT,
+        totals=_restored_guard(hass, device.device_id),
+        on_reboot=device.async_schedule_read,
+    )
+    # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
+    await device.async_setup(required=transport != TRANSPORT_MQTT)
+    _follow(device, measurements.async_follow_device)
+    # Watched from the first read on: a REST entry on a FREE device is told why it cannot load.
+    entry.async_on_unload(async_watch_license(hass, entry, device))
+    source: PushSource | None = None
+    if transport == TRANSPORT_REST:
+        await measurements.async_config_entry_first_refresh()
+    elif transport == TRANSPORT_MQTT:
+        if client is not None and device.last_update_success:
+            await measurements.async_refresh()  # the baseline: values before the first message
+        source = MqttSource(hass, entry, device.device_id, measurements.async_push)
+        async_learn_from_messages(hass, entry, source)
+        _follow(device, source.async_follow_device)
+    else:
+        assert client is not None  # a live entry always has the device address
+        source = LiveSource(
+            hass,
+            entry,
+            client,
+            on_report=measurements.async_push,
+            on_error=measurements.async_push_failed,
+            on_quiet=device.async_schedule_read,
+            interval=lambda: measurements.interval,
+            tz=zone,
+        )
+    return WhatwattRuntimeData(client, device, measurements, source)
+
+
+def _restored_guard(hass: HomeAssistant, device_id: str) -> TotalsGuard:
+    """Return an energy guard seeded with the totals Home Assistant last recorded."""
+    guard = TotalsGuard()
+    recorded = restored_totals(hass, device_id) | restored_volumes(hass, device_id)
+    for key, value in recorded.items():  # energy totals and sub-meter counters
+        guard.seed(key, value)
+    return guard
+
+
+def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) -> None:
+    """Hand every device state to ``follower``: the current one now, each new one later."""
+    follower(device.data)
+    device.config_entry.async_on_unload(device.async_add_listener(lambda: follower(device.data)))
+
+
+async def async_start_feed(entry: WhatwattConfigEntry) -> None:
+    """Start the push source, if any; what it set up before failing stops with the entry."""
+    runtime = entry.runtime_data
+    if (source := runtime.source) is not None:
+        entry.async_on_unload(source.async_stop)
+        await source.async_start()
+        runtime.measurements.async_watch_silence()
