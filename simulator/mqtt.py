@@ -1,6 +1,6 @@
 """The simulated device's MQTT publisher: a tiny MQTT 3.1.1 client on raw asyncio streams.
 
-Behaviour follows device README §12.2 with the SIM choices made there: QoS 0, retain false,
+Behaviour follows docs/device-api.md §12.2 with the SIM choices made there: QoS 0, retain false,
 keep-alive 60 s, clean session, no will, no subscriptions. The publisher connects while MQTT is
 enabled and the licence is Plus, publishes the rendered template on a meter telegram when the meter
 is OK and ``services.report_interval`` seconds have passed since the last message, reflects its link

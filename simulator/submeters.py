@@ -1,4 +1,4 @@
-"""Sub-meters on the simulated meter's bus: gas, water and heat meters (device README §8.2).
+"""Sub-meters on the simulated meter's bus: gas, water and heat meters (docs/device-api.md §8.2).
 
 A sub-meter does not report live: like a DSMR gas meter it *captures* its counter once per
 ``period`` (an hour by default, on the full hour) and the whatwatt Go repeats that captured value,

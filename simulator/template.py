@@ -1,4 +1,4 @@
-"""The device's MQTT template language (device README §12.3).
+"""The device's MQTT template language (docs/device-api.md §12.3).
 
 ``${name}`` placeholders only. Numeric variables are written as bare numbers (``null`` when
 missing), text variables raw (empty when missing), unknown names are left verbatim, and everything

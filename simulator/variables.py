@@ -1,4 +1,4 @@
-"""The MQTT template variables of the simulated device (device README §12.4).
+"""The MQTT template variables of the simulated device (docs/device-api.md §12.4).
 
 ``build_variables`` returns every catalogue variable, in catalogue order, from the latest report
 (``state.report``, §8 shape) and the system document (``state.system_json()``); None means the

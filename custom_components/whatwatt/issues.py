@@ -123,6 +123,23 @@ def async_clear_stale_license_issue(hass: HomeAssistant, entry: ConfigEntry) -> 
 
 
 @callback
+@callback
+def _check_plus(
+    hass: HomeAssistant, entry: ConfigEntry, transport: str, system: SystemInfo
+) -> None:
+    """Tell a REST or MQTT entry that it needs Plus while the device is on FREE."""
+    if system.is_licensed:
+        async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
+        return
+    async_raise_issue(
+        hass,
+        entry,
+        ISSUE_LICENSE_INSUFFICIENT,
+        translation_key=_insufficient_key(transport),
+        severity=ir.IssueSeverity.ERROR,
+    )
+
+
 def async_watch_license(
     hass: HomeAssistant, entry: ConfigEntry, device: DeviceCoordinator
 ) -> CALLBACK_TYPE:
@@ -144,16 +161,7 @@ def async_watch_license(
             return  # no new system read
         seen = system = state.system
         if transport != TRANSPORT_LIVE:
-            if system.is_licensed:
-                async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
-            else:
-                async_raise_issue(
-                    hass,
-                    entry,
-                    ISSUE_LICENSE_INSUFFICIENT,
-                    translation_key=_insufficient_key(transport),
-                    severity=ir.IssueSeverity.ERROR,
-                )
+            _check_plus(hass, entry, transport, system)
             return
         if started is None:
             started = system

@@ -26,6 +26,7 @@ from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
     DEFAULT_SCAN_INTERVAL,
+    TRANSPORT_LIVE,
     TRANSPORT_MQTT,
     TRANSPORT_REST,
 )
@@ -83,28 +84,41 @@ async def async_build_runtime(
     _follow(device, measurements.async_follow_device)
     # Watched from the first read on: a REST entry on a FREE device is told why it cannot load.
     entry.async_on_unload(async_watch_license(hass, entry, device))
-    source: PushSource | None = None
     if transport == TRANSPORT_REST:
         await measurements.async_config_entry_first_refresh()
-    elif transport == TRANSPORT_MQTT:
-        if client is not None and device.last_update_success:
-            await measurements.async_refresh()  # the baseline: values before the first message
-        source = MqttSource(hass, entry, device.device_id, measurements.async_push)
-        async_learn_from_messages(hass, entry, source)
-        _follow(device, source.async_follow_device)
-    else:
-        assert client is not None  # a live entry always has the device address
-        source = LiveSource(
-            hass,
-            entry,
-            client,
-            on_report=measurements.async_push,
-            on_error=measurements.async_push_failed,
-            on_quiet=device.async_schedule_read,
-            interval=lambda: measurements.interval,
-            tz=zone,
-        )
+    elif transport == TRANSPORT_MQTT and client is not None and device.last_update_success:
+        await measurements.async_refresh()  # the baseline: values before the first message
+    source = _push_source(hass, entry, device, measurements, zone)
     return WhatwattRuntimeData(client, device, measurements, source)
+
+
+def _push_source(
+    hass: HomeAssistant,
+    entry: WhatwattConfigEntry,
+    device: DeviceCoordinator,
+    measurements: MeasurementCoordinator,
+    zone: DeviceZone,
+) -> PushSource | None:
+    """Return the push source of a live or MQTT entry, wired to the coordinators."""
+    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    if transport == TRANSPORT_MQTT:
+        mqtt_source = MqttSource(hass, entry, device.device_id, measurements.async_push)
+        async_learn_from_messages(hass, entry, mqtt_source)
+        _follow(device, mqtt_source.async_follow_device)
+        return mqtt_source
+    if transport != TRANSPORT_LIVE:
+        return None
+    assert device.client is not None  # a live entry always has the device address
+    return LiveSource(
+        hass,
+        entry,
+        device.client,
+        on_report=measurements.async_push,
+        on_error=measurements.async_push_failed,
+        on_quiet=device.async_schedule_read,
+        interval=lambda: measurements.interval,
+        tz=zone,
+    )
 
 
 def _restored_guard(hass: HomeAssistant, device_id: str) -> TotalsGuard:

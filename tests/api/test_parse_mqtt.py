@@ -23,7 +23,7 @@ from custom_components.whatwatt.api.template import (
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
-# What the device renders from INTEGRATION_TEMPLATE for the README §8 reading (hand-written on
+# What the device renders from INTEGRATION_TEMPLATE for the docs/device-api.md §8 reading (hand-written on
 # purpose: an independent check of the template's keys).
 OWN_RENDERED = (
     '{"wwha":1,"id":"A1B2C3D4E5F6","ts":"2026-01-15T08:12:40Z","t":1768464760,"ms":"OK","tr":2,'

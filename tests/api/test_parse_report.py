@@ -1,4 +1,4 @@
-"""parse_report: the nested REST report (device README §8)."""
+"""parse_report: the nested REST report (docs/device-api.md §8)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ HEADER = (
     "IPAP_L3,IPAN_T,IPAN_L1,IPAN_L2,IPAN_L3,IPRP_T,IPRP_L1,IPRP_L2,IPRP_L3,IPRN_T,IPRN_L1,IPRN_L2,"
     "IPRN_L3,IPA_T,V_L1,V_L2,V_L3,I_L1,I_L2,I_L3,MIDENT,MMODEL,MIF,MPROT,RP"
 )
-# The vendor's sample row (device README, "SD card").
+# The vendor's sample row (docs/device-api.md, "SD card").
 VENDOR_ROW = (
     '3093,"2025-10-07T20:21:11Z","","OK",2,,75.133,,,25.414,,,82.328,,,19.481,,,,,,,,,,,,,,,,,,,,,'
     '0,0,0,0,0,0,0,0,,0,0,0,,0,0,0,,234,0,0,0,0,0,"LGZ1030784855204","","MBUS","DLMS",6818'

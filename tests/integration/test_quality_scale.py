@@ -566,7 +566,7 @@ async def test_diagnostics_redact_every_secret(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """Each key listed as secret is redacted in every block, at any depth."""
-    assert {CONF_HOST, CONF_PASSWORD, "ssid", "bssid", "mac", "ip"} <= secret_keys()  # DESIGN.md
+    assert {CONF_HOST, CONF_PASSWORD, "ssid", "bssid", "mac", "ip"} <= secret_keys()  # the contract
     runtime = init_integration.runtime_data
     hass.config_entries.async_update_entry(
         init_integration,

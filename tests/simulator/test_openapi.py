@@ -13,7 +13,7 @@ import yaml
 
 from .conftest import digest_header
 
-SPEC_PATH = Path(__file__).parents[2].parent / "shared/device-api/openapi.yaml"
+SPEC_PATH = Path(__file__).parents[2] / "docs/device-api.openapi.yaml"
 
 
 def _convert(schema: Any) -> Any:

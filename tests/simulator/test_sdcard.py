@@ -12,7 +12,7 @@ import pytest
 
 from simulator.sdcard import COLUMNS, HEADER, csv_row
 
-# The header of the vendor's SD-card pages (device README §17).
+# The header of the vendor's SD-card pages (docs/device-api.md §17).
 DOCUMENTED = (
     "RID,TIME,MID,MSTAT,TARIFF,PF,EAP_T,EAP_T1,EAP_T2,EAN_T,EAN_T1,EAN_T2,ERP_T,ERP_T1,ERP_T2,"
     "ERN_T,ERN_T1,ERN_T2,ERII_T,ERII_T1,ERII_T2,ERIC_T,ERIC_T1,ERIC_T2,EREI_T,EREI_T1,EREI_T2,"

@@ -1,4 +1,4 @@
-"""The simulator's template renderer: exact rules of device README §12.3."""
+"""The simulator's template renderer: exact rules of docs/device-api.md §12.3."""
 
 from __future__ import annotations
 

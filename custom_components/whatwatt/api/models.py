@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-# Measurement keys: the entity keys of the design contract (DESIGN.md section 3).
+# Measurement keys: the entity keys of the contract (docs/architecture.md, "Contracts").
 # Native units are the device's: kW, kvar, kVA, V, A, kWh, kvarh.
 MEASUREMENT_KEYS: Final = (
     "power_import",

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def parse_system(data: Any, *, tz: tzinfo | None = None) -> SystemInfo:
-    """Parse ``GET /api/v1/system`` (device README §7). ``device.id`` is required.
+    """Parse ``GET /api/v1/system`` (docs/device-api.md §7). ``device.id`` is required.
 
     ``device.last_reboot`` is the device's local date and time; it is read in ``tz`` (None → UTC)
     and returned in UTC.
@@ -80,7 +80,7 @@ def parse_system(data: Any, *, tz: tzinfo | None = None) -> SystemInfo:
 
 
 def parse_settings(data: Any) -> Settings:
-    """Parse ``/api/v1/settings`` (device README §11)."""
+    """Parse ``/api/v1/settings`` (docs/device-api.md §11)."""
     root = require_object(data, "settings document")
     system = obj_at(root, "system")
     services = obj_at(root, "services")
@@ -99,7 +99,7 @@ def parse_settings(data: Any) -> Settings:
 
 
 def parse_mqtt_settings(data: Any) -> MqttSettings:
-    """Parse ``/api/v1/mqtt/settings`` (device README §12.1)."""
+    """Parse ``/api/v1/mqtt/settings`` (docs/device-api.md §12.1)."""
     root = require_object(data, "MQTT settings document")
     return MqttSettings(
         enable=as_bool(root.get("enable")),

@@ -1,4 +1,4 @@
-"""Parser for one live-stream event of ``GET /api/v1/live`` (flat keys, device README §9)."""
+"""Parser for one live-stream event of ``GET /api/v1/live`` (flat keys, docs/device-api.md §9)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .parse_volume import LIVE_VOLUME_KEYS, parse_volumes
 if TYPE_CHECKING:
     from datetime import tzinfo
 
-# Live stream (SSE) flat keys → measurement key (device README §8.1, §9).
+# Live stream (SSE) flat keys → measurement key (docs/device-api.md §8.1, §9).
 LIVE_KEYS: Final[dict[str, str]] = {
     "P_In": "power_import",
     "P_P1_In": "power_import_l1",
@@ -43,7 +43,7 @@ LIVE_KEYS: Final[dict[str, str]] = {
 
 
 def parse_live_event(data: str | bytes, *, tz: tzinfo | None = None) -> Report:
-    """Parse one Server-Sent Event ``data`` line of ``/api/v1/live`` (flat keys, device README §9).
+    """Parse one Server-Sent Event ``data`` line of ``/api/v1/live`` (flat keys, docs/device-api.md §9).
 
     ``Date``/``Time`` and the sub-meters' ``Vol[].DT`` are local wall-clock time, read in ``tz``
     (None → UTC); ``Uptime`` is hours.

@@ -1,4 +1,4 @@
-"""Parser for the REST report ``GET /api/v1/report`` (nested JSON, device README §8)."""
+"""Parser for the REST report ``GET /api/v1/report`` (nested JSON, docs/device-api.md §8)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .parse_common import (
 )
 from .parse_volume import REST_VOLUME_KEYS, parse_volumes
 
-# REST report: path below "report" → measurement key (device README §8.1).
+# REST report: path below "report" → measurement key (docs/device-api.md §8.1).
 REPORT_PATHS: Final[dict[tuple[str, ...], str]] = {
     ("instantaneous_power", "active", "positive", "total"): "power_import",
     ("instantaneous_power", "active", "positive", "l1"): "power_import_l1",
@@ -53,7 +53,7 @@ REPORT_PATHS: Final[dict[tuple[str, ...], str]] = {
 
 
 def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
-    """Parse the decoded JSON of ``GET /api/v1/report`` (device README §8).
+    """Parse the decoded JSON of ``GET /api/v1/report`` (docs/device-api.md §8).
 
     ``tz`` is only used for old firmware that sends neither ``date_time_utc`` nor
     ``date_time_local``: its ``date_time`` is local time despite the trailing ``Z``. For such a
@@ -118,7 +118,7 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
 def _wall_clock(value: Any) -> datetime | None:
     """Return a ``date_time`` as the device printed it: local wall-clock time, naive.
 
-    The trailing ``Z`` is the device's quirk, not UTC (device README §8.3).
+    The trailing ``Z`` is the device's quirk, not UTC (docs/device-api.md §8.3).
     """
     moment = parse_iso_time(value, local_tz=UTC)
     return moment.replace(tzinfo=None) if moment is not None else None

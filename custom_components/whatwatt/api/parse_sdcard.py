@@ -1,6 +1,6 @@
 """Parsers for the SD card: its listing (``GET /sdcard/``) and the daily CSV log files.
 
-The device logs one row per written report to ``/sdcard/YYYYMMDD.CSV`` (device README §17 and
+The device logs one row per written report to ``/sdcard/YYYYMMDD.CSV`` (docs/device-api.md §17 and
 "SD card"): a header line naming the columns, then comma-separated rows; text quoted (``""`` for a
 quote inside), numbers bare, an empty field for a value the meter does not supply. Newer firmware
 may add columns (ignored here) and older rows may lack some (simply absent).
@@ -29,7 +29,7 @@ from .parse_common import as_float, as_int, as_text, parse_iso_time, require_obj
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-# Column → measurement key (DESIGN.md section 3 keys).
+# Column → measurement key (the contract keys, docs/architecture.md "Contracts").
 CSV_COLUMNS: Final[Mapping[str, str]] = {
     "EAP_T": "energy_import",
     "EAP_T1": "energy_import_t1",

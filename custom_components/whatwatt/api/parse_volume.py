@@ -4,7 +4,7 @@ The device reports each sub-meter as a *volume* entry: the REST report's ``repor
 (``bus``, ``meter_id``, ``date_time`` local, ``cumulative``), the live stream's ``Vol[]``
 (``Bus``, ``M_ID``, ``DT`` local, ``Cum``), and the template variables ``vol[n].bus``,
 ``vol[n].meter_id``, ``vol[n].date_time`` (UTC), ``vol[n].cumulative``, which the integration's
-own template carries as ``Vol[]`` in the live stream's shape, every value quoted (device README
+own template carries as ``Vol[]`` in the live stream's shape, every value quoted (docs/device-api.md
 §8.2, §9, §12.4).
 
 An entry without a usable bus number is an empty slot, not an error: the template has a fixed
