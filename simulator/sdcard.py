@@ -1,4 +1,4 @@
-"""The simulated SD card: the logging service and ``/sdcard/...`` (docs/device-api.md §17, "SD card").
+"""The simulated SD card: the logging service and ``/sdcard/...`` (docs/device-api.md §17).
 
 With a card mounted (``SimulatorConfig.sd_card``, ``sim.sdcard.mounted`` or ``POST /_sim/sdcard``)
 and the logging service on (``services.sd.enable``), every decoded report is logged, at most one

@@ -23,8 +23,8 @@ from custom_components.whatwatt.api.template import (
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
-# What the device renders from INTEGRATION_TEMPLATE for the docs/device-api.md §8 reading (hand-written on
-# purpose: an independent check of the template's keys).
+# What the device renders from INTEGRATION_TEMPLATE for the docs/device-api.md §8 reading
+# (hand-written on purpose: an independent check of the template's keys).
 OWN_RENDERED = (
     '{"wwha":1,"id":"A1B2C3D4E5F6","ts":"2026-01-15T08:12:40Z","t":1768464760,"ms":"OK","tr":2,'
     '"pi":1.204,"pi1":0.402,"pi2":0.391,"pi3":0.411,"po":0,"po1":0,"po2":0,"po3":0,'

@@ -43,7 +43,7 @@ LIVE_KEYS: Final[dict[str, str]] = {
 
 
 def parse_live_event(data: str | bytes, *, tz: tzinfo | None = None) -> Report:
-    """Parse one Server-Sent Event ``data`` line of ``/api/v1/live`` (flat keys, docs/device-api.md §9).
+    """Parse one Server-Sent Event ``data`` line of ``/api/v1/live`` (docs/device-api.md §9).
 
     ``Date``/``Time`` and the sub-meters' ``Vol[].DT`` are local wall-clock time, read in ``tz``
     (None → UTC); ``Uptime`` is hours.

@@ -1,10 +1,11 @@
 """The integration's own MQTT payload template, and the one table it shares with the parser.
 
-The device renders its MQTT template with ``${name}`` placeholders (docs/device-api.md §12.3): numeric
-variables come out as bare numbers (``null`` when missing), text variables raw (so they are quoted
-here). ``OWN_FIELDS`` is the single source of truth: it builds ``INTEGRATION_TEMPLATE`` and tells
-``parse.parse_mqtt_payload`` which payload key carries which measurement. Version 2 adds the meter
-interface (``mi``) and ``VOLUME_SLOTS`` sub-meter slots (``Vol``, read by ``parse_volume``).
+The device renders its MQTT template with ``${name}`` placeholders (docs/device-api.md
+§12.3): numeric variables come out as bare numbers (``null`` when missing), text variables
+raw (so they are quoted here). ``OWN_FIELDS`` is the single source of truth: it builds
+``INTEGRATION_TEMPLATE`` and tells ``parse_mqtt.parse_mqtt_payload`` which payload key carries
+which measurement. Version 2 adds the meter interface (``mi``) and ``VOLUME_SLOTS`` sub-meter
+slots (``Vol``, read by ``parse_volume``).
 """
 
 from __future__ import annotations
