@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .models import MeterInfo, Report
 from .parse_common import (
@@ -18,6 +18,9 @@ from .parse_common import (
     require_object,
 )
 from .parse_volume import REST_VOLUME_KEYS, parse_volumes
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # REST report: path below "report" → measurement key (docs/device-api.md §8.1).
 REPORT_PATHS: Final[dict[tuple[str, ...], str]] = {
@@ -73,31 +76,9 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
     )
 
     system = obj_at(root, "system")
-    local_time: datetime | None = None
-    timestamp = parse_iso_time(report.get("date_time_utc"))
-    if timestamp is None:
-        timestamp = parse_iso_time(report.get("date_time_local"))
-    if timestamp is None:
-        timestamp = parse_iso_time(report.get("date_time"), local_tz=tz or UTC)
-        local_time = _wall_clock(system.get("date_time"))
-
+    timestamp, local_time = _times(report, system, tz)
     meter_block = obj_at(root, "meter")
-    meter = (
-        MeterInfo(
-            status=as_text(meter_block.get("status")),
-            interface=as_text(meter_block.get("interface")),
-            protocol=as_text(meter_block.get("protocol")),
-            protocol_version=as_text(meter_block.get("protocol_version")),
-            vendor=as_text(meter_block.get("vendor")),
-            model=as_text(meter_block.get("model")),
-            meter_id=as_text(meter_block.get("id")),
-            serial=as_text(meter_block.get("logical_name")),
-            report_interval=as_float(report.get("interval")),
-            tariff=tariff,
-        )
-        if meter_block
-        else None
-    )
+    meter = _meter(meter_block, report, tariff) if meter_block else None
     return Report(
         values=collect.values,
         device_id=as_device_id(system.get("id")),
@@ -112,6 +93,37 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
         volumes=volumes,
         rejected=tuple(collect.rejected),
         raw=root,
+    )
+
+
+def _times(
+    report: Mapping[str, Any], system: Mapping[str, Any], tz: tzinfo | None
+) -> tuple[datetime | None, datetime | None]:
+    """Return the reading's time and, for old firmware only, the device's wall clock."""
+    timestamp = parse_iso_time(report.get("date_time_utc"))
+    if timestamp is None:
+        timestamp = parse_iso_time(report.get("date_time_local"))
+    if timestamp is not None:
+        return timestamp, None
+    return (
+        parse_iso_time(report.get("date_time"), local_tz=tz or UTC),
+        _wall_clock(system.get("date_time")),
+    )
+
+
+def _meter(meter: Mapping[str, Any], report: Mapping[str, Any], tariff: int | None) -> MeterInfo:
+    """Return the meter block of a report."""
+    return MeterInfo(
+        status=as_text(meter.get("status")),
+        interface=as_text(meter.get("interface")),
+        protocol=as_text(meter.get("protocol")),
+        protocol_version=as_text(meter.get("protocol_version")),
+        vendor=as_text(meter.get("vendor")),
+        model=as_text(meter.get("model")),
+        meter_id=as_text(meter.get("id")),
+        serial=as_text(meter.get("logical_name")),
+        report_interval=as_float(report.get("interval")),
+        tariff=tariff,
     )
 
 
