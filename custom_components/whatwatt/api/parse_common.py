@@ -26,6 +26,7 @@ import re
 from typing import Any, Final
 
 from .errors import WhatwattInvalidResponseError
+from .models import MeterInfo
 
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
 
@@ -300,3 +301,26 @@ def require_object(data: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise WhatwattInvalidResponseError(f"{what} is not a JSON object")
     return data
+
+
+def meter_info(
+    meter: Mapping[str, Any],
+    *,
+    vendor: str,
+    serial: str,
+    interval: Any,
+    tariff: int | None,
+) -> MeterInfo:
+    """Return a meter block (report or system document: the key names of two fields differ)."""
+    return MeterInfo(
+        status=as_text(meter.get("status")),
+        interface=as_text(meter.get("interface")),
+        protocol=as_text(meter.get("protocol")),
+        protocol_version=as_text(meter.get("protocol_version")),
+        vendor=as_text(meter.get(vendor)),
+        model=as_text(meter.get("model")),
+        meter_id=as_text(meter.get("id")),
+        serial=as_text(meter.get(serial)),
+        report_interval=as_float(interval),
+        tariff=tariff,
+    )

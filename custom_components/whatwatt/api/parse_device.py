@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import WhatwattInvalidResponseError
-from .models import ActionStatus, MeterInfo, MqttSettings, Settings, SystemInfo
+from .models import ActionStatus, MqttSettings, Settings, SystemInfo
 from .parse_common import (
     as_bool,
     as_device_id,
@@ -15,6 +15,7 @@ from .parse_common import (
     as_text,
     dig,
     local_date_time,
+    meter_info,
     obj_at,
     plain_text,
     require_object,
@@ -42,6 +43,8 @@ def parse_system(data: Any, *, tz: tzinfo | None = None) -> SystemInfo:
         uptime = as_float(device.get("time_since_reboot"))
     last_reboot = obj_at(device, "last_reboot")
     mqtc = obj_at(root, "clouds", "mqtc")
+    meter = obj_at(root, "meter")
+    tariff = as_int(meter.get("tariff"))
     wifi = obj_at(root, "wifi")
     return SystemInfo(
         device_id=device_id,
@@ -59,27 +62,16 @@ def parse_system(data: Any, *, tz: tzinfo | None = None) -> SystemInfo:
         supply_voltage_scap=as_float(plug.get("v_scap")),
         mqtt_enabled=as_bool(mqtc.get("enabled")),
         mqtt_connected=as_bool(mqtc.get("connected")),
-        meter=_system_meter(obj_at(root, "meter")),
+        meter=meter_info(
+            meter,
+            vendor="manufacturer",
+            serial="type",
+            interval=meter.get("report_interval"),
+            tariff=tariff if tariff in (1, 2) else None,
+        ),
         wifi_rssi=as_int(wifi.get("rssi")),
         wifi_signal=as_int(wifi.get("signal")),
         raw=root,
-    )
-
-
-def _system_meter(meter: Mapping[str, Any]) -> MeterInfo:
-    """Return the meter block of the system document."""
-    tariff = as_int(meter.get("tariff"))
-    return MeterInfo(
-        status=as_text(meter.get("status")),
-        interface=as_text(meter.get("interface")),
-        protocol=as_text(meter.get("protocol")),
-        protocol_version=as_text(meter.get("protocol_version")),
-        vendor=as_text(meter.get("manufacturer")),
-        model=as_text(meter.get("model")),
-        meter_id=as_text(meter.get("id")),
-        serial=as_text(meter.get("type")),
-        report_interval=as_float(meter.get("report_interval")),
-        tariff=tariff if tariff in (1, 2) else None,
     )
 
 

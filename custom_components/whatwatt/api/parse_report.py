@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
-from .models import MeterInfo, Report
+from .models import Report
 from .parse_common import (
     ValueCollector,
     as_device_id,
@@ -13,6 +13,7 @@ from .parse_common import (
     as_int,
     as_text,
     dig,
+    meter_info,
     obj_at,
     parse_iso_time,
     require_object,
@@ -78,7 +79,17 @@ def parse_report(data: Any, *, tz: tzinfo | None = None) -> Report:
     system = obj_at(root, "system")
     timestamp, local_time = _times(report, system, tz)
     meter_block = obj_at(root, "meter")
-    meter = _meter(meter_block, report, tariff) if meter_block else None
+    meter = (
+        meter_info(
+            meter_block,
+            vendor="vendor",
+            serial="logical_name",
+            interval=report.get("interval"),
+            tariff=tariff,
+        )
+        if meter_block
+        else None
+    )
     return Report(
         values=collect.values,
         device_id=as_device_id(system.get("id")),
@@ -108,22 +119,6 @@ def _times(
     return (
         parse_iso_time(report.get("date_time"), local_tz=tz or UTC),
         _wall_clock(system.get("date_time")),
-    )
-
-
-def _meter(meter: Mapping[str, Any], report: Mapping[str, Any], tariff: int | None) -> MeterInfo:
-    """Return the meter block of a report."""
-    return MeterInfo(
-        status=as_text(meter.get("status")),
-        interface=as_text(meter.get("interface")),
-        protocol=as_text(meter.get("protocol")),
-        protocol_version=as_text(meter.get("protocol_version")),
-        vendor=as_text(meter.get("vendor")),
-        model=as_text(meter.get("model")),
-        meter_id=as_text(meter.get("id")),
-        serial=as_text(meter.get("logical_name")),
-        report_interval=as_float(report.get("interval")),
-        tariff=tariff,
     )
 
 
