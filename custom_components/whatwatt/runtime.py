@@ -104,7 +104,7 @@ def _push_source(
     if transport == TRANSPORT_MQTT:
         mqtt_source = MqttSource(hass, entry, device.device_id, measurements.async_push)
         async_learn_from_messages(hass, entry, mqtt_source)
-        _follow(device, mqtt_source.async_follow_device)
+        _follow(device, mqtt_source.async_follow_device, now=False)
         return mqtt_source
     if transport != TRANSPORT_LIVE:
         return None
@@ -130,9 +130,12 @@ def _restored_guard(hass: HomeAssistant, device_id: str) -> TotalsGuard:
     return guard
 
 
-def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) -> None:
-    """Hand every device state to ``follower``: the current one now, each new one later."""
-    follower(device.data)
+def _follow(
+    device: DeviceCoordinator, follower: Callable[[DeviceState], None], *, now: bool = True
+) -> None:
+    """Hand every new device state to ``follower`` (``now``: the current one at once too)."""
+    if now:
+        follower(device.data)
     device.config_entry.async_on_unload(device.async_add_listener(lambda: follower(device.data)))
 
 

@@ -26,6 +26,7 @@ from .errors import (
     WhatwattTimeoutError,
     WhatwattUnavailableError,
 )
+from .parse_common import load_json
 from .parse_device import (
     parse_action_status,
     parse_mqtt_settings,
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT: Final = 5.0
+# The largest REST reply read (the SD card's listing of a full card is the largest expected).
+MAX_BODY_BYTES: Final = 1024 * 1024
 DEFAULT_PORT: Final = 80
 
 # Routes that answer 404 on a FREE licence (README section 5).
@@ -115,8 +118,8 @@ def normalize_host(text: str) -> str:
 def _error_body(body: bytes) -> tuple[str | None, str | None]:
     """Return the ``error`` and ``message`` of the device's error object, if any."""
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = load_json(body)
+    except WhatwattInvalidResponseError:
         return None, None
     if not isinstance(data, dict):
         return None, None
@@ -160,10 +163,19 @@ def raise_for_status(status: int, path: str, body: bytes) -> None:
 
 def decode_json(body: bytes) -> Any:
     """Decode a JSON body whatever its content type; InvalidResponse when it is not JSON."""
-    try:
-        return json.loads(body)
-    except ValueError as err:
-        raise WhatwattInvalidResponseError(f"response is not JSON: {err}") from err
+    return load_json(body)
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    """Read a reply's body, refusing one larger than ``MAX_BODY_BYTES`` before reading it all."""
+    if (response.content_length or 0) > MAX_BODY_BYTES:
+        raise WhatwattInvalidResponseError(f"reply larger than {MAX_BODY_BYTES} bytes")
+    body = await response.content.read(MAX_BODY_BYTES + 1)
+    while len(body) <= MAX_BODY_BYTES and (more := await response.content.read(MAX_BODY_BYTES)):
+        body += more
+    if len(body) > MAX_BODY_BYTES:
+        raise WhatwattInvalidResponseError(f"reply larger than {MAX_BODY_BYTES} bytes")
+    return body
 
 
 def _status_ids_from_location(location: str) -> list[int] | None:
@@ -330,7 +342,7 @@ class WhatwattClient:
         async with self._lock:
             response = await self._open(method, path_qs, body=body, total_timeout=self._timeout)
             try:
-                data = await response.read()
+                data = await _read_capped(response)
             except TimeoutError as err:
                 raise WhatwattTimeoutError(f"{self._host} did not answer in time") from err
             except aiohttp.ClientError as err:

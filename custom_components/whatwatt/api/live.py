@@ -17,6 +17,7 @@ from .errors import (
     WhatwattStreamClosedError,
     WhatwattTimeoutError,
 )
+from .parse_common import MAX_PAYLOAD_BYTES
 from .parse_live import parse_live_event
 
 if TYPE_CHECKING:
@@ -29,7 +30,15 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 LIVE_PATH: Final = "/api/v1/live"
+# The largest event (and line) kept: the size limit of every payload a parser reads.
+MAX_EVENT_BYTES: Final = MAX_PAYLOAD_BYTES
 _DISPATCHED: Final = frozenset({"", "live"})
+
+
+def _line_end(buffer: bytes, start: int) -> int:
+    """Return the index of the next CR or LF at or after ``start``; -1 when there is none."""
+    ends = [pos for pos in (buffer.find(b"\r", start), buffer.find(b"\n", start)) if pos >= 0]
+    return min(ends) if ends else -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +54,20 @@ class SseParser:
 
     Lines end with LF, CRLF or CR (a CRLF split across two chunks counts once). ``data:`` with
     or without a space; several data lines are joined with ``\\n``; comments are ignored; an
-    event is dispatched on a blank line when it has data.
+    event is dispatched on a blank line when it has data. Memory is bounded: a line longer than
+    ``MAX_EVENT_BYTES`` is dropped (its bytes are not kept while it goes on), and so is an event
+    whose data grows beyond it (``dropped`` counts both).
     """
 
     def __init__(self) -> None:
         """Start with empty buffers."""
         self._buffer = b""
         self._skip_lf = False
+        self._discarding = False  # inside a line that is too long
         self._data: list[str] = []
+        self._size = 0  # bytes of data in the event so far; -1: the event is dropped
         self._event = ""
+        self.dropped = 0
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         """Consume a chunk of the stream and return the events it completed."""
@@ -65,28 +79,40 @@ class SseParser:
         start = 0
         length = len(buffer)
         while start < length:
-            cr = buffer.find(b"\r", start)
-            lf = buffer.find(b"\n", start)
-            ends = [pos for pos in (cr, lf) if pos >= 0]
-            if not ends:
+            end = _line_end(buffer, start)
+            if end < 0:
                 break
-            end = min(ends)
             line = buffer[start:end]
-            if buffer[end : end + 1] == b"\r":
-                if end + 1 < length and buffer[end + 1 : end + 2] == b"\n":
-                    start = end + 2
-                elif end + 1 == length:
-                    start = end + 1
+            start = end + 1
+            if buffer[end] == 0x0D:  # CR: a CRLF counts once, also when split across chunks
+                if start < length and buffer[start] == 0x0A:
+                    start += 1
+                elif start == length:
                     self._skip_lf = True
-                else:
-                    start = end + 1
-            else:
-                start = end + 1
+            if self._discarding:  # the end of a line that was too long
+                self._discarding = False
+                continue
             event = self._line(line.decode("utf-8", errors="replace"))
             if event is not None:
                 events.append(event)
-        self._buffer = buffer[start:]
+        self._keep(buffer[start:])
         return events
+
+    def _keep(self, rest: bytes) -> None:
+        """Keep the start of an unfinished line, unless it is already too long."""
+        if len(rest) <= MAX_EVENT_BYTES:
+            self._buffer = rest
+            return
+        self._buffer = b""
+        if not self._discarding:
+            self._discarding = True
+            self._drop_event()
+
+    def _drop_event(self) -> None:
+        """Drop the event being read (its data and the rest of it, up to the blank line)."""
+        if self._size >= 0:
+            self.dropped += 1
+        self._data, self._size = [], -1
 
     def _line(self, line: str) -> SseEvent | None:
         if not line:
@@ -96,15 +122,19 @@ class SseParser:
         name, sep, value = line.partition(":")
         if sep and value.startswith(" "):
             value = value[1:]
-        if name == "data":
-            self._data.append(value)
+        if name == "data" and self._size >= 0:
+            self._size += len(value) + 1
+            if self._size > MAX_EVENT_BYTES:
+                self._drop_event()
+            else:
+                self._data.append(value)
         elif name == "event":
             self._event = value
         return None  # id, retry and unknown fields are ignored
 
     def _dispatch(self) -> SseEvent | None:
         data, event = self._data, self._event
-        self._data, self._event = [], ""
+        self._data, self._event, self._size = [], "", 0
         if not data:
             return None
         return SseEvent(event, "\n".join(data))
@@ -158,8 +188,12 @@ class LiveStream:
                 await self._raise_status(response)
             self.streams_opened += 1
             parser = SseParser()
+            loop = asyncio.get_running_loop()
+            # The watchdog counts from the last event, not the last byte: a trickle of bytes
+            # that never completes an event does not keep a dead stream open.
+            deadline = loop.time() + self._idle_timeout
             while True:
-                chunk = await self._read(response)
+                chunk = await self._read(response, deadline)
                 if self._closed:
                     return
                 if not chunk:
@@ -168,6 +202,7 @@ class LiveStream:
                     report = self._report(event)
                     if report is not None:
                         self.events_received += 1
+                        deadline = loop.time() + self._idle_timeout
                         yield report
                         if self._closed:
                             return
@@ -175,9 +210,9 @@ class LiveStream:
             self._response = None
             response.close()
 
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+    async def _read(self, response: aiohttp.ClientResponse, deadline: float) -> bytes:
         try:
-            async with asyncio.timeout(self._idle_timeout):
+            async with asyncio.timeout_at(deadline):
                 return await response.content.readany()
         except TimeoutError as err:
             if self._closed:

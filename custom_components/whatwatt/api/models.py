@@ -43,6 +43,37 @@ MEASUREMENT_KEYS: Final = (
 )
 
 
+# The physical range of each quantity in its native unit. A value outside it is dropped by the
+# parsers (its wire key listed in ``Report.rejected``), like an unusable one. Wide enough for
+# any connection a whatwatt Go reads (up to 1 GW), narrow enough that Home Assistant's scaling
+# (times 1000 to W, var, VA) and sums (net power) stay finite.
+POWER_RANGE: Final = (-1e6, 1e6)  # kW, kvar, kVA
+VOLTAGE_RANGE: Final = (0.0, 1e6)  # V
+CURRENT_RANGE: Final = (-1e6, 1e6)  # A (some meters sign the current)
+POWER_FACTOR_RANGE: Final = (-1.0, 1.0)
+# kWh, kvarh; sub-meters' counters in their own unit. A negative total is garbage, but it is the
+# energy guard's to hold (``totals.py``: the last good value stands in for it).
+REGISTER_RANGE: Final = (-1e12, 1e12)
+MEASUREMENT_RANGES: Final[dict[str, tuple[float, float]]] = {
+    key: (
+        VOLTAGE_RANGE
+        if key.startswith("voltage")
+        else CURRENT_RANGE
+        if key.startswith("current")
+        else POWER_FACTOR_RANGE
+        if key == "power_factor"
+        else REGISTER_RANGE
+        if "energy" in key
+        else POWER_RANGE
+    )
+    for key in MEASUREMENT_KEYS
+}
+# Report intervals: the device's documented range (seconds); a value outside is clamped.
+INTERVAL_RANGE: Final = (1.0, 3600.0)
+# Uptimes (seconds): at most about 31 years; a longer one is dropped.
+MAX_UPTIME: Final = 1e9
+
+
 @dataclass(frozen=True, slots=True)
 class MeterInfo:
     """What the device knows about the meter it reads."""

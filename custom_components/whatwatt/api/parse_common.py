@@ -7,6 +7,12 @@ unrendered ``${...}`` placeholder, a nested object where a number belongs) is dr
 key listed in ``Report.rejected``; the rest of the reading stays valid. A JSON ``null`` counts as
 "absent", not as rejected. Unknown keys are ignored.
 
+Ranges: every number that reaches a model is finite and within the physical range of its
+quantity (``models.MEASUREMENT_RANGES``; outside it the value is dropped like an unusable one),
+intervals are clamped to the device's 1..3600 s, uptimes beyond ``MAX_UPTIME`` are dropped,
+and every time stamp lies between ``MIN_TIME`` and ``MAX_TIME`` (else it is absent). A device id
+is 12 hexadecimal digits (upper-cased); anything else is no id.
+
 Time zones: the device prints some times as local wall-clock time (the REST ``date_time`` with its
 misleading trailing ``Z``, the live stream's ``Date``/``Time``, ``last_reboot``). Those are read in
 the ``tz`` given by the caller (Home Assistant passes its configured zone); ``tz=None`` means UTC.
@@ -26,9 +32,14 @@ import re
 from typing import Any, Final
 
 from .errors import WhatwattInvalidResponseError
-from .models import MeterInfo
+from .models import INTERVAL_RANGE, MAX_UPTIME, MEASUREMENT_RANGES, MeterInfo
 
+# The largest payload a parser reads (an MQTT message, a live event, a REST reply's JSON).
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
+# Time stamps outside these bounds are not the device's clock but garbage.
+MIN_TIME: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIME: Final = datetime(2200, 1, 1, tzinfo=UTC)
+_DEVICE_ID_RE: Final = re.compile(r"[0-9A-F]{12}")
 
 _NUMBER_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # An unrendered placeholder standing bare (unquoted) as a JSON value: `:${x}` / `,${x}` / `[${x}`.
@@ -131,9 +142,35 @@ def obj_at(data: Any, *path: str) -> Mapping[str, Any]:
 
 
 def as_device_id(value: Any) -> str | None:
-    """Normalise a device id (upper case); None when unusable."""
-    text = as_text(value)
-    return text.upper() if text else None
+    """Return a device id (12 hexadecimal digits, upper-cased); None for anything else."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().upper()
+    return text if _DEVICE_ID_RE.fullmatch(text) else None
+
+
+def as_interval(value: Any) -> float | None:
+    """Return a report interval clamped to the device's range; None when absent or not > 0."""
+    number = as_float(value)
+    if number is None or number <= 0:
+        return None
+    low, high = INTERVAL_RANGE
+    return min(max(number, low), high)
+
+
+def as_uptime(value: Any, *, scale: float = 1.0) -> float | None:
+    """Return an uptime in seconds (``value`` times ``scale``); None when absent or out of range."""
+    number = as_float(value)
+    if number is None:
+        return None
+    seconds = number * scale
+    return seconds if 0 <= seconds <= MAX_UPTIME else None
+
+
+def in_range(measurement: str, value: float) -> bool:
+    """Return True when ``value`` lies in the physical range of ``measurement``."""
+    low, high = MEASUREMENT_RANGES.get(measurement, (-math.inf, math.inf))
+    return low <= value <= high
 
 
 # --- time helpers ----------------------------------------------------------------------------
@@ -159,7 +196,16 @@ def parse_iso_time(value: Any, *, local_tz: tzinfo | None = None) -> datetime | 
         moment = moment.replace(tzinfo=local_tz)
     elif moment.tzinfo is None:
         return None
-    return moment.astimezone(UTC)
+    return to_utc(moment)
+
+
+def to_utc(moment: datetime) -> datetime | None:
+    """Return an aware time in UTC, None outside ``MIN_TIME``..``MAX_TIME``."""
+    try:
+        moment = moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # beyond year 1..9999 once converted
+        return None
+    return moment if MIN_TIME <= moment < MAX_TIME else None
 
 
 def wall_clock(date: Any, time: Any) -> datetime | None:
@@ -168,9 +214,15 @@ def wall_clock(date: Any, time: Any) -> datetime | None:
     if date_text is None or time_text is None:
         return None
     try:
-        return datetime.fromisoformat(f"{date_text}T{time_text}")
+        moment = datetime.fromisoformat(f"{date_text}T{time_text}")
     except ValueError:
         return None
+    bounds = (MIN_TIME, MAX_TIME) if moment.tzinfo else (_naive(MIN_TIME), _naive(MAX_TIME))
+    return moment if bounds[0] <= moment < bounds[1] else None
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
 
 
 def local_date_time(date: Any, time: Any, tz: tzinfo | None) -> datetime | None:
@@ -180,7 +232,7 @@ def local_date_time(date: Any, time: Any, tz: tzinfo | None) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz or UTC)
-    return moment.astimezone(UTC)
+    return to_utc(moment)
 
 
 def unix_time(value: Any) -> datetime | None:
@@ -189,7 +241,7 @@ def unix_time(value: Any) -> datetime | None:
     if number is None or number <= 0:
         return None
     try:
-        return datetime.fromtimestamp(number, UTC)
+        return to_utc(datetime.fromtimestamp(number, UTC))
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -214,30 +266,33 @@ class ValueCollector:
             return None
 
     def measure(self, wire_key: str, measurement: str, value: Any) -> None:
-        """Store one measurement (absent → skipped, unusable → rejected)."""
+        """Store one measurement (absent → skipped, unusable or out of range → rejected)."""
         number = self.number(wire_key, value)
-        if number is not None:
+        if number is None:
+            return
+        if in_range(measurement, number):
             self.values[measurement] = number
+        else:
+            self.rejected.append(wire_key)
 
     def measure_all(self, data: Mapping[str, Any], keys: Iterable[tuple[str, str]]) -> None:
         """Store the measurements of ``(wire key, measurement)`` pairs found in ``data``.
 
-        Runs for every reading: plain JSON numbers are taken at once, anything else goes
-        through ``measure``.
+        Runs for every reading: plain JSON numbers within their range are taken at once,
+        anything else goes through ``measure``.
         """
         values = self.values
+        ranges = MEASUREMENT_RANGES
         for wire_key, measurement in keys:
             value = data.get(wire_key)
             if value is None:
                 continue
             kind = value.__class__
-            if kind is float:
-                if value - value == 0.0:  # finite
-                    values[measurement] = value
+            if kind is float or (kind is int and -_EXACT_INT <= value <= _EXACT_INT):
+                low, high = ranges[measurement]
+                if low <= value <= high:  # finite too: NaN and infinity fail the comparison
+                    values[measurement] = float(value)
                     continue
-            elif kind is int and -_EXACT_INT <= value <= _EXACT_INT:
-                values[measurement] = float(value)
-                continue
             self.measure(wire_key, measurement, value)
 
     def tariff(self, wire_key: str, value: Any) -> int | None:
@@ -261,6 +316,14 @@ class ValueCollector:
 # --- decoding of raw payloads ---------------------------------------------------------------
 
 
+def load_json(text: str | bytes) -> Any:
+    """Decode JSON; ``WhatwattInvalidResponseError`` for anything else (too deep nesting too)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise WhatwattInvalidResponseError("payload is not JSON") from err
+
+
 def decode_object(payload: str | bytes, *, repair: bool = False) -> dict[str, Any]:
     """Decode a JSON object from text or UTF-8 bytes, enforcing the size limit.
 
@@ -282,15 +345,11 @@ def decode_object(payload: str | bytes, *, repair: bool = False) -> dict[str, An
     else:
         raise WhatwattInvalidResponseError(f"payload is {type(payload).__name__}, not text")
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as err:
+        data = load_json(text)
+    except WhatwattInvalidResponseError:
         if not repair:
-            raise WhatwattInvalidResponseError("payload is not JSON") from err
-        fixed = _BARE_PLACEHOLDER_RE.sub(r'\1"\2"', text)
-        try:
-            data = json.loads(fixed)
-        except (ValueError, RecursionError) as err2:
-            raise WhatwattInvalidResponseError("payload is not JSON") from err2
+            raise
+        data = load_json(_BARE_PLACEHOLDER_RE.sub(r'\1"\2"', text))
     if not isinstance(data, dict):
         raise WhatwattInvalidResponseError("payload is not a JSON object")
     return data
@@ -321,6 +380,6 @@ def meter_info(
         model=as_text(meter.get("model")),
         meter_id=as_text(meter.get("id")),
         serial=as_text(meter.get(serial)),
-        report_interval=as_float(interval),
+        report_interval=as_interval(interval),
         tariff=tariff,
     )

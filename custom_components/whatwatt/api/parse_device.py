@@ -12,7 +12,9 @@ from .parse_common import (
     as_device_id,
     as_float,
     as_int,
+    as_interval,
     as_text,
+    as_uptime,
     dig,
     local_date_time,
     meter_info,
@@ -38,9 +40,9 @@ def parse_system(data: Any, *, tz: tzinfo | None = None) -> SystemInfo:
     if device_id is None:
         raise WhatwattInvalidResponseError("system document has no device.id")
     plug = obj_at(device, "plug")
-    uptime = as_float(device.get("time_since_boot"))
+    uptime = as_uptime(device.get("time_since_boot"))
     if uptime is None:
-        uptime = as_float(device.get("time_since_reboot"))
+        uptime = as_uptime(device.get("time_since_reboot"))
     last_reboot = obj_at(device, "last_reboot")
     mqtc = obj_at(root, "clouds", "mqtc")
     meter = obj_at(root, "meter")
@@ -86,7 +88,9 @@ def parse_settings(data: Any) -> Settings:
         protection=as_bool(system.get("protection")),
         password_len=as_int(system.get("password_len")),
         power_save=as_bool(system.get("power_save")),
-        report_interval=as_int(services.get("report_interval")),
+        report_interval=(
+            int(interval) if (interval := as_interval(services.get("report_interval"))) else None
+        ),
         broadcast=as_bool(services.get("broadcast")),
         ntp_server=plain_text(system.get("custom_ntp_server")),
         use_custom_ntp_server=as_bool(system.get("use_custom_ntp_server")),

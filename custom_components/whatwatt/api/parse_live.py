@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from .models import Report
-from .parse_common import ValueCollector, decode_object, local_date_time, wall_clock
+from .parse_common import (
+    ValueCollector,
+    as_uptime,
+    decode_object,
+    local_date_time,
+    wall_clock,
+)
 from .parse_volume import LIVE_VOLUME_KEYS, parse_volumes
 
 if TYPE_CHECKING:
@@ -60,7 +66,7 @@ def parse_live_event(data: str | bytes, *, tz: tzinfo | None = None) -> Report:
         volumes=volumes,
         timestamp=local_date_time(event.get("Date"), event.get("Time"), tz),
         local_time=wall_clock(event.get("Date"), event.get("Time")),
-        uptime=uptime_hours * 3600.0 if uptime_hours is not None else None,
+        uptime=as_uptime(uptime_hours, scale=3600.0),
         rejected=tuple(collect.rejected),
         raw=event,
     )

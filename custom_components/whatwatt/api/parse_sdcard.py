@@ -150,6 +150,9 @@ class SdCsvReader:
             if self._discarding:  # the end of a line that was too long
                 self._discarding = False
                 continue
+            if len(line) > MAX_LINE_BYTES:  # the same verdict whatever the chunks
+                self.skipped += 1
+                continue
             self._line(line, reports)
         rest = buffer[start:]
         if len(rest) > MAX_LINE_BYTES:

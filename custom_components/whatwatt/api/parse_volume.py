@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from .models import Volume
-from .parse_common import as_text, coerce_number
+from .models import REGISTER_RANGE, Volume
+from .parse_common import as_text, coerce_number, to_utc
 
 if TYPE_CHECKING:
     from .parse_common import ValueCollector
@@ -41,6 +41,8 @@ LIVE_VOLUME_KEYS: Final = VolumeKeys("Bus", "M_ID", "DT", "Cum")
 
 # Entries read from one reading; more are ignored (a bus carries a handful of sub-meters).
 MAX_VOLUMES: Final = 16
+# Bus numbers: the M-Bus primary addresses (0..250) cover every device a bus can carry.
+MAX_BUS: Final = 250
 
 
 def _blank(value: Any) -> bool:
@@ -74,7 +76,7 @@ def capture_time(value: Any, tz: tzinfo | None) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz or UTC)
-    return moment.astimezone(UTC)
+    return to_utc(moment)
 
 
 def parse_volumes(
@@ -98,11 +100,13 @@ def parse_volumes(
                 collect.rejected.append(f"{wire}[{index}]")
             continue
         number, usable = _number(entry.get(keys.bus))
-        if number is None or not number.is_integer() or number < 0:
+        if number is None or not number.is_integer() or not 0 <= number <= MAX_BUS:
             if not usable or number is not None:
                 collect.rejected.append(f"{wire}[{index}].{keys.bus}")
             continue
         cumulative, usable = _number(entry.get(keys.cumulative))
+        if cumulative is not None and not REGISTER_RANGE[0] <= cumulative <= REGISTER_RANGE[1]:
+            cumulative, usable = None, False
         if not usable:
             collect.rejected.append(f"{wire}[{index}].{keys.cumulative}")
         bus = int(number)
