@@ -2,11 +2,12 @@
 
 Redacted: the password and the address, the device's secret settings (``SECRET_KEYS``), Wi-Fi
 and network identity, and the meter's serial numbers (the meter block's id, type and logical
-name, sub-meter ids) wherever they appear.
+name, sub-meter ids) under their keys and wherever else their values appear.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
@@ -15,8 +16,6 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from .device_control import SECRET_KEYS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from homeassistant.core import HomeAssistant
 
     from .coordinator import WhatwattConfigEntry
@@ -35,8 +34,33 @@ TO_REDACT: Final = {
     "M_ID",  # sub-meters (live stream)
     *SECRET_KEYS,  # write-only on the device (it answers <key>_len), redacted should one appear
 }
-# Inside a meter block (system, report): its serial numbers.
+# Inside a meter block (system, report): its serial numbers. Their values are redacted wherever
+# else they appear too (a meter may print its serial as its model).
 METER_SERIALS: Final = frozenset({"id", "type", "logical_name", "serial"})
+MIN_SERIAL: Final = 4  # shorter texts ("1", "P1") are no serial worth hiding, and too common
+
+
+def _serials(*blocks: Any) -> set[str]:
+    """Return the meter serial numbers found under their keys in ``blocks`` (meter blocks)."""
+    found: set[str] = set()
+    for block in blocks:
+        if isinstance(block, Mapping):
+            for key in METER_SERIALS | {"meter_id", "M_ID"}:
+                value = block.get(key)
+                if isinstance(value, str) and len(value.strip()) >= MIN_SERIAL:
+                    found.add(value.strip())
+    return found
+
+
+def _scrub(data: Any, serials: set[str]) -> Any:
+    """Redact every text that contains one of ``serials``, under whatever key it stands."""
+    if isinstance(data, Mapping):
+        return {key: _scrub(value, serials) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_scrub(value, serials) for value in data]
+    if isinstance(data, str) and any(serial in data for serial in serials):
+        return REDACTED
+    return data
 
 
 def _redact(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,7 +84,15 @@ async def async_get_config_entry_diagnostics(
     device, measurements = runtime.device, runtime.measurements
     report = measurements.data
     state = device.data
-    return {
+    serials = _serials(
+        state.system.raw.get("meter"),
+        report.raw.get("meter") if report else None,
+        *(
+            {"meter_id": volume.meter_id}
+            for volume in (report.volumes or {} if report else {}).values()
+        ),
+    )
+    diagnostics = {
         "entry": {"data": _redact(entry.data), "options": dict(entry.options)},
         "device": {
             "last_update_success": device.last_update_success,
@@ -79,3 +111,5 @@ async def async_get_config_entry_diagnostics(
         },
         "source": _redact(runtime.source.diagnostics()) if runtime.source else None,
     }
+    scrubbed: dict[str, Any] = _scrub(diagnostics, serials)
+    return scrubbed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from syrupy.filters import props
@@ -10,6 +11,7 @@ from custom_components.whatwatt.diagnostics import async_get_config_entry_diagno
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+    import pytest
     from pytest_homeassistant_custom_component.common import MockConfigEntry
     from syrupy.assertion import SnapshotAssertion
 
@@ -55,3 +57,21 @@ async def test_diagnostics_password(
     result = await async_get_config_entry_diagnostics(hass, init_integration)
     assert result["entry"]["data"]["password"] == "**REDACTED**"
     assert "secret" not in str(result)
+
+
+async def test_diagnostics_serial_anywhere(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A meter that prints its serial as its model too: the serial is redacted there as well."""
+    runtime = init_integration.runtime_data
+    system = runtime.device.data.system
+    serial = system.raw["meter"]["type"]
+    raw = {**system.raw, "meter": {**system.raw["meter"], "model": serial}}
+    monkeypatch.setattr(
+        runtime.device, "data", replace(runtime.device.data, system=replace(system, raw=raw))
+    )
+    result = await async_get_config_entry_diagnostics(hass, init_integration)
+    assert result["device"]["system"]["meter"]["model"] == "**REDACTED**"
+    assert serial not in str(result)
