@@ -1,11 +1,9 @@
 """The whatwatt Go integration.
 
-Set-up builds the runtime of DESIGN.md section 2: the REST client (absent for MQTT-only entries),
+Set-up builds the entry's runtime: the REST client (absent for MQTT-only entries),
 the device coordinator, the measurement coordinator and, for push transports, the push source
 that hands readings to the measurement coordinator. ``_async_follow_device`` lets the
-measurements and the MQTT subscription follow what the device coordinator reads. The measurement
-coordinator's energy guard starts from the totals Home Assistant last recorded
-(``_restored_guard``).
+measurements and the MQTT subscription follow what the device coordinator reads.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
-from .api.totals import TotalsGuard
 from .backfill_watch import async_remove_coverage, async_setup_gap_watch
 from .const import (
     CONF_SCAN_INTERVAL,
@@ -56,14 +53,9 @@ from .migration import (
 )
 from .push_live import LiveSource
 from .push_mqtt import MqttSource
-from .sensor import restored_totals
 from .service_schemas import topic_error
 from .services import async_setup_services
-from .submeter import (
-    async_remove_config_entry_device as async_remove_config_entry_device,
-    async_remove_store,
-    restored_volumes,
-)
+from .submeter import async_remove_config_entry_device as async_remove_config_entry_device
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -130,7 +122,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
             else None
         ),
         fallback=transport == TRANSPORT_MQTT,
-        totals=_restored_guard(hass, device.device_id),
     )
     # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
     await device.async_setup(required=transport != TRANSPORT_MQTT)
@@ -169,21 +160,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(async_watch_meter_link(hass, entry, device, measurements))
     return True
-
-
-@callback
-def _restored_guard(hass: HomeAssistant, device_id: str) -> TotalsGuard:
-    """Return an energy guard seeded with the totals Home Assistant last recorded.
-
-    Built before the first reading: a glitch in it (zero, garbage, a lower value after a restart
-    of Home Assistant) is held against the recorded value instead of being taken as the
-    register's first value. A register with nothing recorded takes its first reading as it is.
-    """
-    guard = TotalsGuard()
-    recorded = restored_totals(hass, device_id) | restored_volumes(hass, device_id)
-    for key, value in recorded.items():  # energy totals and sub-meter counters
-        guard.seed(key, value)
-    return guard
 
 
 @callback
@@ -275,4 +251,3 @@ async def async_remove_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) ->
     async_clear_entry_issues(hass, entry)
     await async_remove_coverage(hass, entry.entry_id)
     async_clear_vendor_issue(hass, entry)
-    await async_remove_store(hass, entry)  # the sub-meters' missing times

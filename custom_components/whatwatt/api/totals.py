@@ -103,6 +103,13 @@ def is_volume_key(key: str) -> bool:
     return key.startswith(VOLUME_PREFIX) and key[len(VOLUME_PREFIX) :].isdigit()
 
 
+def recorded_number(value: object) -> float | None:
+    """Return a value Home Assistant recorded as a number to seed with (None: not a number)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def _what(key: str) -> str:
     """Return what a register is, for the log."""
     return "sub-meter counter" if is_volume_key(key) else "energy total"
