@@ -218,7 +218,7 @@ class SubMeterCounter(SubMeterSensor, RestoreSensor):
         """Describe the counter by kind; its device is named for kind and meter id."""
         self.submeters, self.kind, self.meter_id = submeters, kind, meter_id
         super().__init__(submeters, volume_description(bus, kind), bus, self.info(bus))
-        self.recorded: float | None = None  # restored: stored again while the bus is missing
+        self.recorded: float | None = None  # the last value known: saved while it is missing
 
     def info(self, bus: int) -> DeviceInfo:
         """Describe the sub-meter's device (connected via the whatwatt Go)."""
@@ -236,9 +236,16 @@ class SubMeterCounter(SubMeterSensor, RestoreSensor):
     def _value(self, volume: Volume) -> float | None:
         return volume.cumulative
 
+    def state_signature(self) -> tuple[Any, ...]:
+        """Return availability and value, remembering the value (at the add, with readings)."""
+        signature = super().state_signature()
+        if signature[1] is not None:
+            self.recorded = signature[1]
+        return signature
+
     @property
     def extra_restore_state_data(self) -> CounterStoredData:
-        """Return the value (the last one known) and when the sub-meter went missing."""
+        """Return the value (the last one known while missing) and when it went missing."""
         value = self.native_value if self.native_value is not None else self.recorded
         since = self.submeters.missing.get(self.bus)
         return CounterStoredData(value, self.native_unit_of_measurement, since)

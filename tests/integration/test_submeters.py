@@ -263,13 +263,17 @@ async def test_a_sub_meter_back_after_a_restart_is_kept(
     sim: Any,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A count kept over a restart ends when the first reading after it has the sub-meter."""
+    """A count kept over a restart ends when the first reading after it has the sub-meter; the
+    counter, kept over the restart too, holds a zero in that reading."""
     sim.meter.remove_submeter(1)
     await _reading(hass, sim, freezer, 10)
     await _reading(hass, sim, freezer, GONE_AFTER.total_seconds() - DAY)
-    sim.meter.add_submeter(1, GAS_ID, cumulative=4400.0)
+    sim.meter.add_submeter(1, GAS_ID, cumulative=0.0)
     await sim.emit_telegram()
     await restart(hass, init_integration)
+    assert counter(hass, 1).state == "4321.123"
+    sim.meter.add_submeter(1, GAS_ID, cumulative=4400.0)
+    await _reading(hass, sim, freezer, 10)
     assert counter(hass, 1).state == "4400.0"
     sim.meter.remove_submeter(1)
     await _reading(hass, sim, freezer, 2 * DAY)  # missing again: a new count, from here
