@@ -25,10 +25,7 @@ from .issues import (
 from .migration import async_clear_vendor_issue, async_migrate
 from .runtime import async_build_runtime, async_start_feed
 from .services import async_setup_services
-from .submeter import (
-    async_remove_config_entry_device as async_remove_config_entry_device,
-    async_remove_store,
-)
+from .submeter import async_remove_config_entry_device as async_remove_config_entry_device
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -98,4 +95,3 @@ async def async_remove_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) ->
     async_clear_entry_issues(hass, entry)
     await async_remove_coverage(hass, entry.entry_id)
     async_clear_vendor_issue(hass, entry)
-    await async_remove_store(hass, entry)  # the sub-meters' missing times

@@ -77,6 +77,9 @@ class WhatwattRuntimeData:
     device: DeviceCoordinator
     measurements: MeasurementCoordinator
     source: PushSource | None = None
+    # The sub-meters the sensor platform follows (``submeter.SubMeters``; that module builds on
+    # this one, so the type is checked where it is used).
+    submeters: object | None = None
 
 
 type WhatwattConfigEntry = ConfigEntry[WhatwattRuntimeData]
@@ -293,7 +296,8 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         self._boot: tuple[str | None, float | None] = (None, None)
         self._last_push: datetime | None = None
         self._silence: CALLBACK_TYPE | None = None
-        self._totals = totals if totals is not None else TotalsGuard()  # seeded: __init__.py
+        # Seeded by the total sensors as they restore (async_seed_total).
+        self._totals = totals if totals is not None else TotalsGuard()
 
     # -- timing --------------------------------------------------------------------------
 
@@ -412,6 +416,19 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         self._boot = (boot_id or known_id, uptime)
         if restarted and self.on_reboot is not None:
             self.on_reboot()
+
+    @callback
+    def async_seed_total(self, key: str, value: float) -> None:
+        """Hand the energy guard a total Home Assistant recorded (restored by its sensor).
+
+        Before the first reading it is the register's starting point. A sensor is added after
+        the first reading, though: then the current data is fixed too, so a first value the
+        seed holds (``TotalsGuard.late_seed``) is never the sensor's first state.
+        """
+        if self.data is None:
+            self._totals.seed(key, value)
+        else:
+            self.data = self._totals.late_seed(self.data, key, value)
 
     # -- pushes --------------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
-from .api.totals import TotalsGuard
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
@@ -40,8 +39,6 @@ from .issues import async_watch_license
 from .migration import async_identify, async_learn_from_messages
 from .push_live import LiveSource
 from .push_mqtt import MqttSource
-from .sensor import restored_totals
-from .submeter import restored_volumes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,7 +73,6 @@ async def async_build_runtime(
             else None
         ),
         fallback=transport == TRANSPORT_MQTT,
-        totals=_restored_guard(hass, device.device_id),
         on_reboot=device.async_schedule_read,
     )
     # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
@@ -119,15 +115,6 @@ def _push_source(
         interval=lambda: measurements.interval,
         tz=zone,
     )
-
-
-def _restored_guard(hass: HomeAssistant, device_id: str) -> TotalsGuard:
-    """Return an energy guard seeded with the totals Home Assistant last recorded."""
-    guard = TotalsGuard()
-    recorded = restored_totals(hass, device_id) | restored_volumes(hass, device_id)
-    for key, value in recorded.items():  # energy totals and sub-meter counters
-        guard.seed(key, value)
-    return guard
 
 
 def _follow(

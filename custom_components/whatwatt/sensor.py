@@ -1,8 +1,10 @@
 """Sensor entities of the whatwatt Go integration.
 
 The energy totals (``energy_*``, ``reactive_energy_*``) are restore sensors: Home Assistant keeps
-their last native value across restarts, and ``restored_totals`` hands those values to the
-energy guard before the first reading, so a glitch in that reading is held like any other.
+their last native value across restarts, and each total hands its value to the energy guard as
+it is added (``MeasurementCoordinator.async_seed_total``), so a glitch in the first reading is
+held like any other. A total registered before is added with the first reading even when that
+reading lacks it (a negative register is left out): it restores, and its glitch is held too.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from homeassistant.const import (
     UnitOfReactivePower,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er, restore_state
+from homeassistant.helpers import entity_registry as er
 
-from .api.totals import ENERGY_KEYS
+from .api.totals import ENERGY_KEYS, recorded_number
 from .const import DOMAIN
 from .coordinator import DeviceCoordinator, MeasurementCoordinator
 from .entity import WhatwattEntity
-from .submeter_sensor import async_setup_submeter_sensors
+from .submeter import async_setup_submeters
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -329,35 +331,6 @@ METER_STATUS = SensorEntityDescription(
 )
 
 
-@callback
-def restored_totals(hass: HomeAssistant, device_id: str) -> dict[str, float]:
-    """Return the native value Home Assistant last recorded for each energy total of a device.
-
-    Read before the first reading, while the entities do not exist yet: the entity id by unique
-    id (``<device id>_<key>``) from the entity registry, the value from the restore-state cache
-    (``RestoreStateData.last_states``: the states kept from the last run or the last unload).
-    Only a number recorded in the sensor's native unit counts.
-    """
-    registry = er.async_get(hass)
-    last_states = restore_state.async_get(hass).last_states
-    totals: dict[str, float] = {}
-    for description in TOTALS:
-        unique_id = f"{device_id}_{description.key}"
-        entity_id = registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id)
-        stored = last_states.get(entity_id) if entity_id is not None else None
-        if stored is None or stored.extra_data is None:
-            continue
-        extra = stored.extra_data.as_dict()
-        value = extra.get("native_value")
-        if (
-            extra.get("native_unit_of_measurement") == description.native_unit_of_measurement
-            and isinstance(value, int | float)
-            and not isinstance(value, bool)
-        ):
-            totals[description.key] = float(value)
-    return totals
-
-
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: WhatwattConfigEntry,
@@ -368,6 +341,12 @@ async def async_setup_entry(
     device, measurements = runtime.device, runtime.measurements
     known: set[str] = set()
     pending = list(SENSORS)  # not created yet (looked at with every reading: kept short)
+    registry = er.async_get(hass)
+    recorded = {  # totals registered before: added at once, they restore for the guard
+        d.key
+        for d in TOTALS
+        if registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, f"{device.device_id}_{d.key}")
+    }
 
     @callback
     def _async_add_readings() -> None:
@@ -375,7 +354,7 @@ async def async_setup_entry(
         if report is None:
             return
         new: list[SensorEntity] = []
-        for description in [d for d in pending if d.exists_fn(report)]:
+        for description in [d for d in pending if d.exists_fn(report) or d.key in recorded]:
             pending.remove(description)
             sensor = WhatwattTotalSensor if description.key in ENERGY_KEYS else WhatwattSensor
             new.append(sensor(measurements, description))
@@ -400,7 +379,7 @@ async def async_setup_entry(
     _async_add_health()
     entry.async_on_unload(measurements.async_add_listener(_async_add_readings))
     entry.async_on_unload(device.async_add_listener(_async_add_health))
-    await async_setup_submeter_sensors(hass, entry, async_add_entities)  # gas, water, heat
+    async_setup_submeters(hass, entry, async_add_entities)  # gas, water, heat
 
 
 class WhatwattSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
@@ -444,7 +423,16 @@ class WhatwattSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
 
 
 class WhatwattTotalSensor(WhatwattSensor, RestoreSensor):
-    """An energy total: Home Assistant keeps its last native value (``restored_totals``)."""
+    """An energy total: Home Assistant keeps its last native value, which seeds the guard."""
+
+    async def async_added_to_hass(self) -> None:
+        """Hand the total last recorded in the native unit to the guard before the first state."""
+        last = await self.async_get_last_sensor_data()
+        unit = self.entity_description.native_unit_of_measurement
+        value = recorded_number(last.native_value) if last is not None else None
+        if value is not None and last is not None and last.native_unit_of_measurement == unit:
+            self.coordinator.async_seed_total(self.entity_description.key, value)
+        await super().async_added_to_hass()
 
 
 class WhatwattMeterStatusSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):

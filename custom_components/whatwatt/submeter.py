@@ -1,79 +1,69 @@
-"""Sub-meters on the meter's bus (gas, water, heat meters): kinds, options, devices, removal.
+"""Sub-meters on the meter's bus (gas, water, heat meters): devices and sensors from the readings.
 
-Each bus the device reports a *volume* entry for (``Report.volumes``) is a device of its own,
-connected via the whatwatt Go, named for what it measures and its meter id, the meter id as its
-serial number. Its sensors (``submeter_sensor.py``) are the counter ``volume_<bus>`` and the
-capture time ``volume_<bus>_capture_time``.
+Each bus with a *volume* entry in a usable reading (``Report.volumes``) is a device connected via
+the whatwatt Go, named for its kind and meter id (its serial number), with the counter
+``volume_<bus>`` (total_increasing; a restore sensor seeding the energy guard) and
+``volume_<bus>_capture_time``. The kind is an option, ``volume_<bus>``: ``gas``, ``water``, ``heat``
+or ``other``; a new bus gets ``gas`` on a P1/DSMR meter, ``other`` elsewhere. ``SubMeters``
+(``entry.runtime_data.submeters``) follows the readings: a new bus gets its device and sensors, a
+new meter id renames the device, a new kind re-adds the counter (same entity id).
 
-What a sub-meter measures is the person's choice, stored in the entry's options as
-``volume_<bus>``: ``gas`` (m³), ``water`` (m³), ``heat`` (kWh) or ``other`` (no unit). When a bus
-is first seen its default is stored there: ``gas`` on a P1/DSMR meter (the gas meter of a Dutch
-or Belgian smart meter), ``other`` elsewhere. The stored kinds are also the list of known buses
-the options form shows, on every transport.
-
-A sub-meter that is no longer in the readings is removed with its device once readings have
-arrived without it for ``GONE_AFTER`` (30 days; the time counts from the first such reading and
-survives restarts, kept in a small store per entry). Readings that cannot carry sub-meters (an
-MQTT template without their fields) and unusable readings (stale, meter link down) prove nothing
-and never count. A gone sub-meter's device can also be deleted by hand at once
-(``async_remove_config_entry_device``); one still on the bus cannot.
+Removal: a sub-meter missing from usable readings for ``GONE_AFTER`` (30 days) is removed with its
+device and kind. The first usable reading without it starts the count, one with it ends it;
+readings that cannot carry sub-meters (an MQTT template without their fields) and unusable ones
+(stale, meter link down) prove nothing. The counter keeps the start in its restore data
+(``missing_since``; the buses with a device get their sensors at start to restore it); restored,
+it counts unless a usable reading has the bus. A disabled counter is never added: its count
+restarts with Home Assistant. A gone sub-meter's device can be deleted by hand at once
+(``async_remove_config_entry_device``); one in the last usable reading cannot.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorExtraStoredData,
+    SensorStateClass,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er, restore_state
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
-from .api.totals import VOLUME_PREFIX, is_volume_key, volume_key
+from .api.totals import VOLUME_PREFIX, is_volume_key, recorded_number, volume_key
 from .const import DOMAIN
-from .entity import connected_via, registered_device
+from .coordinator import MeasurementCoordinator
+from .entity import WhatwattEntity, connected_via, device_info, registered_device
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from homeassistant.config_entries import ConfigEntry
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .api.models import MeterInfo
-    from .coordinator import DeviceCoordinator
+    from .api.models import Volume
+    from .coordinator import WhatwattConfigEntry
 
-KIND_GAS: Final = "gas"
-KIND_WATER: Final = "water"
-KIND_HEAT: Final = "heat"
-KIND_OTHER: Final = "other"
-KINDS: Final = (KIND_GAS, KIND_WATER, KIND_HEAT, KIND_OTHER)
-
-# Readings without a sub-meter for this long remove it (and its device).
+# Each kind's device class and native unit.
+KIND_UNITS: Final[dict[str, tuple[SensorDeviceClass | None, str | None]]] = {
+    "gas": (SensorDeviceClass.GAS, UnitOfVolume.CUBIC_METERS),
+    "water": (SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS),
+    "heat": (SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR),
+    "other": (None, None),
+}
+KINDS: Final = tuple(KIND_UNITS)
+CAPTURE_TIME: Final = "capture_time"
+TRANSLATION_KEYS: Final = (*(f"volume_{kind}" for kind in KINDS), f"volume_{CAPTURE_TIME}")
 GONE_AFTER: Final = timedelta(days=30)
-
-STORE_VERSION: Final = 1
-
-
-class SubMeterControl(Protocol):
-    """What the options flow and device removal ask of a loaded entry's sub-meters."""
-
-    async def async_set_kinds(self, kinds: Mapping[int, str]) -> None:
-        """Apply new kinds at once (entity ids and statistics ids stay)."""
-
-    def present(self, bus: int) -> bool:
-        """Return True when the last usable reading has the sub-meter on ``bus``."""
-
-    def forget(self, bus: int) -> None:
-        """Forget a sub-meter whose device is being deleted (it comes back when seen again)."""
-
-
-# The sub-meters of each loaded entry (set by the sensor platform).
-SUBMETERS: HassKey[dict[str, SubMeterControl]] = HassKey(f"{DOMAIN}_submeters")
-
-
-# --- options ---------------------------------------------------------------------------------
 
 
 def option_buses(options: Mapping[str, Any]) -> list[int]:
@@ -89,218 +79,309 @@ def has_submeters(options: Mapping[str, Any]) -> bool:
 def kind_of(options: Mapping[str, Any], bus: int) -> str:
     """Return the stored kind of a bus (``other`` for none or an unknown value)."""
     kind = options.get(volume_key(bus))
-    return kind if kind in KINDS else KIND_OTHER
+    return kind if kind in KINDS else "other"
 
 
-def default_kind(meters: Iterable[MeterInfo | None]) -> str:
-    """Return the kind a new sub-meter gets: gas on a P1/DSMR meter, other elsewhere."""
-    for meter in meters:
-        if meter is None:
-            continue
-        if (meter.interface or "").upper() == "P1" or (meter.protocol or "").upper() == "DSMR":
-            return KIND_GAS
-    return KIND_OTHER
-
-
-def without_buses(options: Mapping[str, Any], buses: Iterable[int]) -> dict[str, Any]:
-    """Return the options without the kinds of ``buses``."""
-    dropped = {volume_key(bus) for bus in buses}
-    return {key: value for key, value in options.items() if key not in dropped}
-
-
-@callback
-def async_drop_options(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int]) -> None:
-    """Remove the kinds of sub-meters that are gone from the entry's options."""
-    options = without_buses(entry.options, buses)
-    if options != entry.options:
-        hass.config_entries.async_update_entry(entry, options=options)
-
-
-# --- devices ---------------------------------------------------------------------------------
-
-
-def submeter_identifier(device_id: str, bus: int) -> tuple[str, str]:
-    """Return the device registry identifier of the sub-meter on ``bus``."""
+def _identifier(device_id: str | None, bus: int) -> tuple[str, str]:
     return (DOMAIN, f"{device_id}_{volume_key(bus)}")
-
-
-def bus_of(device_entry: dr.DeviceEntry, device_id: str | None) -> int | None:
-    """Return the bus of a sub-meter device of this whatwatt Go, None for any other device."""
-    prefix = f"{device_id}_{VOLUME_PREFIX}"
-    for domain, identifier in device_entry.identifiers:
-        suffix = identifier[len(prefix) :]
-        if domain == DOMAIN and device_id and identifier.startswith(prefix) and suffix.isdigit():
-            return int(suffix)
-    return None
-
-
-def submeter_device_info(
-    device: DeviceCoordinator, bus: int, meter_id: str | None, kind: str
-) -> DeviceInfo:
-    """Describe the sub-meter on ``bus``: named for what it measures and its meter id."""
-    info = DeviceInfo(
-        identifiers={submeter_identifier(device.device_id, bus)},
-        translation_key=f"{kind}_meter",
-        translation_placeholders={"meter_id": meter_id or str(bus)},
-        **connected_via(device),
-    )
-    if meter_id:
-        info["serial_number"] = meter_id
-    return info
-
-
-@callback
-def registry_buses(hass: HomeAssistant, entry: ConfigEntry) -> set[int]:
-    """Return the buses that have a sub-meter device of this entry in the device registry."""
-    registry = dr.async_get(hass)
-    return {
-        bus
-        for device_entry in dr.async_entries_for_config_entry(registry, entry.entry_id)
-        if (bus := bus_of(device_entry, entry.unique_id)) is not None
-    }
-
-
-@callback
-def async_remove_devices(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int]) -> None:
-    """Remove the sub-meter devices of ``buses`` from this entry (their entities go with them)."""
-    registry = dr.async_get(hass)
-    for bus in buses:
-        identifier = submeter_identifier(entry.unique_id or "", bus)
-        if (device_entry := registered_device(hass, entry.entry_id, identifier)) is not None:
-            registry.async_update_device(device_entry.id, remove_config_entry_id=entry.entry_id)
 
 
 @callback
 def submeter_names(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int]) -> str:
-    """Return the known sub-meters as the options form lists them (``bus 1: Gas meter …``)."""
+    """Return the known sub-meters as the options form lists them (``1: Gas meter …``)."""
     names = []
     for bus in buses:
-        identifier = submeter_identifier(entry.unique_id or "", bus)
-        device_entry = registered_device(hass, entry.entry_id, identifier)
+        device_entry = registered_device(hass, entry.entry_id, _identifier(entry.unique_id, bus))
         name = (device_entry.name_by_user or device_entry.name) if device_entry else None
         names.append(f"{bus}: {name}" if name else str(bus))
     return ", ".join(names) or "—"
 
 
-async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: ConfigEntry, device_entry: dr.DeviceEntry
-) -> bool:
-    """Allow deleting a sub-meter's device by hand once it is no longer on the bus.
-
-    The whatwatt Go itself and a sub-meter in the current readings cannot be deleted.
-    """
-    bus = bus_of(device_entry, entry.unique_id)
-    if bus is None:
-        return False
-    control = hass.data.get(SUBMETERS, {}).get(entry.entry_id)
-    if control is not None:
-        if control.present(bus):
-            return False
-        control.forget(bus)
-    async_drop_options(hass, entry, (bus,))
-    return True
+def _loaded(entry: ConfigEntry) -> SubMeters | None:
+    submeters = entry.runtime_data.submeters if entry.state is ConfigEntryState.LOADED else None
+    return submeters if isinstance(submeters, SubMeters) else None
 
 
 async def async_apply_kinds(
-    hass: HomeAssistant, entry: ConfigEntry, kinds: Mapping[int, str]
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConfigEntry,
+    kinds: Mapping[int, str],
 ) -> None:
-    """Hand new kinds to a loaded entry's sub-meters (nothing to do when it is not loaded)."""
-    control = hass.data.get(SUBMETERS, {}).get(entry.entry_id)
-    if control is not None:
-        await control.async_set_kinds(kinds)
+    """Apply new kinds to a loaded entry's sub-meters at once (entity ids stay)."""
+    if (submeters := _loaded(entry)) is not None:
+        for bus, kind in kinds.items():
+            counter = submeters.counters.get(bus)
+            if counter is not None and kind in KINDS and kind != counter.kind:
+                await submeters.async_readd(bus, kind)
 
 
-# --- restored counters -----------------------------------------------------------------------
+def _bus_of(device_entry: dr.DeviceEntry, device_id: str | None) -> int | None:
+    prefix = f"{device_id}_{VOLUME_PREFIX}"
+    for domain, identifier in device_entry.identifiers:
+        suffix = identifier[len(prefix) :]
+        if domain == DOMAIN and device_id and identifier.startswith(prefix) and suffix.isdigit():
+            return int(suffix)
+    return None  # the whatwatt Go, or another one's device
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: ConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Allow deleting a sub-meter's device by hand unless the last usable reading has it."""
+    if (bus := _bus_of(device_entry, entry.unique_id)) is None:
+        return False
+    if (submeters := _loaded(entry)) is not None:
+        if bus in submeters.present:
+            return False
+        submeters.forget(bus)
+    _drop_options(hass, entry, (bus,))
+    return True
 
 
 @callback
-def restored_volumes(hass: HomeAssistant, device_id: str) -> dict[str, float]:
-    """Return the counter Home Assistant last recorded for each sub-meter of a device.
-
-    The counterpart of ``sensor.restored_totals`` for the guard: read before the first reading,
-    from the entity registry (unique id ``<device id>_volume_<bus>``) and the restore-state
-    cache. The counter is the device's number whatever its unit, so any number counts.
-    """
-    prefix = f"{device_id}_"
-    last_states = restore_state.async_get(hass).last_states
-    counters: dict[str, float] = {}
-    for entity in er.async_get(hass).entities.values():
-        if entity.platform != DOMAIN or entity.domain != SENSOR_DOMAIN:
-            continue
-        key = entity.unique_id.removeprefix(prefix)
-        if key == entity.unique_id or not is_volume_key(key):
-            continue
-        stored = last_states.get(entity.entity_id)
-        if stored is None or stored.extra_data is None:
-            continue
-        value = stored.extra_data.as_dict().get("native_value")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            counters[key] = float(value)
-    return counters
+def _drop_options(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int]) -> None:
+    dropped = {volume_key(bus) for bus in buses}
+    if dropped & entry.options.keys():
+        options = {key: value for key, value in entry.options.items() if key not in dropped}
+        hass.config_entries.async_update_entry(entry, options=options)
 
 
-# --- gone sub-meters -------------------------------------------------------------------------
+def volume_description(bus: int, kind: str) -> SensorEntityDescription:
+    """Describe the counter of the sub-meter on ``bus`` measuring ``kind``."""
+    device_class, unit = KIND_UNITS[kind]
+    return SensorEntityDescription(
+        key=volume_key(bus),
+        translation_key=f"volume_{kind}",
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+    )
 
 
-def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    return Store(hass, STORE_VERSION, f"{DOMAIN}.submeters.{entry_id}")
+def capture_time_description(bus: int) -> SensorEntityDescription:
+    """Describe the capture time of the sub-meter on ``bus`` (diagnostic)."""
+    return SensorEntityDescription(
+        key=f"{volume_key(bus)}_{CAPTURE_TIME}",
+        translation_key=f"volume_{CAPTURE_TIME}",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    )
 
 
-class GoneWatch:
-    """When each known sub-meter was first missing from a usable reading (kept in a store)."""
+@dataclass
+class CounterStoredData(SensorExtraStoredData):
+    """What a counter restores: value and unit, and when its sub-meter went missing."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Bind the watch to its entry's store (``async_load`` before use)."""
-        self._hass = hass
-        self._store = _store(hass, entry_id)
-        self.missing: dict[int, datetime] = {}
-        self._due: datetime | None = None
+    missing_since: datetime | None = None
 
-    async def async_load(self) -> None:
-        """Read the times kept from the last run."""
-        data = await self._store.async_load() or {}
-        for bus, text in (data.get("missing_since") or {}).items():
-            moment = dt_util.parse_datetime(str(text))
-            if str(bus).isdigit() and moment is not None:
-                self.missing[int(bus)] = moment
-        self._plan()
+    def as_dict(self) -> dict[str, Any]:
+        """Return the data as stored."""
+        since = self.missing_since.isoformat() if self.missing_since is not None else None
+        return {**super().as_dict(), "missing_since": since}
 
-    def _plan(self) -> None:
-        self._due = min(self.missing.values()) + GONE_AFTER if self.missing else None
+
+class SubMeterSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
+    """A sensor of one sub-meter (as such its capture time): available while it is read."""
+
+    def __init__(
+        self, submeters: SubMeters, description: SensorEntityDescription, bus: int, info: DeviceInfo
+    ) -> None:
+        """Attach the sensor to the sub-meter's device."""
+        super().__init__(submeters.measurements, description)
+        self.bus, self._attr_device_info = bus, info
+
+    def _value(self, volume: Volume) -> Any:
+        return volume.captured
+
+    @property
+    def native_value(self) -> Any:
+        """Return the value of the latest reading."""
+        report = self.coordinator.data
+        volume = report.volumes.get(self.bus) if report and report.volumes else None
+        return self._value(volume) if volume is not None else None
+
+    @property
+    def available(self) -> bool:
+        """Return True while usable readings arrive with this bus and its value."""
+        return self.coordinator.measurements_available and self.native_value is not None
+
+    def state_signature(self) -> tuple[Any, ...]:
+        """Return availability and value (written only when they change)."""
+        return (self.available, self.native_value)
+
+
+class SubMeterCounter(SubMeterSensor, RestoreSensor):
+    """The counter ``volume_<bus>``: restores its value (a seed) and ``missing_since``."""
+
+    def __init__(self, submeters: SubMeters, bus: int, kind: str, meter_id: str | None) -> None:
+        """Describe the counter by kind; its device is named for kind and meter id."""
+        self.submeters, self.kind, self.meter_id = submeters, kind, meter_id
+        super().__init__(submeters, volume_description(bus, kind), bus, self.info(bus))
+        self.recorded: float | None = None  # the last value known: saved while it is missing
+
+    def info(self, bus: int) -> DeviceInfo:
+        """Describe the sub-meter's device (connected via the whatwatt Go)."""
+        device = self.submeters.device
+        info = DeviceInfo(
+            identifiers={_identifier(device.device_id, bus)},
+            translation_key=f"{self.kind}_meter",
+            translation_placeholders={"meter_id": self.meter_id or str(bus)},
+            **connected_via(device),
+        )
+        if self.meter_id:
+            info["serial_number"] = self.meter_id
+        return info
+
+    def _value(self, volume: Volume) -> float | None:
+        return volume.cumulative
+
+    def state_signature(self) -> tuple[Any, ...]:
+        """Return availability and value, remembering the value (at the add, with readings)."""
+        signature = super().state_signature()
+        if signature[1] is not None:
+            self.recorded = signature[1]
+        return signature
+
+    @property
+    def extra_restore_state_data(self) -> CounterStoredData:
+        """Return the value (the last one known while missing) and when it went missing."""
+        value = self.native_value if self.native_value is not None else self.recorded
+        since = self.submeters.missing.get(self.bus)
+        return CounterStoredData(value, self.native_unit_of_measurement, since)
+
+    async def async_added_to_hass(self) -> None:
+        """Seed the guard with the counter last recorded; go on with a missing count."""
+        extra = await self.async_get_last_extra_data()
+        stored = extra.as_dict() if extra is not None else {}
+        if (value := recorded_number(stored.get("native_value"))) is not None:
+            self.recorded = value
+            self.coordinator.async_seed_total(self.entity_description.key, value)
+        if isinstance(since := stored.get("missing_since"), str):
+            self.submeters.restore_missing(self.bus, datetime.fromisoformat(since))
+        await super().async_added_to_hass()
+
+
+class SubMeters:
+    """Add, re-add and remove a loaded entry's sub-meters as the readings show them."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: WhatwattConfigEntry, add: AddConfigEntryEntitiesCallback
+    ) -> None:
+        """Bind to the entry's coordinators (``async_start`` follows the readings)."""
+        self.hass, self.entry, self._add = hass, entry, add
+        self.device, self.measurements = entry.runtime_data.device, entry.runtime_data.measurements
+        self.counters: dict[int, SubMeterCounter] = {}
+        self.missing: dict[int, datetime] = {}  # since when each known bus is missing
+        self.read: dict[int, str | None] | None = None  # last usable reading: bus → meter id
+
+    @property
+    def present(self) -> set[int]:
+        """Return the buses of the last usable reading."""
+        return set(self.read or ())
 
     @callback
-    def _save(self) -> None:
-        data = {"missing_since": {str(bus): t.isoformat() for bus, t in self.missing.items()}}
-        self._hass.async_create_task(self._store.async_save(data), "whatwatt sub-meter store")
+    def async_start(self) -> None:
+        """Add the sensors of the sub-meters in the registry, then follow every reading."""
+        registry = dr.async_get(self.hass)
+        for device_entry in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
+            if (bus := _bus_of(device_entry, self.device.device_id)) is not None:
+                kind = kind_of(self.entry.options, bus)
+                self._add(self._create(bus, kind, device_entry.serial_number))
+        self.entry.async_on_unload(self.measurements.async_add_listener(self._async_on_reading))
+        self._async_on_reading()
+
+    def forget(self, bus: int) -> None:
+        """Forget a sub-meter whose device goes (it comes back when it is read again)."""
+        self.counters.pop(bus, None)
+        self.missing.pop(bus, None)
+
+    def restore_missing(self, bus: int, since: datetime) -> None:
+        """Go on with a missing count kept before (unless a usable reading has the bus)."""
+        if bus not in self.present:
+            self.missing[bus] = min(self.missing.get(bus, since), since)
 
     @callback
-    def follow(self, present: Iterable[int], known: Iterable[int], now: datetime) -> None:
-        """Note the buses of a usable reading: the known ones missing from it start counting."""
-        present = set(present)
-        missing = {bus: self.missing.get(bus, now) for bus in known if bus not in present}
-        if missing != self.missing:
-            self.missing = missing
-            self._plan()
-            self._save()
+    def _async_on_reading(self) -> None:
+        """Follow a usable reading (runs with every one: returns soon when nothing changed)."""
+        report = self.measurements.data
+        if report is None or report.volumes is None or not self.measurements.measurements_available:
+            return  # a reading that cannot tell which sub-meters there are
+        now = dt_util.utcnow()
+        if (read := {bus: volume.meter_id for bus, volume in report.volumes.items()}) != self.read:
+            self._async_follow(read, now)
+        if gone := [bus for bus, since in self.missing.items() if now - since >= GONE_AFTER]:
+            self._async_remove(gone)
 
     @callback
-    def gone(self, now: datetime) -> list[int]:
-        """Return the buses missing for ``GONE_AFTER`` by ``now`` (cheap while none is due)."""
-        if self._due is None or now < self._due:
-            return []
-        return [bus for bus, since in self.missing.items() if now - since >= GONE_AFTER]
+    def _async_follow(self, read: dict[int, str | None], now: datetime) -> None:
+        """Add new sub-meters, rename for new meter ids, start and end the missing counts."""
+        self.read, options, defaults = read, self.entry.options, dict[str, str]()
+        for bus, meter_id in read.items():
+            if (counter := self.counters.get(bus)) is None:
+                if (key := volume_key(bus)) not in options:
+                    defaults[key] = self._default_kind()
+                self._add(self._create(bus, defaults.get(key) or kind_of(options, bus), meter_id))
+            elif meter_id != counter.meter_id:  # a new meter on the bus: its device follows
+                counter.meter_id = meter_id
+                dr.async_get(self.hass).async_get_or_create(
+                    config_entry_id=self.entry.entry_id, **counter.info(bus)
+                )
+        for bus in self.counters:
+            if bus in read:
+                self.missing.pop(bus, None)
+            else:
+                self.missing.setdefault(bus, now)
+        if defaults:
+            self.hass.config_entries.async_update_entry(self.entry, options={**options, **defaults})
+
+    def _default_kind(self) -> str:
+        report = self.measurements.data
+        meters = (report.meter if report else None, self.device.data.system.meter)
+        p1 = [
+            (m.interface or "").upper() == "P1" or (m.protocol or "").upper() == "DSMR"
+            for m in meters
+            if m
+        ]
+        return "gas" if any(p1) else "other"
+
+    def _create(self, bus: int, kind: str, meter_id: str | None) -> list[SensorEntity]:
+        """Return the sensors of a sub-meter (its device connects via the whatwatt Go's)."""
+        entry_id, hub = self.entry.entry_id, (DOMAIN, self.device.device_id)
+        if registered_device(self.hass, entry_id, hub) is None:
+            dr.async_get(self.hass).async_get_or_create(
+                config_entry_id=entry_id, **device_info(self.device)
+            )
+        counter = self.counters[bus] = SubMeterCounter(self, bus, kind, meter_id)
+        capture = SubMeterSensor(self, capture_time_description(bus), bus, counter.info(bus))
+        return [counter, capture]
+
+    async def async_readd(self, bus: int, kind: str) -> None:
+        """Re-add a bus's counter with a new kind: the same entity id, its device renamed."""
+        old = self.counters[bus]
+        if old.hass is not None and old.platform is not None:
+            await old.async_remove()
+        if self.counters.get(bus) is old:  # not removed or re-added meanwhile
+            new = self.counters[bus] = SubMeterCounter(self, bus, kind, old.meter_id)
+            new.recorded = old.recorded
+            self._add([new])
 
     @callback
-    def drop(self, buses: Iterable[int]) -> None:
-        """Stop watching ``buses`` (removed, or deleted by hand)."""
-        changed = False
+    def _async_remove(self, buses: list[int]) -> None:
+        """Remove sub-meters gone for ``GONE_AFTER``: devices (entities go with them), kinds."""
+        registry, entry_id = dr.async_get(self.hass), self.entry.entry_id
         for bus in buses:
-            changed = self.missing.pop(bus, None) is not None or changed
-        if changed:
-            self._plan()
-            self._save()
+            self.forget(bus)
+            identifier = _identifier(self.device.device_id, bus)
+            if (device_entry := registered_device(self.hass, entry_id, identifier)) is not None:
+                registry.async_update_device(device_entry.id, remove_config_entry_id=entry_id)
+        _drop_options(self.hass, self.entry, buses)
 
 
-async def async_remove_store(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Remove an entry's sub-meter store (the entry is deleted)."""
-    await _store(hass, entry.entry_id).async_remove()
+@callback
+def async_setup_submeters(
+    hass: HomeAssistant, entry: WhatwattConfigEntry, add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Follow the readings' sub-meters on the sensor platform of an entry."""
+    submeters = entry.runtime_data.submeters = SubMeters(hass, entry, add_entities)
+    submeters.async_start()

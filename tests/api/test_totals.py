@@ -385,3 +385,130 @@ def test_other_values_are_never_guarded(guard: TotalsGuard) -> None:
     guard.check(reading(max_demand_import=7.8, energy_import=1.0))
     report = reading(max_demand_import=0.0, energy_import=1.0)
     assert guard.check(report) is report
+
+
+# -- seeded late: the first reading came before the entity that restores the total --------
+
+
+@pytest.mark.parametrize(
+    ("first", "why"),
+    [(0.0, "reads zero"), (4000.0, "backwards"), (5000.0 + MAX_JUMP + 1, "jumped")],
+    ids=["zero", "lower", "jump"],
+)
+def test_late_seed_holds_an_unconfirmed_first_value(
+    guard: TotalsGuard, caplog: Any, first: float, why: str
+) -> None:
+    """Judged as if the seed had come first: held, logged once, the reading shows the seed."""
+    report = guard.check(reading(energy_import=first, energy_export=3.0))
+    assert report.values["energy_import"] == first  # nothing to compare it with yet
+    assert _warnings(caplog) == []
+    assert guard.seed("energy_import", 5000.0)
+    assert guard.last_good("energy_import") == 5000.0
+    warnings = _warnings(caplog)
+    assert len(warnings) == 1
+    assert why in warnings[0]
+    assert "energy_import" in warnings[0]
+    assert "last good value 5000.0 is kept" in warnings[0]
+    assert energy(guard, 5000.5) == 5000.5  # reads good again
+    assert len(_warnings(caplog)) == 1
+
+
+def test_late_seed_report_shows_the_seed(guard: TotalsGuard) -> None:
+    """``late_seed`` fixes the current reading too; the rest of it is untouched."""
+    report = guard.check(reading(energy_import=0.0, energy_export=3.0))
+    fixed = guard.late_seed(report, "energy_import", 5000.0)
+    expected = {"power_import": 1.2, "energy_import": 5000.0, "energy_export": 3.0}
+    assert dict(fixed.values) == expected
+    assert (fixed.tariff, fixed.rejected, fixed.device_id) == (1, ("u1",), "A1B2C3D4E5F6")
+    assert report.values["energy_import"] == 0.0  # the checked report itself is not changed
+
+
+@pytest.mark.parametrize("first", [0.0, 4000.0, 1e9])
+def test_late_seed_equals_an_early_seed(guard: TotalsGuard, first: float) -> None:
+    """The same readings give the same values, the seed before or after the first of them."""
+    early = TotalsGuard("Kitchen meter")
+    early.seed("energy_import", 5000.0)
+    values = [first, first, first, 5000.25]
+    expected = [early.check(reading(energy_import=v)).values["energy_import"] for v in values]
+    report = guard.late_seed(guard.check(reading(energy_import=first)), "energy_import", 5000.0)
+    late = [report.values["energy_import"]]
+    late += [energy(guard, v) for v in values[1:]]
+    assert late == expected
+
+
+def test_late_seed_first_value_starts_a_confirmation_series(guard: TotalsGuard) -> None:
+    """A lower first value held by a late seed is the first of the readings that must agree."""
+    report = guard.late_seed(guard.check(reading(energy_import=12.5)), "energy_import", 5000.0)
+    assert report.values["energy_import"] == 5000.0
+    for _ in range(CONFIRM_READINGS - 2):
+        assert energy(guard, 12.5) == 5000.0
+    assert energy(guard, 12.5) == 12.5  # CONFIRM_READINGS readings in all, the first included
+
+
+@pytest.mark.parametrize("first", [5000.0, 5000.5, 5000.0 + MAX_JUMP])
+def test_late_seed_lets_a_believable_first_value_stand(
+    guard: TotalsGuard, caplog: Any, first: float
+) -> None:
+    report = guard.check(reading(energy_import=first))
+    assert not guard.seed("energy_import", 5000.0)
+    assert guard.last_good("energy_import") == first
+    assert guard.late_seed(report, "energy_import", 5000.0) is report
+    assert _warnings(caplog) == []
+    assert energy(guard, 0.0) == first  # and it is now compared: a zero is held against it
+
+
+def test_late_seed_fills_a_left_out_first_value(guard: TotalsGuard, caplog: Any) -> None:
+    """A negative first value was left out (logged then): the seed takes its place."""
+    report = guard.check(reading(energy_import=-5.0, energy_export=3.0))
+    assert "energy_import" not in report.values
+    fixed = guard.late_seed(report, "energy_import", 5000.0)
+    assert fixed.values["energy_import"] == 5000.0
+    assert guard.last_good("energy_import") == 5000.0
+    assert len(_warnings(caplog)) == 1  # the one when it was left out
+    assert energy(guard, 5000.5) == 5000.5
+
+
+def test_late_seed_after_a_compared_reading_is_ignored(guard: TotalsGuard, caplog: Any) -> None:
+    """A register that compared a reading with its good value ignores seeds, late or not."""
+    energy(guard, 100.0)
+    report = guard.check(reading(energy_import=0.0))  # held against 100.0
+    assert not guard.seed("energy_import", 5000.0)
+    assert guard.late_seed(report, "energy_import", 5000.0) is report
+    assert guard.last_good("energy_import") == 100.0
+    energy(guard, 100.5)
+    assert not guard.seed("energy_import", 5000.0)
+    assert guard.last_good("energy_import") == 100.5
+    assert len(_warnings(caplog)) == 1  # the zero only
+
+
+def test_late_seed_of_a_register_not_in_the_reading(guard: TotalsGuard) -> None:
+    """A register the readings never carried is seeded as before them; the reading stays."""
+    report = guard.check(reading(energy_import=10.0))
+    assert guard.late_seed(report, "energy_export", 800.0) is report
+    assert guard.last_good("energy_export") == 800.0
+    assert guard.late_seed(report, "power_import", 1.0) is report  # no total: ignored
+
+
+def test_late_seed_after_a_reading_without_the_register(guard: TotalsGuard) -> None:
+    """The first value is held by the late seed; the current reading, without it, stays."""
+    guard.check(reading(energy_import=0.0))
+    other = guard.check(reading())
+    assert guard.late_seed(other, "energy_import", 5000.0) is other
+    assert energy(guard, 0.0) == 5000.0
+
+
+def test_second_late_seed_is_ignored(guard: TotalsGuard) -> None:
+    report = guard.late_seed(guard.check(reading(energy_import=0.0)), "energy_import", 5000.0)
+    assert guard.late_seed(report, "energy_import", 6000.0) is report
+    assert guard.last_good("energy_import") == 5000.0
+
+
+def test_late_seed_names_the_device_of_the_reading(caplog: Any) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
+    guard = TotalsGuard()
+    guard.late_seed(guard.check(reading(energy_import=0.0)), "energy_import", 5000.0)
+    assert "A1B2C3D4E5F6" in _warnings(caplog)[0]
+    unnamed = TotalsGuard()
+    unnamed.check(reading(energy_import=0.0))
+    unnamed.seed("energy_import", 5000.0)
+    assert "whatwatt device" in _warnings(caplog)[1]

@@ -99,3 +99,42 @@ def test_seed(guard: TotalsGuard) -> None:
     assert not guard.seed("volume_x", 1.0)
     assert counter(guard, 0.0) == 321.5
     assert counter(guard, 321.6) == 321.6
+
+
+@pytest.mark.parametrize("first", [0.0, 2.5, 321.5 + MAX_JUMP + 1])
+def test_late_seed_holds_the_first_counter(guard: TotalsGuard, first: float) -> None:
+    """Seeded after the first reading: judged as if the seed had come first, the reading fixed."""
+    report = guard.check(reading(first, 10.0))
+    fixed = guard.late_seed(report, "volume_1", 321.5)
+    assert fixed.volumes is not None
+    assert fixed.volumes[1] == Volume(bus=1, meter_id="M1", cumulative=321.5)
+    assert fixed.volumes[2].cumulative == 10.0
+    assert counter(guard, 321.6) == 321.6
+
+
+def test_late_seed_lets_a_good_counter_stand(guard: TotalsGuard) -> None:
+    report = guard.check(reading(321.6))
+    assert guard.late_seed(report, "volume_1", 321.5) is report
+    assert counter(guard, 0.0) == 321.6
+
+
+def test_late_seed_fills_a_counter_left_without_value(guard: TotalsGuard) -> None:
+    report = guard.check(reading(-1.0))
+    fixed = guard.late_seed(report, "volume_1", 321.5)
+    assert fixed.volumes == {1: Volume(bus=1, meter_id="M1", cumulative=321.5)}
+
+
+def test_late_seed_of_a_sub_meter_not_in_the_reading(guard: TotalsGuard) -> None:
+    """A bus the reading does not carry, or carries without a counter, stays as it is."""
+    report = guard.check(reading(321.5, None))
+    assert guard.late_seed(report, "volume_3", 10.0) is report  # not on the bus
+    assert guard.late_seed(report, "volume_2", 11.0) is report  # no counter in the reading
+    assert guard.last_good("volume_2") == 11.0
+
+
+def test_late_seed_after_a_reading_without_sub_meters(guard: TotalsGuard) -> None:
+    """The first counter is held by the late seed; the current reading has no sub-meters."""
+    guard.check(reading(0.0))
+    other = guard.check(Report(values={"energy_import": 1.0}))  # a template without them
+    assert guard.late_seed(other, "volume_1", 321.5) is other
+    assert counter(guard, 0.0) == 321.5

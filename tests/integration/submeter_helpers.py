@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    async_mock_restore_state_shutdown_restart,
+)
 
 from custom_components.whatwatt.const import DOMAIN
 
@@ -72,3 +75,12 @@ async def set_kinds(hass: HomeAssistant, entry: MockConfigEntry, **kinds: str) -
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     return fields
+
+
+async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Restart Home Assistant for ``entry``: unload, save and reload the stored states, set up."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await async_mock_restore_state_shutdown_restart(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()

@@ -387,11 +387,11 @@ def _module_descriptions() -> Iterator[EntityDescription]:
 
 def _built_descriptions() -> Iterator[EntityDescription]:
     """Yield the descriptions built at run time (one per sub-meter bus and kind)."""
-    from custom_components.whatwatt import submeter, submeter_sensor
+    from custom_components.whatwatt import submeter
 
     for kind in submeter.KINDS:
-        yield submeter_sensor.volume_description(1, kind)
-    yield submeter_sensor.capture_time_description(1)
+        yield submeter.volume_description(1, kind)
+    yield submeter.capture_time_description(1)
 
 
 def all_descriptions() -> list[EntityDescription]:

@@ -1,6 +1,6 @@
 """Sensor entities: the entity set per profile, cheap updates, quantities appearing later.
 
-The energy totals are restore sensors; ``restored_totals`` reads what Home Assistant recorded.
+The energy totals are restore sensors: what Home Assistant recorded seeds the energy guard.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from custom_components.whatwatt.sensor import (
     REACTIVE_ENERGY_DEVICE_CLASS,
     SENSORS,
     TOTALS,
-    restored_totals,
 )
 
 from .conftest import DEVICE_ID, advance, device_of
@@ -245,8 +244,29 @@ def _register(hass: HomeAssistant, key: str) -> str:
     return entry.entity_id
 
 
-async def test_restored_totals_reads_the_native_values(hass: HomeAssistant) -> None:
-    """Numbers recorded in the native unit count; anything else, or nothing, does not."""
+async def _set_up_with_first_reading(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: Any, value: float
+) -> dict[str, str]:
+    """Set up with every energy register reading ``value`` first; return the totals shown."""
+    sim.faults.energy_glitch = {"kind": "garbage", "value": value, "paths": ["report"]}
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert sim.faults.energy_glitch is None  # the first report carried it
+    registry = er.async_get(hass)
+    return {
+        key: hass.states.get(entity_id).state
+        for key in ENERGY_KEYS
+        if (entity_id := registry.async_get_entity_id("sensor", DOMAIN, f"{DEVICE_ID}_{key}"))
+    }
+
+
+@pytest.mark.parametrize("sim_options", [{"profile": "p1-single"}], ids=["p1"])
+async def test_totals_seed_the_guard_with_native_numbers(
+    hass: HomeAssistant, enable_all_entities: None, mock_config_entry: MockConfigEntry, sim: Any
+) -> None:
+    """Numbers recorded in the native unit are held against a low first reading; anything
+    else, or nothing, is no seed: the first reading is taken as it is."""
     cases: dict[str, tuple[Any, str | None]] = {
         "energy_import": (5120.456, "kWh"),
         "energy_import_t1": (3010, "kWh"),  # an integer is a number too
@@ -254,7 +274,6 @@ async def test_restored_totals_reads_the_native_values(hass: HomeAssistant) -> N
         "energy_export": ("812.004", "kWh"),  # not a number
         "energy_export_t1": (None, "kWh"),  # unknown when recorded
         "energy_export_t2": (True, "kWh"),
-        "reactive_energy_import": (950.2, "kvarh"),
     }
     mock_restore_cache_with_extra_data(
         hass,
@@ -266,16 +285,50 @@ async def test_restored_totals_reads_the_native_values(hass: HomeAssistant) -> N
             for key, (value, unit) in cases.items()
         ],
     )
-    _register(hass, "reactive_energy_export")  # registered, nothing recorded
-    assert restored_totals(hass, DEVICE_ID) == {
-        "energy_import": 5120.456,
-        "energy_import_t1": 3010.0,
-        "reactive_energy_import": 950.2,
+    shown = await _set_up_with_first_reading(hass, mock_config_entry, sim, 12.0)
+    assert shown == {
+        "energy_import": "5120.456",
+        "energy_import_t1": "3010.0",
+        "energy_import_t2": "12.0",
+        "energy_export": "12.0",
+        "energy_export_t1": "12.0",
+        "energy_export_t2": "12.0",
     }
-    assert restored_totals(hass, "0123456789AB") == {}  # another device's ids
 
 
-async def test_restored_totals_without_sensor_data(hass: HomeAssistant) -> None:
-    """A state recorded without the sensor's extra data (not a restore sensor then): nothing."""
+@pytest.mark.parametrize("sim_options", [{"profile": "dlms-three"}], ids=["dlms"])
+async def test_reactive_totals_seed_in_kvarh(
+    hass: HomeAssistant, enable_all_entities: None, mock_config_entry: MockConfigEntry, sim: Any
+) -> None:
+    """kvarh is the reactive totals' native unit; a total registered without a record, or
+    another device's record, is no seed."""
+    other = er.async_get(hass).async_get_or_create(
+        "sensor", DOMAIN, "0123456789AB_energy_import", suggested_object_id="other_energy_import"
+    )
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(_register(hass, "reactive_energy_import"), "950.2"),
+                {"native_value": 950.2, "native_unit_of_measurement": "kvarh"},
+            ),
+            (
+                State(other.entity_id, "5120.0"),
+                {"native_value": 5120.0, "native_unit_of_measurement": "kWh"},
+            ),
+        ],
+    )
+    _register(hass, "reactive_energy_export")  # registered, nothing recorded
+    shown = await _set_up_with_first_reading(hass, mock_config_entry, sim, 12.0)
+    assert shown["reactive_energy_import"] == "950.2"
+    assert shown["reactive_energy_export"] == "12.0"
+    assert shown["energy_import"] == "12.0"  # another device's record does not count
+
+
+async def test_totals_without_sensor_data_seed_nothing(
+    hass: HomeAssistant, enable_all_entities: None, mock_config_entry: MockConfigEntry, sim: Any
+) -> None:
+    """A state recorded without the sensor's extra data (not a restore sensor then): no seed."""
     mock_restore_cache(hass, [State(_register(hass, "energy_import"), "5120.456")])
-    assert restored_totals(hass, DEVICE_ID) == {}
+    shown = await _set_up_with_first_reading(hass, mock_config_entry, sim, 12.0)
+    assert shown["energy_import"] == "12.0"

@@ -41,6 +41,7 @@ from .submeter_helpers import (
     counter,
     entity_id_of,
     hub_device,
+    restart,
     sensor,
     set_kinds,
     submeter_device,
@@ -216,7 +217,6 @@ async def test_submeter_gone_is_removed_after_30_days(
     init_integration: MockConfigEntry,
     sim: Any,
     freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
 ) -> None:
     """Missing from the readings: unavailable at once, removed with its device after 30 days."""
     entity_id = counter(hass, 1).entity_id
@@ -226,14 +226,13 @@ async def test_submeter_gone_is_removed_after_30_days(
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
     assert hass.states.get(capture_id).state == STATE_UNAVAILABLE
     assert submeter_device(hass, 1) is not None
-    await hass.async_block_till_done()
-    store = hass_storage[f"{DOMAIN}.submeters.{init_integration.entry_id}"]
-    assert set(store["data"]["missing_since"]) == {"1"}
 
-    # A reload in between: the time counts from the first reading without it.
-    assert await hass.config_entries.async_reload(init_integration.entry_id)
-    await hass.async_block_till_done()
-    await _reading(hass, sim, freezer, GONE_AFTER.total_seconds() - DAY)
+    # Half-way a restart of Home Assistant: the time counts from the first reading without it.
+    half = GONE_AFTER.total_seconds() / 2
+    await _reading(hass, sim, freezer, half)
+    await restart(hass, init_integration)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    await _reading(hass, sim, freezer, half - DAY)
     assert submeter_device(hass, 1) is not None
     await _reading(hass, sim, freezer, DAY)
     assert submeter_device(hass, 1) is None
@@ -243,16 +242,46 @@ async def test_submeter_gone_is_removed_after_30_days(
     assert hass.states.get(entity_id) is None
     assert init_integration.options == {CONF_SCAN_INTERVAL: 10}
     assert hub_device(hass) is not None
-    await hass.async_block_till_done()
-    assert hass_storage[f"{DOMAIN}.submeters.{init_integration.entry_id}"]["data"] == {
-        "missing_since": {}
-    }
 
-    # It comes back: a new device, the same entity id.
+    # It comes back: a new device, the same entity id; it goes again: a new count.
     sim.meter.add_submeter(1, GAS_ID, cumulative=4400.0)
     await _reading(hass, sim, freezer, 10)
     assert counter(hass, 1).entity_id == entity_id
     assert counter(hass, 1).state == "4400.0"
+    sim.meter.remove_submeter(1)
+    await _reading(hass, sim, freezer, 10)
+    await restart(hass, init_integration)
+    await _reading(hass, sim, freezer, GONE_AFTER.total_seconds() - DAY)
+    assert submeter_device(hass, 1) is not None
+    await _reading(hass, sim, freezer, DAY)
+    assert submeter_device(hass, 1) is None
+
+
+async def test_a_sub_meter_back_after_a_restart_is_kept(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A count kept over a restart ends when the first reading after it has the sub-meter; the
+    counter, kept over the restart too, holds a zero in that reading."""
+    sim.meter.remove_submeter(1)
+    await _reading(hass, sim, freezer, 10)
+    await _reading(hass, sim, freezer, GONE_AFTER.total_seconds() - DAY)
+    sim.meter.add_submeter(1, GAS_ID, cumulative=0.0)
+    await sim.emit_telegram()
+    await restart(hass, init_integration)
+    assert counter(hass, 1).state == "4321.123"
+    sim.meter.add_submeter(1, GAS_ID, cumulative=4400.0)
+    await _reading(hass, sim, freezer, 10)
+    assert counter(hass, 1).state == "4400.0"
+    sim.meter.remove_submeter(1)
+    await _reading(hass, sim, freezer, 2 * DAY)  # missing again: a new count, from here
+    assert submeter_device(hass, 1) is not None
+    await _reading(hass, sim, freezer, GONE_AFTER.total_seconds() - DAY)
+    assert submeter_device(hass, 1) is not None
+    await _reading(hass, sim, freezer, DAY)
+    assert submeter_device(hass, 1) is None
 
 
 async def test_unusable_readings_prove_nothing(

@@ -79,7 +79,7 @@ async def test_devices_sensors_kinds_and_buses(
     assert counter(hass, 2).state == STATE_UNAVAILABLE
     # (The sub-meters' clock is moved, not the test's: the stream's own timers stay put.)
     later = SimpleNamespace(utcnow=lambda: dt_util.utcnow() + GONE_AFTER + timedelta(minutes=1))
-    with patch("custom_components.whatwatt.submeter_sensor.dt_util", later):
+    with patch("custom_components.whatwatt.submeter.dt_util", later):
         await _event(hass, sim)
     await wait_for(hass, lambda: submeter_device(hass, 2) is None)
     assert sensor(hass, "volume_2") is None

@@ -102,7 +102,7 @@ async def test_submeters_over_a_real_broker(
     await _publish_until(hass, sim, lambda: counter(hass, 2).state == STATE_UNAVAILABLE)
     assert submeter_device(hass, 2) is not None
     days = GONE_AFTER / timedelta(days=1) + 1
-    with patch("custom_components.whatwatt.submeter_sensor.dt_util", _later(days)):
+    with patch("custom_components.whatwatt.submeter.dt_util", _later(days)):
         await _publish_until(hass, sim, lambda: submeter_device(hass, 2) is None)
     assert sensor(hass, "volume_2") is None
     assert entry.options == {"volume_1": "water"}

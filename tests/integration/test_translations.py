@@ -14,8 +14,7 @@ from custom_components.whatwatt.sensor import (
     SENSORS,
     TARIFF_OPTIONS,
 )
-from custom_components.whatwatt.submeter import KINDS
-from custom_components.whatwatt.submeter_sensor import TRANSLATION_KEYS as SUBMETER_KEYS
+from custom_components.whatwatt.submeter import KINDS, TRANSLATION_KEYS as SUBMETER_KEYS
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"
 

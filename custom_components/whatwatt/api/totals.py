@@ -10,7 +10,11 @@ with the register's last good value:
   kvarh) above it. It becomes the new last good value. The first value seen for a register is
   taken as it is when there is nothing to compare it with; ``seed`` gives something to compare
   it with: the value Home Assistant last recorded (before a restart), which stands as the last
-  good value until a reading is accepted.
+  good value until a reading is accepted. A seed may come late, after the first reading (the
+  entity that restores it is added after that reading): a register whose only value so far is
+  that unconfirmed first reading has it judged against the seed exactly as if the seed had come
+  first (``late_seed`` also fixes the current reading); a register that already compared a
+  reading with its good value ignores seeds.
 * **zero** below a positive last good value — never accepted, however often it repeats: a device
   that has no telegram yet reports zeros for as long as that lasts. A replaced meter is accepted
   once its register leaves zero (by the rules below).
@@ -75,6 +79,10 @@ class _Register:
     """What the guard remembers about one total."""
 
     good: float | None = None  # None: no good value yet (nothing seen, nothing seeded)
+    # The register's only value so far, unconfirmed: a first reading nothing was compared with
+    # (taken as good, or left out when unusable). None once a reading was compared with a good
+    # value or a seed judged it: a late seed still judges it (``TotalsGuard.seed``).
+    first: float | None = None
     warned: bool = False
     candidate: float | None = None
     confirmations: int = 0
@@ -93,6 +101,13 @@ def volume_key(bus: int) -> str:
 def is_volume_key(key: str) -> bool:
     """Return True for a sub-meter counter's key (``volume_<bus>``)."""
     return key.startswith(VOLUME_PREFIX) and key[len(VOLUME_PREFIX) :].isdigit()
+
+
+def recorded_number(value: object) -> float | None:
+    """Return a value Home Assistant recorded as a number to seed with (None: not a number)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def _what(key: str) -> str:
@@ -140,17 +155,54 @@ class TotalsGuard:
 
         The seeded value is the register's last good value until a reading is accepted, so a
         glitch in the very first reading (after a restart of Home Assistant) is held like any
-        other. Ignored (False) for a key that is no energy total or sub-meter counter, a negative
-        or non-finite value, and a register that already has a good value (a reading outranks a
-        recorded value).
+        other. A late seed (readings began) is judged as if it had come first: when the
+        register's only value is an unconfirmed first reading the seed would have held (zero,
+        lower, a jump beyond ``MAX_JUMP``), the seed becomes the good value, that reading counts
+        as the first of a confirmation series and the glitch is logged as usual; a first value
+        left out (negative) gives way to the seed; one the seed would have let pass stands.
+
+        Return True when ``value`` is now the register's last good value. Ignored (False) for a
+        key that is no energy total or sub-meter counter, a negative or non-finite value, and a
+        register that compared a reading with a good value, or was seeded before (a reading
+        outranks a recorded value, the first seed stands).
         """
+        return self._seed(key, value, None)
+
+    def late_seed(self, report: Report, key: str, value: float) -> Report:
+        """Seed register ``key`` after ``report``, the current reading, was checked.
+
+        Return ``report`` as checking it would have returned it had the seed come first: the
+        register's value in it (an energy value, present or left out; the counter of a sub-meter
+        in it) replaced by the seed when the seed holds it; the very same report otherwise.
+        """
+        register = self._registers.get(key)
+        first = register.first if register is not None else None
+        left_out = register is not None and first is not None and register.good is None
+        if not self._seed(key, value, report) or first is None:
+            return report
+        if not is_volume_key(key):
+            if key not in report.values and not left_out:
+                return report
+            return replace(report, values={**report.values, key: float(value)})
+        bus = int(key[len(VOLUME_PREFIX) :])
+        volumes = report.volumes or {}
+        volume = volumes.get(bus)
+        if volume is None or (volume.cumulative is None and not left_out):
+            return report
+        return replace(report, volumes={**volumes, bus: replace(volume, cumulative=float(value))})
+
+    def _seed(self, key: str, value: float, report: Report | None) -> bool:
+        """Seed a register (``seed``); ``report`` names the device in the log."""
         if (key not in ENERGY_KEYS and not is_volume_key(key)) or not _usable(value):
             return False
         register = self._registers.setdefault(key, _Register())
-        if register.good is not None:
+        if register.good is None:  # nothing read yet, or only a left-out first value
+            register.good, register.first = float(value), None
+            return True
+        if register.first is None:  # a reading was compared with a good value, or seeded
             return False
-        register.good = float(value)
-        return True
+        first, register.good = register.first, float(value)
+        return self._check_one(key, first, register.good, register, report) is not None
 
     def check(self, report: Report) -> Report:
         """Return ``report`` with unbelievable totals replaced by their last good values."""
@@ -206,6 +258,7 @@ class TotalsGuard:
 
     def _first(self, key: str, value: float, register: _Register, report: Report) -> bool:
         """Take a register's first value as it is; False (logged) when it is unusable."""
+        register.first = value
         if _usable(value):
             self._accept(key, value, register, report)
             return True
@@ -213,9 +266,10 @@ class TotalsGuard:
         return False
 
     def _check_one(
-        self, key: str, value: float, last: float, register: _Register, report: Report
+        self, key: str, value: float, last: float, register: _Register, report: Report | None
     ) -> float | None:
         """Judge one value against ``last``; return the value to use instead, None: it stands."""
+        register.first = None
         if last <= value <= last + MAX_JUMP:
             self._accept(key, value, register, report)
             return None
@@ -236,11 +290,11 @@ class TotalsGuard:
         self._glitch(key, value, register, report, reason)
         return last
 
-    def _who(self, report: Report) -> str:
+    def _who(self, report: Report | None) -> str:
         """Return the device's name for the log."""
-        return self.name or report.device_id or "whatwatt device"
+        return self.name or (report.device_id if report is not None else None) or "whatwatt device"
 
-    def _accept(self, key: str, value: float, register: _Register, report: Report) -> None:
+    def _accept(self, key: str, value: float, register: _Register, report: Report | None) -> None:
         """Take ``value`` as the register's new last good value."""
         register.good = value
         register.candidate, register.confirmations = None, 0
@@ -250,7 +304,9 @@ class TotalsGuard:
                 "%s %s of %s reads good again", _what(key).capitalize(), key, self._who(report)
             )
 
-    def _reset(self, key: str, value: float, register: _Register, report: Report, why: str) -> None:
+    def _reset(
+        self, key: str, value: float, register: _Register, report: Report | None, why: str
+    ) -> None:
         """Accept a lower or much higher value as a real change of the meter's register."""
         _LOGGER.info(
             "%s %s of %s changed from %s to %s, accepted as a meter reset (%s)",
@@ -264,7 +320,7 @@ class TotalsGuard:
         self._accept(key, value, register, report)
 
     def _glitch(
-        self, key: str, value: float, register: _Register, report: Report, why: str
+        self, key: str, value: float, register: _Register, report: Report | None, why: str
     ) -> None:
         """Log a replaced (or left out) value, once until the register reads good again."""
         if register.warned:
