@@ -23,7 +23,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api.changes import boot_time, changed_keys
+from .api.changes import ReadingProgress, boot_time, changed_keys
 from .api.errors import WhatwattAuthError, WhatwattError
 from .api.models import Report, SystemInfo
 from .api.totals import TotalsGuard
@@ -291,9 +291,7 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         self.fallback_active = False
         self.pushes = 0
         self.on_reboot = on_reboot
-        self._report_id: int | None = None
-        self._report_id_since: datetime | None = None
-        self._boot: tuple[str | None, float | None] = (None, None)
+        self._progress = ReadingProgress()
         self._last_push: datetime | None = None
         self._silence: CALLBACK_TYPE | None = None
         # Seeded by the total sensors as they restore (async_seed_total).
@@ -391,30 +389,14 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
             raise update_error(err) from err
         except WhatwattError as err:
             raise update_error(err) from err
-        self.fresh = self._advancing(report, dt_util.utcnow())
+        self.fresh = self._progress.advancing(report, dt_util.utcnow(), self.stale_after)
         self._note_boot(report)
         self._apply_poll_interval()
         return self._totals.check(report)
 
-    def _advancing(self, report: Report, now: datetime) -> bool:
-        """Return False once the report counter stood still for longer than ``stale_after``."""
-        if report.report_id is None:
-            return True
-        if report.report_id != self._report_id or self._report_id_since is None:
-            self._report_id = report.report_id
-            self._report_id_since = now
-            return True
-        return (now - self._report_id_since).total_seconds() <= self.stale_after
-
     def _note_boot(self, report: Report) -> None:
         """Tell the device coordinator when a reading shows a restart (new boot id, uptime)."""
-        boot_id, uptime = report.boot_id, report.uptime
-        known_id, known_uptime = self._boot
-        restarted = (boot_id is not None and known_id is not None and boot_id != known_id) or (
-            uptime is not None and known_uptime is not None and uptime + 1 < known_uptime
-        )
-        self._boot = (boot_id or known_id, uptime)
-        if restarted and self.on_reboot is not None:
+        if self._progress.restarted(report) and self.on_reboot is not None:
             self.on_reboot()
 
     @callback

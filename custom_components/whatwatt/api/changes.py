@@ -1,4 +1,6 @@
-"""How two reads of the device compare: changed settings keys, the same boot or a new one."""
+"""How reads of the device compare: changed settings keys, the same boot or a new one, and
+whether the readings still advance.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from .models import SystemInfo
+    from .models import Report, SystemInfo
 
 # A boot time within this many seconds of the known one is the same boot.
 _LAST_BOOT_TOLERANCE: Final = 60.0
@@ -39,3 +41,32 @@ def boot_time(system: SystemInfo, now: datetime, known: datetime | None) -> date
     if known is not None and abs((boot - known).total_seconds()) <= _LAST_BOOT_TOLERANCE:
         return known
     return boot
+
+
+class ReadingProgress:
+    """Follow the readings of one device: whether its report counter advances, restarts."""
+
+    def __init__(self) -> None:
+        """Start with nothing seen."""
+        self._report_id: int | None = None
+        self._report_id_since: datetime | None = None
+        self._boot: tuple[str | None, float | None] = (None, None)
+
+    def advancing(self, report: Report, now: datetime, stale_after: float) -> bool:
+        """Return False once the report counter stood still for longer than ``stale_after`` s."""
+        if report.report_id is None:
+            return True
+        if report.report_id != self._report_id or self._report_id_since is None:
+            self._report_id = report.report_id
+            self._report_id_since = now
+            return True
+        return (now - self._report_id_since).total_seconds() <= stale_after
+
+    def restarted(self, report: Report) -> bool:
+        """Return True when a reading shows a restart (a new boot id, a smaller uptime)."""
+        boot_id, uptime = report.boot_id, report.uptime
+        known_id, known_uptime = self._boot
+        self._boot = (boot_id or known_id, uptime)
+        return (boot_id is not None and known_id is not None and boot_id != known_id) or (
+            uptime is not None and known_uptime is not None and uptime + 1 < known_uptime
+        )
