@@ -1,12 +1,14 @@
-"""MQTT set-up: Home Assistant's broker as the device would reach it, and the first message.
+"""MQTT set-up: the config flow's MQTT forms, Home Assistant's broker, the first message.
 
-When the device has no broker yet, the integration proposes the *address* of the broker Home
-Assistant's MQTT integration uses (the ``configure_mqtt`` fill-in and the config flow's
-``mqtt_broker`` step). That only works when the address means the same thing to the device:
-loopback addresses and the host names of Home Assistant add-ons (``core-mosquitto``) do not
-(``api.requests.unreachable_from_device``), so the person is asked for a ``url`` instead. Home
-Assistant's broker credentials are never read here: the device gets a broker user of its own,
-given by the person (or none, for a broker that allows anonymous clients). The broker's CA
+The flow's ``mqtt_topic`` form (``MQTT_SCHEMA``; ``check_topic_form``) takes the topic and,
+optionally, the device's address. Its ``mqtt_broker`` form (``BROKER_SCHEMA``;
+``broker_form_fields``) asks for the broker the device should use. There the integration
+proposes the *address* of the broker Home Assistant's MQTT integration uses (also the
+``configure_mqtt`` fill-in). That only works when the address means the same thing to the
+device: loopback addresses and the host names of Home Assistant add-ons (``core-mosquitto``) do
+not (``api.requests.unreachable_from_device``), so the person is asked for a ``url`` instead.
+Home Assistant's broker credentials are never read here: the device gets a broker user of its
+own, given by the person (or none, for a broker that allows anonymous clients). The broker's CA
 certificate is public and is proposed with the address.
 
 ``FirstMessageWait`` waits, bounded, for the first usable message on a topic (which tells the
@@ -16,23 +18,48 @@ device id); the config flow owns it so that it ends with the flow.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.const import CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
 
-from .api.errors import WhatwattInvalidResponseError
+from .api.client import normalize_host
+from .api.errors import WhatwattError, WhatwattInvalidResponseError
 from .api.parse_mqtt import parse_mqtt_payload
-from .api.requests import CA_CERTIFICATE, PEM_CERTIFICATE, URL, unreachable_from_device
+from .api.requests import (
+    CA_CERTIFICATE,
+    MAX_PASSWORD,
+    MAX_USERNAME,
+    PASSWORD,
+    PEM_CERTIFICATE,
+    URL,
+    USERNAME,
+    normalize_broker_url,
+    topic_error,
+    unreachable_from_device,
+)
+from .api.template import default_topic
+from .compat import vol
+from .const import CONF_TOPIC, CONF_TRANSPORT, TRANSPORT_MQTT
 from .errors import validation_error
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
-    from .api.models import Report
+    from .api.client import WhatwattClient
+    from .api.models import Report, SystemInfo
 
 MQTT_DOMAIN: Final = "mqtt"
 # Keys of Home Assistant's MQTT config entry (homeassistant.components.mqtt.const).
@@ -45,6 +72,92 @@ DEFAULT_MQTTS_PORT: Final = 8883
 # Waiting for the first message: at least this long, or two report intervals and a margin.
 FIRST_MESSAGE_TIMEOUT: Final = 65.0
 MAX_FIRST_MESSAGE_TIMEOUT: Final = 300.0
+
+CONF_CONFIGURE_DEVICE: Final = "configure_device"
+# Form ``mqtt_topic``: the topic; the device's address and password for REST (optional).
+MQTT_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_TOPIC): TextSelector(),
+        vol.Optional(CONF_HOST): TextSelector(),
+        vol.Optional(CONF_PASSWORD): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+        vol.Optional(CONF_CONFIGURE_DEVICE, default=False): BooleanSelector(),
+    }
+)
+# Form ``mqtt_broker``: fields of the ``configure_mqtt`` action. ``username``/``password`` are
+# the device's own user on the broker (never Home Assistant's); both optional.
+BROKER_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(URL): TextSelector(),
+        # No autofill: a browser would offer the person's Home Assistant login here.
+        vol.Optional(USERNAME): TextSelector(TextSelectorConfig(autocomplete="off")),
+        vol.Optional(PASSWORD): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="new-password")
+        ),
+    }
+)
+BROKER_LIMITS: Final = {USERNAME: MAX_USERNAME, PASSWORD: MAX_PASSWORD}
+
+
+def check_topic_form(user_input: Mapping[str, Any]) -> tuple[str, str | None, dict[str, str]]:
+    """Return the ``mqtt_topic`` form's topic, the device's address (None: none), field errors.
+
+    The device must be able to publish to the topic; configuring the device needs its address.
+    """
+    topic = str(user_input[CONF_TOPIC]).strip()
+    if error := topic_error(topic):
+        return topic, None, {CONF_TOPIC: error}
+    host = str(user_input.get(CONF_HOST) or "").strip()
+    if not host:
+        if user_input.get(CONF_CONFIGURE_DEVICE):
+            return topic, None, {CONF_HOST: "host_required_to_configure"}
+        return topic, None, {}
+    try:
+        return topic, normalize_host(host), {}
+    except ValueError:
+        return topic, None, {CONF_HOST: "invalid_host"}
+
+
+def topic_form_suggestions(given: Mapping[str, Any], device_id: str | None) -> dict[str, Any]:
+    """Return what the ``mqtt_topic`` form suggests: ``given`` without its password.
+
+    Without a topic, a known device (``device_id``) gets the integration's default topic.
+    """
+    suggested = {
+        key: value for key, value in given.items() if key != CONF_PASSWORD and value is not None
+    }
+    if CONF_TOPIC not in suggested and device_id:
+        suggested[CONF_TOPIC] = default_topic(device_id)
+    return suggested
+
+
+def broker_form_fields(
+    user_input: Mapping[str, Any], proposed: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the ``configure_mqtt`` fields of the ``mqtt_broker`` form, and field errors.
+
+    ``url`` as given (normalized); the device's own broker user name and password when given
+    (none clears them on the device); the CA certificate of Home Assistant's broker when the
+    address is the ``proposed`` one (``proposed_broker``).
+    """
+    fields: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    try:
+        fields[URL] = normalize_broker_url(str(user_input[URL]))
+    except ValueError:
+        errors[URL] = "invalid_broker_url"
+    for key, limit in BROKER_LIMITS.items():
+        value = str(user_input.get(key) or "")
+        if key == USERNAME:
+            value = value.strip()
+        if len(value) > limit:
+            errors[key] = "too_long"
+        elif value:
+            fields[key] = value
+    if CA_CERTIFICATE in proposed and fields.get(URL) == proposed.get(URL):
+        fields[CA_CERTIFICATE] = proposed[CA_CERTIFICATE]
+    return fields, errors
 
 
 def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
@@ -103,6 +216,15 @@ def broker_host(hass: HomeAssistant) -> str:
 def as_bytes(payload: str | bytes | bytearray) -> str | bytes:
     """Return an MQTT payload as the parser takes it."""
     return bytes(payload) if isinstance(payload, bytearray) else payload
+
+
+async def async_report_interval(client: WhatwattClient) -> float | None:
+    """Return how often the device publishes (its report interval), None when unknown."""
+    try:
+        settings = await client.get_settings()
+    except WhatwattError:
+        return None
+    return float(settings.report_interval) if settings.report_interval else None
 
 
 def first_message_timeout(report_interval: float | None) -> float:
@@ -183,3 +305,48 @@ class FirstMessageWait:
             return None
         finally:
             self._release()
+
+
+@dataclass(slots=True)
+class MqttBranch:
+    """What the config flow's MQTT branch knows: its form, the device, the first-message wait.
+
+    ``form`` is the ``mqtt_topic`` form as last given (suggested again after a failed wait,
+    whose error ``errors`` carries to the form). Given an address, the device was probed over
+    REST: ``host``, ``password``, ``system`` and its report ``interval``. ``device_id`` is
+    known from REST or from the first message. The flow ends the ``wait`` when it is removed.
+    """
+
+    form: dict[str, Any] | None = None
+    errors: dict[str, str] | None = None
+    topic: str = ""
+    host: str | None = None
+    password: str | None = None
+    system: SystemInfo | None = None
+    interval: float | None = None
+    device_id: str | None = None
+    wait: FirstMessageWait | None = None
+
+    def start_wait(self, hass: HomeAssistant) -> asyncio.Task[Report | None]:
+        """Return the task of the first-message wait, starting the wait unless it runs."""
+        if self.wait is None:
+            known = self.system.device_id if self.system else None
+            limit = first_message_timeout(self.interval)
+            self.wait = FirstMessageWait(hass, self.topic, known, limit)
+        return self.wait.task
+
+    @callback
+    def cancel_wait(self) -> None:
+        """End the first-message wait (task and subscription), if one runs."""
+        if self.wait is not None:
+            self.wait.cancel()
+            self.wait = None
+
+    def entry_data(self) -> dict[str, Any]:
+        """Return the data of the MQTT entry (the address and password when given)."""
+        data: dict[str, Any] = {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: self.topic}
+        if self.host:
+            data[CONF_HOST] = self.host
+            if self.password:
+                data[CONF_PASSWORD] = self.password
+        return data
