@@ -2,28 +2,24 @@
 
 Set-up starts with the menu ``user``: how the data reaches Home Assistant.
 
-- ``rest`` or ``live``: the device's address (``host``), then ``password`` for a protected
-  device.
-- ``mqtt`` opens ``mqtt_topic``: the topic (``topic``; optionally ``host``, ``password`` and
-  ``configure_device``). To configure the device, ``mqtt_broker`` follows (the address of Home
-  Assistant's broker proposed, the device's own broker user). Then ``mqtt_wait`` waits for the
-  first message on the topic and ``mqtt_finish`` adds the device.
+- ``rest`` or ``live``: the device's address (``host``); ``password`` for a protected device.
+- ``mqtt`` opens ``mqtt_topic``: the topic (``topic``; optionally ``host``, ``password``,
+  ``configure_device``); ``mqtt_broker`` configures the device if asked; ``mqtt_wait`` waits
+  for the first message on the topic; ``mqtt_finish`` adds the device.
 
-A device announced over mDNS: ``zeroconf`` → ``discovery_confirm`` (→ ``password``). A password
-that stopped working: ``reauth`` → ``reauth_confirm``. ``reconfigure`` offers the same menu and
-branches with the entry's values suggested, and updates the entry of the same device. The
-options (step ``init``): the polling interval of a REST entry, the kind of each sub-meter.
-
-The MQTT branch's forms, broker proposal and first-message wait are in ``mqtt_setup.py``.
+Discovery: ``zeroconf`` → ``discovery_confirm`` (→ ``password``). ``reauth`` →
+``reauth_confirm``. ``reconfigure``: the same menu and branches with the entry's values
+suggested. Options (``init``): the polling interval of a REST entry, the kind of each
+sub-meter. The MQTT forms, checks, broker proposal and first-message wait: ``mqtt_setup.py``.
 """
 
 from __future__ import annotations
 
-from ipaddress import IPv6Address
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     SOURCE_ZEROCONF,
     ConfigEntry,
@@ -34,27 +30,15 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import callback
+from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
-)
 
 from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
-from .api.requests import URL
 from .api.totals import volume_key
 from .compat import vol
 from .const import (
     CONF_SCAN_INTERVAL,
-    CONF_TOPIC,
     CONF_TRANSPORT,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
@@ -74,21 +58,12 @@ from .mqtt_setup import (
     CONF_CONFIGURE_DEVICE,
     MQTT_SCHEMA,
     MqttBranch,
-    async_report_interval,
     broker_form_fields,
     broker_host,
-    check_topic_form,
+    broker_suggestions,
     proposed_broker,
-    topic_form_suggestions,
 )
-from .submeter import (
-    KINDS,
-    async_apply_kinds,
-    has_submeters,
-    kind_of,
-    option_buses,
-    submeter_names,
-)
+from .submeter import KINDS, async_apply_kinds, has_submeters, kind_of, option_buses, submeter_names
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -100,22 +75,25 @@ if TYPE_CHECKING:
 
 TRANSPORTS: Final = [TRANSPORT_REST, TRANSPORT_MQTT, TRANSPORT_LIVE]
 
-HOST_SCHEMA: Final = vol.Schema({vol.Required(CONF_HOST): TextSelector()})
-PASSWORD_SCHEMA: Final = vol.Schema(
-    {vol.Required(CONF_PASSWORD): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
+HOST_SCHEMA: Final = vol.Schema({vol.Required(CONF_HOST): selector.TextSelector()})
+PASSWORD_SELECTOR: Final = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
 )
-SCAN_INTERVAL_SELECTOR: Final = NumberSelector(
-    NumberSelectorConfig(
+PASSWORD_SCHEMA: Final = vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
+SCAN_INTERVAL_SELECTOR: Final = selector.NumberSelector(
+    selector.NumberSelectorConfig(
         min=MIN_SCAN_INTERVAL,
         max=MAX_SCAN_INTERVAL,
         step=1,
-        mode=NumberSelectorMode.BOX,
+        mode=selector.NumberSelectorMode.BOX,
         unit_of_measurement="s",
     )
 )
-KIND_SELECTOR: Final = SelectSelector(
-    SelectSelectorConfig(
-        options=list(KINDS), translation_key="volume_kind", mode=SelectSelectorMode.DROPDOWN
+KIND_SELECTOR: Final = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=list(KINDS),
+        translation_key="volume_kind",
+        mode=selector.SelectSelectorMode.DROPDOWN,
     )
 )
 
@@ -139,9 +117,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(
-        config_entry: ConfigEntry,  # noqa: ARG004
-    ) -> WhatwattOptionsFlow:
+    def async_get_options_flow(config_entry: ConfigEntry) -> WhatwattOptionsFlow:  # noqa: ARG004
         """Return the options flow."""
         return WhatwattOptionsFlow()
 
@@ -149,8 +125,6 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_remove(self) -> None:
         """End the first-message wait (task and subscription) with the flow."""
         self._mqtt.cancel_wait()
-
-    # --- shared by the steps -------------------------------------------------------------
 
     @property
     def _reconfiguring(self) -> bool:
@@ -166,14 +140,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     def _client(self, host: str, password: str | None) -> WhatwattClient:
         return WhatwattClient(async_get_clientsession(self.hass), host, password)
 
-    async def _async_probe(
-        self, host: str, password: str | None
-    ) -> tuple[SystemInfo | None, str | None]:
-        """Read /api/v1/system; return the system information or a form error key.
-
-        REST polling needs Plus (discovery falls back to the live stream).
-        """
-        client = self._client(host, password)
+    async def _async_probe(self, client: WhatwattClient) -> tuple[SystemInfo | None, str | None]:
+        """Read /api/v1/system: the system information, or a form error key (REST needs Plus)."""
         try:
             system = await client.get_system()
         except WhatwattError as err:
@@ -186,47 +154,66 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             return None, "license_free"
         return system, None
 
-    async def _async_finish(self, system: SystemInfo, password: str | None) -> ConfigFlowResult:
-        """Add the device at ``self._host`` (REST, live), or update its entry."""
+    async def _async_probe_and_finish(
+        self, password: str | None, errors: dict[str, str], *, ask_password: bool = True
+    ) -> ConfigFlowResult | None:
+        """Add the device at ``self._host``, or ask for its password; else None (``errors``)."""
         assert self._host is not None
+        system, error = await self._async_probe(self._client(self._host, password))
+        if system is not None:
+            return await self._async_finish(system, password)
+        assert error is not None
+        if error == AUTH_ERROR and ask_password:
+            return await self.async_step_password()
+        errors["base"] = error
+        return None
+
+    async def _async_finish(self, system: SystemInfo, password: str | None) -> ConfigFlowResult:
+        """Add the device at ``self._host`` (REST, live), update its entry or its password."""
+        assert self._host is not None
+        if self.source == SOURCE_REAUTH:
+            await self.async_set_unique_id(system.device_id)
+            self._abort_if_unique_id_mismatch(reason="wrong_device")
+            return self.async_update_reload_and_abort(
+                self._get_reauth_entry(), data_updates={CONF_PASSWORD: password}
+            )
         if self.source == SOURCE_ZEROCONF and not system.is_licensed:
             # REST polling needs Plus; the live stream works on FREE (the form says so).
             self._transport = TRANSPORT_LIVE
         address: dict[str, Any] = {CONF_HOST: self._host}
         if password:
             address[CONF_PASSWORD] = password
+        await self._async_claim(system.device_id, updates=address)
         data = {**address, CONF_TRANSPORT: self._transport}
-        return await self._async_save(system.device_id, system.name, data, address)
+        return self._save(system.device_id, system.name, data)
 
-    async def _async_save(
-        self,
-        device_id: str,
-        name: str | None,
-        data: dict[str, Any],
-        updates: dict[str, Any] | None = None,
-    ) -> ConfigFlowResult:
-        """Create the entry, or store ``data`` on the reconfigured entry and reload it.
+    async def _async_claim(self, device_id: str, updates: dict[str, Any] | None = None) -> None:
+        """Make ``device_id`` the flow's device, or abort.
 
-        A known device's entry only takes ``updates`` (its new address) and the flow ends.
+        Abort when it is added already (its entry takes ``updates``) or, on reconfigure, when it
+        is another device than the entry's.
         """
+        await self.async_set_unique_id(device_id, raise_on_progress=False)
         if not self._reconfiguring:
-            await self.async_set_unique_id(device_id, raise_on_progress=False)
             self._abort_if_unique_id_configured(updates=updates)
+        elif not learns_device_id(self._get_reconfigure_entry()):
+            self._abort_if_unique_id_mismatch(reason="wrong_device")
+
+    def _save(self, device_id: str, name: str | None, data: dict[str, Any]) -> ConfigFlowResult:
+        """Create the claimed device's entry, or store ``data`` on the reconfigured entry."""
+        if not self._reconfiguring:
             return self.async_create_entry(
                 title=device_title(name, device_id),
                 data=data,
                 options=options_for_transport(self._transport, {}),
             )
         entry = self._get_reconfigure_entry()
+        # An entry taken over from the vendor's integration learns its device now.
         if learns_device_id(entry) and not async_adopt(self.hass, entry, device_id):
             return self.async_abort(reason="vendor_device_taken")
-        await self.async_set_unique_id(device_id, raise_on_progress=False)
-        self._abort_if_unique_id_mismatch(reason="wrong_device")
         return self.async_update_reload_and_abort(
             entry, data=data, options=options_for_transport(self._transport, entry.options)
         )
-
-    # --- set-up: menu, REST and live ------------------------------------------------------
 
     async def async_step_user(
         self,
@@ -256,13 +243,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_HOST] = "invalid_host"
             else:
                 password = self._stored(CONF_PASSWORD) or None
-                system, error = await self._async_probe(self._host, password)
-                if error == AUTH_ERROR:
-                    return await self.async_step_password()
-                if system is not None:
-                    return await self._async_finish(system, password)
-                assert error is not None
-                errors["base"] = error
+                if (result := await self._async_probe_and_finish(password, errors)) is not None:
+                    return result
         stored_host = self._stored(CONF_HOST)
         return self.async_show_form(
             step_id=transport,
@@ -276,23 +258,25 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the password of a protected device."""
+        return await self._async_step_password("password", user_input, {})
+
+    async def _async_step_password(
+        self, step_id: str, user_input: dict[str, Any] | None, placeholders: dict[str, str]
+    ) -> ConfigFlowResult:
+        """Try a password on the device at ``self._host`` (``password``, ``reauth_confirm``)."""
         assert self._host is not None
         errors: dict[str, str] = {}
         if user_input is not None:
             password = user_input[CONF_PASSWORD]
-            system, error = await self._async_probe(self._host, password)
-            if system is not None:
-                return await self._async_finish(system, password)
-            assert error is not None
-            errors["base"] = error
+            result = await self._async_probe_and_finish(password, errors, ask_password=False)
+            if result is not None:
+                return result
         return self.async_show_form(
-            step_id="password",
+            step_id=step_id,
             data_schema=PASSWORD_SCHEMA,
             errors=errors,
-            description_placeholders={"host": self._host},
+            description_placeholders={**placeholders, "host": self._host},
         )
-
-    # --- set-up: MQTT ---------------------------------------------------------------------
 
     async def async_step_mqtt(
         self,
@@ -304,76 +288,44 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_mqtt_topic(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the topic (and optionally the device's address)."""
+        """Ask for the topic (and optionally the device's address); then configure or wait."""
         self._transport = TRANSPORT_MQTT
         if not await mqtt.async_wait_for_mqtt_client(self.hass):
             return self.async_abort(reason="mqtt_not_configured")
         errors, self._mqtt.errors = self._mqtt.errors or {}, None
         if user_input is not None:
-            self._mqtt.form = user_input
-            errors = await self._async_mqtt_check(user_input)
+            stored_password = self._stored(CONF_PASSWORD)
+            errors = await self._mqtt.async_check(
+                self.hass, user_input, stored_password, self._async_probe
+            )
             if not errors:
-                return await self._async_mqtt_next(user_input)
-        given = self._mqtt.form or {key: self._stored(key) for key in (CONF_TOPIC, CONF_HOST)}
-        device_id = self._get_reconfigure_entry().unique_id if self._reconfiguring else None
+                if self._mqtt.system is not None:  # abort early for an added or wrong device
+                    await self._async_claim(self._mqtt.system.device_id)
+                if user_input.get(CONF_CONFIGURE_DEVICE):
+                    return await self.async_step_mqtt_broker()
+                return await self.async_step_mqtt_wait()
+        entry = self._get_reconfigure_entry() if self._reconfiguring else None
         return self.async_show_form(
             step_id="mqtt_topic",
             data_schema=self.add_suggested_values_to_schema(
-                MQTT_SCHEMA, topic_form_suggestions(given, device_id)
+                MQTT_SCHEMA, self._mqtt.suggestions(entry)
             ),
             errors=errors,
         )
-
-    async def _async_mqtt_check(self, user_input: dict[str, Any]) -> dict[str, str]:
-        """Validate the form; probe the device when an address is given."""
-        topic, host, errors = check_topic_form(user_input)
-        if errors:
-            return errors
-        self._mqtt = MqttBranch(form=user_input, topic=topic)  # what an earlier try learnt goes
-        if host is None:
-            return {}
-        password = user_input.get(CONF_PASSWORD) or self._stored(CONF_PASSWORD) or None
-        system, error = await self._async_probe(host, password)
-        if error == AUTH_ERROR:
-            return {CONF_PASSWORD: AUTH_ERROR if password else "password_required"}
-        if system is None:
-            return {"base": error or "unknown"}
-        if not system.is_licensed:
-            return {"base": "mqtt_license_free"}
-        self._mqtt.host, self._mqtt.password, self._mqtt.system = host, password, system
-        self._mqtt.interval = await async_report_interval(self._client(host, password))
-        return {}
-
-    async def _async_mqtt_next(self, user_input: dict[str, Any]) -> ConfigFlowResult:
-        """After a valid form: ask for the broker to configure, or wait for the first message."""
-        if self._mqtt.system is not None:
-            await self.async_set_unique_id(self._mqtt.system.device_id, raise_on_progress=False)
-            if self._reconfiguring:
-                if not learns_device_id(self._get_reconfigure_entry()):
-                    self._abort_if_unique_id_mismatch(reason="wrong_device")
-            else:
-                self._abort_if_unique_id_configured()
-        if user_input.get(CONF_CONFIGURE_DEVICE):
-            return await self.async_step_mqtt_broker()
-        return await self.async_step_mqtt_wait()
 
     async def async_step_mqtt_broker(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the broker the device should use and its own user there; then configure it.
 
-        Home Assistant's broker address is proposed when the device can reach it there; Home
-        Assistant's broker credentials are never used (the user name and password are the
-        person's, optional for a broker that allows anonymous clients).
+        Home Assistant's broker address is proposed; its login is never used (``mqtt_setup``).
         """
         host, system = self._mqtt.host, self._mqtt.system
         assert host is not None
         assert system is not None
         proposed = proposed_broker(self.hass) or {}
-        suggested = {URL: proposed.get(URL)} if proposed else {}
         errors: dict[str, str] = {}
         if user_input is not None:
-            suggested = {key: value for key, value in user_input.items() if key != CONF_PASSWORD}
             broker, errors = broker_form_fields(user_input, proposed)
             if not errors:
                 client = self._client(host, self._mqtt.password)
@@ -385,7 +337,9 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                     return await self.async_step_mqtt_wait()
         return self.async_show_form(
             step_id="mqtt_broker",
-            data_schema=self.add_suggested_values_to_schema(BROKER_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                BROKER_SCHEMA, broker_suggestions(user_input, proposed)
+            ),
             errors=errors,
             description_placeholders={"broker": broker_host(self.hass) or "-"},
         )
@@ -403,13 +357,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 progress_task=task,
                 description_placeholders={"topic": self._mqtt.topic},
             )
-        self._mqtt.wait = None
-        report = task.result()
-        if report is None:
-            self._mqtt.errors = {"base": "no_message"}
+        if not self._mqtt.end_wait():
             return self.async_show_progress_done(next_step_id="mqtt_topic")
-        system = self._mqtt.system
-        self._mqtt.device_id = system.device_id if system is not None else report.device_id
         return self.async_show_progress_done(next_step_id="mqtt_finish")
 
     async def async_step_mqtt_finish(
@@ -417,18 +366,20 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> ConfigFlowResult:
         """Create the MQTT entry, or update the reconfigured one (the device id is known now)."""
-        assert self._mqtt.device_id is not None
+        device_id = self._mqtt.device_id
+        assert device_id is not None
+        await self._async_claim(device_id)
         name = self._mqtt.system.name if self._mqtt.system is not None else None
-        return await self._async_save(self._mqtt.device_id, name, self._mqtt.entry_data())
-
-    # --- discovery (zeroconf) -------------------------------------------------------------
+        return self._save(device_id, name, self._mqtt.entry_data())
 
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """Handle a whatwatt Go announced over mDNS."""
         device_id = str(discovery_info.properties.get("id") or "").strip().upper()
         if not device_id:
             return self.async_abort(reason="not_whatwatt_device")
-        host = discovered_host(discovery_info)
+        address = discovery_info.ip_address
+        host = f"[{address}]" if address.version == 6 else str(address)
+        host = normalize_host(f"{host}:{discovery_info.port}" if discovery_info.port else host)
         await self.async_set_unique_id(device_id)
         known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
         # An MQTT-only entry stays so: its address is added by the user through reconfigure.
@@ -445,14 +396,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         """Confirm adding a discovered device."""
         assert self._host is not None
         errors: dict[str, str] = {}
-        if user_input is not None:
-            system, error = await self._async_probe(self._host, None)
-            if error == AUTH_ERROR:
-                return await self.async_step_password()
-            if system is not None:
-                return await self._async_finish(system, None)
-            assert error is not None
-            errors["base"] = error
+        if user_input is not None and (result := await self._async_probe_and_finish(None, errors)):
+            return result
         self._set_confirm_only()
         return self.async_show_form(
             step_id="discovery_confirm",
@@ -463,39 +408,18 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             },
         )
 
-    # --- reauth and reconfigure -----------------------------------------------------------
-
-    async def async_step_reauth(
-        self,
-        entry_data: Mapping[str, Any],  # noqa: ARG002
-    ) -> ConfigFlowResult:
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start re-authentication when the password stopped working."""
+        self._host = entry_data[CONF_HOST]
+        self._transport = transport_of(self._get_reauth_entry())
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the new password."""
-        entry = self._get_reauth_entry()
-        self._transport = transport_of(entry)
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            password = user_input[CONF_PASSWORD]
-            system, error = await self._async_probe(entry.data[CONF_HOST], password)
-            if system is not None:
-                await self.async_set_unique_id(system.device_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_PASSWORD: password}
-                )
-            assert error is not None
-            errors["base"] = error
-        return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=PASSWORD_SCHEMA,
-            errors=errors,
-            description_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
-        )
+        name = self._get_reauth_entry().title
+        return await self._async_step_password("reauth_confirm", user_input, {"name": name})
 
     async def async_step_reconfigure(
         self,
@@ -521,8 +445,7 @@ class WhatwattOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and store the options; a loaded entry applies them at once, without a restart.
 
-        ``scan_interval`` for a REST entry; ``volume_<bus>`` (gas, water, heat, other) for each
-        known sub-meter, on every transport (``submeter.py``).
+        ``scan_interval`` for a REST entry; ``volume_<bus>`` for each known sub-meter.
         """
         entry = self.config_entry
         rest = transport_of(entry) == TRANSPORT_REST
@@ -550,9 +473,8 @@ class WhatwattOptionsFlow(OptionsFlow):
             interval = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
             fields[vol.Required(CONF_SCAN_INTERVAL, default=interval)] = SCAN_INTERVAL_SELECTOR
         for bus in buses:
-            fields[vol.Required(volume_key(bus), default=kind_of(entry.options, bus))] = (
-                KIND_SELECTOR
-            )
+            kind = vol.Required(volume_key(bus), default=kind_of(entry.options, bus))
+            fields[kind] = KIND_SELECTOR
         return self.async_show_form(
             step_id="init",
             data_schema=vol.Schema(fields),
@@ -571,12 +493,3 @@ def options_for_transport(transport: str, options: Mapping[str, Any]) -> dict[st
     if transport == TRANSPORT_REST:
         kept[CONF_SCAN_INTERVAL] = options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
     return kept
-
-
-def discovered_host(discovery_info: ZeroconfServiceInfo) -> str:
-    """Return host[:port] for a discovered device (port 80 is left out)."""
-    address = discovery_info.ip_address
-    host = f"[{address}]" if isinstance(address, IPv6Address) else str(address)
-    if discovery_info.port and discovery_info.port != 80:
-        host = f"{host}:{discovery_info.port}"
-    return normalize_host(host)

@@ -1,7 +1,7 @@
-"""MQTT set-up: the config flow's MQTT forms, Home Assistant's broker, the first message.
+"""MQTT set-up: the config flow's MQTT forms and branch, Home Assistant's broker, the first message.
 
-The flow's ``mqtt_topic`` form (``MQTT_SCHEMA``; ``check_topic_form``) takes the topic and,
-optionally, the device's address. Its ``mqtt_broker`` form (``BROKER_SCHEMA``;
+The ``mqtt_topic`` form (``MQTT_SCHEMA``, ``check_topic_form``) takes the topic the device
+publishes to and, optionally, its address for REST. The ``mqtt_broker`` form (``BROKER_SCHEMA``,
 ``broker_form_fields``) asks for the broker the device should use. There the integration
 proposes the *address* of the broker Home Assistant's MQTT integration uses (also the
 ``configure_mqtt`` fill-in). That only works when the address means the same thing to the
@@ -12,7 +12,8 @@ own, given by the person (or none, for a broker that allows anonymous clients). 
 certificate is public and is proposed with the address.
 
 ``FirstMessageWait`` waits, bounded, for the first usable message on a topic (which tells the
-device id); the config flow owns it so that it ends with the flow.
+device id). ``MqttBranch`` is what the flow's MQTT branch has learnt, and owns the wait so that
+it ends with the flow.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
     TextSelector,
@@ -33,7 +35,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .api.client import normalize_host
+from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError, WhatwattInvalidResponseError
 from .api.parse_mqtt import parse_mqtt_payload
 from .api.requests import (
@@ -51,14 +53,13 @@ from .api.requests import (
 from .api.template import default_topic
 from .compat import vol
 from .const import CONF_TOPIC, CONF_TRANSPORT, TRANSPORT_MQTT
-from .errors import validation_error
+from .errors import AUTH_ERROR, validation_error
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
-    from .api.client import WhatwattClient
     from .api.models import Report, SystemInfo
 
 MQTT_DOMAIN: Final = "mqtt"
@@ -68,6 +69,9 @@ _CONF_CERTIFICATE: Final = "certificate"
 _CONF_TRANSPORT: Final = "transport"
 DEFAULT_MQTT_PORT: Final = 1883
 DEFAULT_MQTTS_PORT: Final = 8883
+
+# The config flow's REST probe: the device's system information, or a form error key.
+type Probe = Callable[[WhatwattClient], Awaitable[tuple[SystemInfo | None, str | None]]]
 
 # Waiting for the first message: at least this long, or two report intervals and a margin.
 FIRST_MESSAGE_TIMEOUT: Final = 65.0
@@ -100,64 +104,23 @@ BROKER_SCHEMA: Final = vol.Schema(
 BROKER_LIMITS: Final = {USERNAME: MAX_USERNAME, PASSWORD: MAX_PASSWORD}
 
 
-def check_topic_form(user_input: Mapping[str, Any]) -> tuple[str, str | None, dict[str, str]]:
+def check_topic_form(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str, str]]:
     """Return the ``mqtt_topic`` form's topic, the device's address (None: none), field errors.
 
-    The device must be able to publish to the topic; configuring the device needs its address.
+    The device must be able to publish to the topic; configuring it needs its address.
     """
-    topic = str(user_input[CONF_TOPIC]).strip()
+    topic = str(form[CONF_TOPIC]).strip()
     if error := topic_error(topic):
         return topic, None, {CONF_TOPIC: error}
-    host = str(user_input.get(CONF_HOST) or "").strip()
-    if not host:
-        if user_input.get(CONF_CONFIGURE_DEVICE):
+    address = str(form.get(CONF_HOST) or "").strip()
+    if not address:
+        if form.get(CONF_CONFIGURE_DEVICE):
             return topic, None, {CONF_HOST: "host_required_to_configure"}
         return topic, None, {}
     try:
-        return topic, normalize_host(host), {}
+        return topic, normalize_host(address), {}
     except ValueError:
         return topic, None, {CONF_HOST: "invalid_host"}
-
-
-def topic_form_suggestions(given: Mapping[str, Any], device_id: str | None) -> dict[str, Any]:
-    """Return what the ``mqtt_topic`` form suggests: ``given`` without its password.
-
-    Without a topic, a known device (``device_id``) gets the integration's default topic.
-    """
-    suggested = {
-        key: value for key, value in given.items() if key != CONF_PASSWORD and value is not None
-    }
-    if CONF_TOPIC not in suggested and device_id:
-        suggested[CONF_TOPIC] = default_topic(device_id)
-    return suggested
-
-
-def broker_form_fields(
-    user_input: Mapping[str, Any], proposed: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Return the ``configure_mqtt`` fields of the ``mqtt_broker`` form, and field errors.
-
-    ``url`` as given (normalized); the device's own broker user name and password when given
-    (none clears them on the device); the CA certificate of Home Assistant's broker when the
-    address is the ``proposed`` one (``proposed_broker``).
-    """
-    fields: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    try:
-        fields[URL] = normalize_broker_url(str(user_input[URL]))
-    except ValueError:
-        errors[URL] = "invalid_broker_url"
-    for key, limit in BROKER_LIMITS.items():
-        value = str(user_input.get(key) or "")
-        if key == USERNAME:
-            value = value.strip()
-        if len(value) > limit:
-            errors[key] = "too_long"
-        elif value:
-            fields[key] = value
-    if CA_CERTIFICATE in proposed and fields.get(URL) == proposed.get(URL):
-        fields[CA_CERTIFICATE] = proposed[CA_CERTIFICATE]
-    return fields, errors
 
 
 def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
@@ -213,18 +176,46 @@ def broker_host(hass: HomeAssistant) -> str:
     return str(entry.data.get(CONF_BROKER) or "")
 
 
+def broker_suggestions(
+    user_input: Mapping[str, Any] | None, proposed: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return what the ``mqtt_broker`` form suggests: the form as given, else the proposal."""
+    if user_input is not None:
+        return {key: value for key, value in user_input.items() if key != PASSWORD}
+    return {URL: proposed.get(URL)} if proposed else {}
+
+
+def broker_form_fields(
+    user_input: Mapping[str, Any], proposed: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the ``configure_mqtt`` fields of the ``mqtt_broker`` form, and field errors.
+
+    ``url`` as given (normalized); the device's own broker user name and password when given
+    (none clears them on the device); the CA certificate of Home Assistant's broker when the
+    address is the ``proposed`` one (``proposed_broker``).
+    """
+    fields: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    try:
+        fields[URL] = normalize_broker_url(str(user_input[URL]))
+    except ValueError:
+        errors[URL] = "invalid_broker_url"
+    for key, limit in BROKER_LIMITS.items():
+        value = str(user_input.get(key) or "")
+        if key == USERNAME:
+            value = value.strip()
+        if len(value) > limit:
+            errors[key] = "too_long"
+        elif value:
+            fields[key] = value
+    if CA_CERTIFICATE in proposed and fields.get(URL) == proposed.get(URL):
+        fields[CA_CERTIFICATE] = proposed[CA_CERTIFICATE]
+    return fields, errors
+
+
 def as_bytes(payload: str | bytes | bytearray) -> str | bytes:
     """Return an MQTT payload as the parser takes it."""
     return bytes(payload) if isinstance(payload, bytearray) else payload
-
-
-async def async_report_interval(client: WhatwattClient) -> float | None:
-    """Return how often the device publishes (its report interval), None when unknown."""
-    try:
-        settings = await client.get_settings()
-    except WhatwattError:
-        return None
-    return float(settings.report_interval) if settings.report_interval else None
 
 
 def first_message_timeout(report_interval: float | None) -> float:
@@ -327,6 +318,61 @@ class MqttBranch:
     device_id: str | None = None
     wait: FirstMessageWait | None = None
 
+    async def async_check(
+        self, hass: HomeAssistant, form: dict[str, Any], stored_password: str | None, probe: Probe
+    ) -> dict[str, str]:
+        """Check the ``mqtt_topic`` form and keep it; return the form's errors.
+
+        With an address, ``probe`` (the flow's REST probe) reads the device, with the form's
+        password or else ``stored_password`` (a reconfigured entry's). Publishing over MQTT
+        needs a Plus licence; the device's report interval sets the first-message wait.
+        """
+        self.form = form
+        topic, host, errors = check_topic_form(form)
+        if errors:
+            return errors
+        # A new try: what an earlier one learnt goes.
+        self.topic = topic
+        self.host = self.password = self.system = self.interval = None
+        if host is None:
+            return {}
+        password = form.get(CONF_PASSWORD) or stored_password or None
+        client = WhatwattClient(async_get_clientsession(hass), host, password)
+        system, error = await probe(client)
+        if error == AUTH_ERROR:
+            return {CONF_PASSWORD: AUTH_ERROR if password else "password_required"}
+        if system is None:
+            return {"base": error or "unknown"}
+        if not system.is_licensed:
+            return {"base": "mqtt_license_free"}
+        self.host, self.password, self.system = host, password, system
+        try:
+            settings = await client.get_settings()
+        except WhatwattError:
+            return {}
+        if settings.report_interval:
+            self.interval = float(settings.report_interval)
+        return {}
+
+    def suggestions(self, entry: ConfigEntry | None) -> dict[str, Any]:
+        """Return what the ``mqtt_topic`` form suggests (never a password).
+
+        The form as last given; else the reconfigured ``entry``'s topic and address, or the
+        default topic of its device.
+        """
+        if self.form is not None:
+            return {key: value for key, value in self.form.items() if key != CONF_PASSWORD}
+        if entry is None:
+            return {}
+        suggested = {
+            key: value
+            for key in (CONF_TOPIC, CONF_HOST)
+            if (value := entry.data.get(key)) is not None
+        }
+        if CONF_TOPIC not in suggested and entry.unique_id:
+            suggested[CONF_TOPIC] = default_topic(entry.unique_id)
+        return suggested
+
     def start_wait(self, hass: HomeAssistant) -> asyncio.Task[Report | None]:
         """Return the task of the first-message wait, starting the wait unless it runs."""
         if self.wait is None:
@@ -334,6 +380,19 @@ class MqttBranch:
             limit = first_message_timeout(self.interval)
             self.wait = FirstMessageWait(hass, self.topic, known, limit)
         return self.wait.task
+
+    def end_wait(self) -> bool:
+        """Take the finished wait's result: True when a message told the device id.
+
+        Without a message, the form shows ``no_message``.
+        """
+        assert self.wait is not None
+        report, self.wait = self.wait.task.result(), None
+        if report is None:
+            self.errors = {"base": "no_message"}
+            return False
+        self.device_id = self.system.device_id if self.system is not None else report.device_id
+        return True
 
     @callback
     def cancel_wait(self) -> None:
