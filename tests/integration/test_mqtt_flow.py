@@ -48,7 +48,7 @@ async def _open_form(hass: HomeAssistant) -> dict[str, Any]:
         result["flow_id"], {"next_step_id": "mqtt"}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "mqtt"
+    assert result["step_id"] == "mqtt_topic"
     return result
 
 
@@ -121,6 +121,7 @@ async def test_no_message_in_time(hass: HomeAssistant, mqtt_ready: Any, device: 
         await hass.async_block_till_done()
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "mqtt_topic"
     assert result["errors"] == {"base": "no_message"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOPIC: TOPIC})
     result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))

@@ -56,7 +56,7 @@ async def open_mqtt_form(hass: HomeAssistant, entry: MockConfigEntry) -> dict[st
         result["flow_id"], {"next_step_id": TRANSPORT_MQTT}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "mqtt"
+    assert result["step_id"] == "mqtt_topic"
     return result
 
 
