@@ -1,6 +1,4 @@
-"""How reads of the device compare: changed settings keys, the same boot or a new one, and
-whether the readings still advance.
-"""
+"""How reads of the device compare: changed settings, the same boot or a new one, progress."""
 
 from __future__ import annotations
 
