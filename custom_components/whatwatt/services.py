@@ -27,11 +27,9 @@ from .api.requests import (
     MAX_NAME,
     MAX_NTP_SERVER,
     MAX_PASSWORD,
-    MAX_REPORT_INTERVAL,
     MAX_TEMPLATE,
     MAX_URL,
     MAX_USERNAME,
-    MIN_REPORT_INTERVAL,
     MQTT_FIELDS,
     NAME,
     NTP_SERVER,
@@ -47,6 +45,7 @@ from .api.requests import (
     check_ca_certificate,
     check_mqtt_url,
     check_ntp_server,
+    check_report_interval,
     topic_error,
 )
 from .backfill import async_backfill_action
@@ -64,6 +63,7 @@ from .errors import device_errors, validation_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
+    from datetime import datetime
 
     from homeassistant.core import Context, HomeAssistant, ServiceCall, ServiceResponse
 
@@ -101,6 +101,22 @@ def _checked(check: Callable[[str], str], maximum: int | None) -> Callable[[obje
     return validate
 
 
+def _report_interval(value: object) -> int:
+    """Validate a report interval: whole seconds within the device's range."""
+    try:
+        return check_report_interval(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError) as err:
+        raise vol.Invalid(str(err)) from err
+
+
+def _moment(value: object) -> datetime:
+    """Validate a date and time the device's SD card can hold (years 2000..2199)."""
+    moment: datetime = cv.datetime(value)
+    if not 2000 <= moment.year < 2200:
+        raise vol.Invalid("the date must lie in the years 2000 to 2199")
+    return moment
+
+
 def publish_topic(value: object) -> str:
     """Validate a publish topic (the rules of ``api.requests.topic_error``)."""
     text = str(cv.string(value))
@@ -130,9 +146,7 @@ UPDATE_SETTINGS_SCHEMA: Final = vol.All(
         {
             **_TARGET,
             vol.Optional(NAME): _text(MAX_NAME),
-            vol.Optional(REPORT_INTERVAL): vol.All(
-                vol.Coerce(int), vol.Range(min=MIN_REPORT_INTERVAL, max=MAX_REPORT_INTERVAL)
-            ),
+            vol.Optional(REPORT_INTERVAL): _report_interval,
             vol.Optional(POWER_SAVE): cv.boolean,
             vol.Optional(NTP_SERVER): _checked(check_ntp_server, MAX_NTP_SERVER),
             vol.Optional(BROADCAST): cv.boolean,
@@ -163,9 +177,7 @@ RUN_ACTION_SCHEMA: Final = vol.All(
     _HAS_TARGET,
 )
 BACKFILL_SCHEMA: Final = vol.All(
-    vol.Schema(
-        {**_TARGET, vol.Required(ATTR_START): cv.datetime, vol.Optional(ATTR_END): cv.datetime}
-    ),
+    vol.Schema({**_TARGET, vol.Required(ATTR_START): _moment, vol.Optional(ATTR_END): _moment}),
     _HAS_TARGET,
 )
 

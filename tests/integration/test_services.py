@@ -13,11 +13,13 @@ from homeassistant.core import Context
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import pytest
+import voluptuous as vol
 import yaml
 
 from custom_components.whatwatt import device_control
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import DOMAIN
+from custom_components.whatwatt.errors import device_errors
 from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .conftest import device_of
@@ -288,17 +290,17 @@ async def test_rejected_write_leaves_device_unchanged(
 
     before = repr(sim.state.mqtt_settings)
     huge = "-----BEGIN CERTIFICATE-----\n" + "A" * 9000 + "\n-----END CERTIFICATE-----"
-    with pytest.raises(HomeAssistantError) as err:
+    fields = {"url": "mqtts://192.0.2.10", "template": "{}", "ca_certificate": huge}
+    sim.requests.clear()
+    # Larger than the device takes: refused before anything is sent ...
+    with pytest.raises(vol.Invalid, match="ca_certificate must fit"):
         await call(
-            hass,
-            "configure_mqtt",
-            {
-                ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
-                "url": "mqtts://192.0.2.10",
-                "template": "{}",
-                "ca_certificate": huge,
-            },
+            hass, "configure_mqtt", {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id, **fields}
         )
+    assert not [r for r in sim.requests if r.method in ("PUT", "POST")]
+    # ... and the device's own 413, should a body get through, is shown with its reason.
+    with pytest.raises(HomeAssistantError) as err:
+        await device_errors(device_control.async_configure_mqtt)(hass, init_integration, fields)
     assert err.value.translation_key == "device_rejected"
     assert err.value.translation_placeholders["status"] == "413"
     assert repr(sim.state.mqtt_settings) == before

@@ -52,6 +52,18 @@ PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
         ("configure_mqtt", {"ca_certificate": "not a certificate"}),
         ("run_action", {}),
         ("run_action", {"action_id": "x" * 16}),
+        # Absurd values (hostile input): refused like the others, never an OverflowError.
+        ("update_settings", {"report_interval": float("inf")}),
+        ("update_settings", {"report_interval": float("nan")}),
+        ("update_settings", {"report_interval": 10**400}),
+        ("update_settings", {"report_interval": 10.5}),
+        ("update_settings", {"ntp_server": "1.2.3.999"}),
+        ("configure_mqtt", {"url": "mqtt://broker/?x=1"}),
+        ("configure_mqtt", {"url": "mqtt://bro\u0000ker"}),
+        ("configure_mqtt", {"url": "mqtt://user@broker"}),
+        ("configure_mqtt", {"ca_certificate": PEM.replace("MIIB", "A" * 7000)}),
+        ("backfill", {"start": "9999-12-31T23:00:00+00:00"}),
+        ("backfill", {"start": "2026-01-01T00:00:00+00:00", "end": "0001-01-01T00:00:00"}),
     ],
 )
 async def test_invalid_fields_send_nothing(

@@ -11,6 +11,8 @@ on the device.
 from __future__ import annotations
 
 import ipaddress
+import json
+import math
 import re
 import secrets
 from typing import TYPE_CHECKING, Any, Final
@@ -60,8 +62,12 @@ MAX_TOPIC: Final = 127
 MAX_TEMPLATE: Final = 1023
 MAX_ACTION_ID: Final = 15
 
+MAX_CA_CERTIFICATE: Final = 6144  # bytes as JSON: the device takes a body of 8 KiB at most
+
 _LABEL: Final = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
-_MQTT_URL: Final = re.compile(r"^mqtts?://(\[[0-9A-Fa-f:.]+\]|[^\s/:@\[\]]+)(?::(\d{1,5}))?/?$")
+# A host name (letters, digits, dot, dash, underscore) or a bracketed IPv6 address; no user
+# info, path, query or fragment.
+_MQTT_URL: Final = re.compile(r"^mqtts?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?/?$")
 PEM_CERTIFICATE: Final = "-----BEGIN CERTIFICATE-----"
 
 # Broker host names a device cannot reach Home Assistant's broker at: loopback names and the
@@ -102,7 +108,9 @@ def check_ntp_server(text: str) -> str:
     try:
         ipaddress.ip_address(text)
     except ValueError:
-        if not all(_LABEL.match(label) for label in text.removesuffix(".").split(".")):
+        labels = text.removesuffix(".").split(".")
+        # A name whose last label is all digits is a mistyped IPv4 address ("1.2.3.999").
+        if labels[-1].isdigit() or not all(_LABEL.match(label) for label in labels):
             raise ValueError("ntp_server must be a host name or an IP address") from None
     return text
 
@@ -131,7 +139,20 @@ def check_ca_certificate(text: str) -> str:
     text = text.strip()
     if text and PEM_CERTIFICATE not in text:
         raise ValueError("ca_certificate must be a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    if len(json.dumps(text)) > MAX_CA_CERTIFICATE:
+        raise ValueError(f"ca_certificate must fit in {MAX_CA_CERTIFICATE} bytes")
     return text
+
+
+def check_report_interval(value: float) -> int:
+    """Return a report interval (whole seconds, 1..3600); ValueError for anything else."""
+    if not math.isfinite(value) or not value.is_integer():
+        raise ValueError("report_interval must be a whole number of seconds")
+    if not MIN_REPORT_INTERVAL <= value <= MAX_REPORT_INTERVAL:
+        raise ValueError(
+            f"report_interval must be {MIN_REPORT_INTERVAL}..{MAX_REPORT_INTERVAL} seconds"
+        )
+    return int(value)
 
 
 def unreachable_from_device(host: str) -> bool:
