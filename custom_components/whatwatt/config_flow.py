@@ -35,6 +35,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
+from .api.parse_common import as_device_id
 from .api.totals import volume_key
 from .compat import vol
 from .const import (
@@ -374,8 +375,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """Handle a whatwatt Go announced over mDNS."""
-        device_id = str(discovery_info.properties.get("id") or "").strip().upper()
-        if not device_id:
+        device_id = as_device_id(discovery_info.properties.get("id"))
+        if device_id is None:  # 12 hexadecimal digits, as every path that learns one
             return self.async_abort(reason="not_whatwatt_device")
         address = discovery_info.ip_address
         host = f"[{address}]" if address.version == 6 else str(address)

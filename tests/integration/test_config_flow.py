@@ -529,3 +529,32 @@ async def test_options_not_offered_to_push_entries(
     if transport == TRANSPORT_LIVE:
         assert entry.runtime_data.measurements.update_interval is None
         assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+HOSTILE_IDS = ["x", "../../etc/passwd", "AB+CD#EF0123", "A1B2C3D4E5F6\u0000", "A1B2C3D4E5F"]
+
+
+@pytest.mark.parametrize("device_id", HOSTILE_IDS)
+async def test_zeroconf_hostile_id(hass: HomeAssistant, device_id: str) -> None:
+    """An announced id that is not 12 hexadecimal digits is not a whatwatt Go."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(80, device_id=device_id)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_whatwatt_device"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+@pytest.mark.parametrize("device_id", HOSTILE_IDS)
+async def test_rest_hostile_id(
+    hass: HomeAssistant, simulator_factory: SimFactory, device_id: str
+) -> None:
+    """A device answering with such an id becomes no entry: the form says why."""
+    sim = await simulator_factory(auth="none", telegram_interval=0, device_id=device_id)
+    result = await start_rest(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(sim)}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "not_whatwatt_device"}
+    assert not hass.config_entries.async_entries(DOMAIN)
