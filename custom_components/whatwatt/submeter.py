@@ -8,6 +8,11 @@ or ``other``; a new bus gets ``gas`` on a P1/DSMR meter, ``other`` elsewhere. ``
 (``entry.runtime_data.submeters``) follows the readings: a new bus gets its device and sensors, a
 new meter id renames the device, a new kind re-adds the counter (same entity id).
 
+A stray publisher cannot make sub-meters without bound: on an MQTT entry (anyone who knows the
+topic can publish to it) a new bus becomes a device only once ``SEEN_READINGS`` consecutive
+usable readings carried it (REST replies and live events come from the device itself), and a
+device has at most ``MAX_SUBMETERS`` (the device's own limit); further buses are left out.
+
 Removal: a sub-meter missing from usable readings for ``GONE_AFTER`` (30 days) is removed with its
 device and kind. The first usable reading without it starts the count, one with it ends it;
 readings that cannot carry sub-meters (an MQTT template without their fields) and unusable ones
@@ -52,6 +57,11 @@ if TYPE_CHECKING:
 
     from .api.models import Volume
     from .coordinator import WhatwattConfigEntry
+
+# A new bus becomes a device once this many consecutive usable readings carried it ...
+SEEN_READINGS: Final = 3
+# ... and a whatwatt Go has at most this many (as many as its readings can carry).
+MAX_SUBMETERS: Final = 16
 
 # Each kind's device class and native unit.
 KIND_UNITS: Final[dict[str, tuple[SensorDeviceClass | None, str | None]]] = {
@@ -274,6 +284,8 @@ class SubMeters:
         self.counters: dict[int, SubMeterCounter] = {}
         self.missing: dict[int, datetime] = {}  # since when each known bus is missing
         self.read: dict[int, str | None] | None = None  # last usable reading: bus → meter id
+        self.sightings: dict[int, int] = {}  # new buses: consecutive usable readings with them
+        self.seen_readings = SEEN_READINGS if self.measurements.publishes else 1
 
     @property
     def present(self) -> set[int]:
@@ -308,7 +320,8 @@ class SubMeters:
         if report is None or report.volumes is None or not self.measurements.measurements_available:
             return  # a reading that cannot tell which sub-meters there are
         now = dt_util.utcnow()
-        if (read := {bus: volume.meter_id for bus, volume in report.volumes.items()}) != self.read:
+        read = {bus: volume.meter_id for bus, volume in report.volumes.items()}
+        if read != self.read or self.sightings:
             self._async_follow(read, now)
         if gone := [bus for bus, since in self.missing.items() if now - since >= GONE_AFTER]:
             self._async_remove(gone)
@@ -317,8 +330,14 @@ class SubMeters:
     def _async_follow(self, read: dict[int, str | None], now: datetime) -> None:
         """Add new sub-meters, rename for new meter ids, start and end the missing counts."""
         self.read, options, defaults = read, self.entry.options, dict[str, str]()
+        self.sightings = {
+            bus: self.sightings.get(bus, 0) + 1 for bus in read if bus not in self.counters
+        }
         for bus, meter_id in read.items():
             if (counter := self.counters.get(bus)) is None:
+                if self.sightings[bus] < self.seen_readings or len(self.counters) >= MAX_SUBMETERS:
+                    continue
+                del self.sightings[bus]
                 if (key := volume_key(bus)) not in options:
                     defaults[key] = self._default_kind()
                 self._add(self._create(bus, defaults.get(key) or kind_of(options, bus), meter_id))

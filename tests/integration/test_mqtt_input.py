@@ -7,8 +7,11 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
+
+from custom_components.whatwatt.const import DOMAIN
 
 from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload, sensor_state
 
@@ -72,3 +75,48 @@ async def test_rejected_tariff_and_status_keep_last(
     await _send(hass, {**good, "ei": 5122.5, "tr": 3 - good["tr"]})
     assert sensor_state(hass, "tariff") == f"t{3 - good['tr']}"
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _submeter_devices(hass: HomeAssistant) -> list[str]:
+    registry = dr.async_get(hass)
+    entries = hass.config_entries.async_entries(DOMAIN)
+    return sorted(
+        identifier
+        for entry in entries
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+        for domain, identifier in device.identifiers
+        if domain == DOMAIN and "_volume_" in identifier
+    )
+
+
+async def test_stray_publisher_makes_no_submeters(
+    hass: HomeAssistant, mqtt_ready: Any, simulator_factory: SimFactory
+) -> None:
+    """Messages with ever new buses (anyone may publish to the topic) make no device.
+
+    A bus becomes a sub-meter only once three consecutive messages carried it, and a device
+    has sixteen at most, however many buses the messages name.
+    """
+    sim = await simulator_factory(auth="none", telegram_interval=0, seed=5)
+    await sim.emit_telegram()
+    entry = mqtt_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    good = json.loads(payload(sim))
+
+    def slots(first: int, count: int = 4) -> list[dict[str, str]]:
+        return [
+            {"Bus": str(bus), "M_ID": f"G{bus:06d}", "DT": "", "Cum": "1.5"}
+            for bus in range(first, first + count)
+        ]
+
+    for message in range(20):  # 80 buses, each in one message only
+        await _send(hass, {**good, "Vol": slots(10 + 4 * message)})
+    assert _submeter_devices(hass) == []
+    assert not [key for key in entry.options if key.startswith("volume_")]
+    for first in range(10, 90, 4):  # 80 buses, each in three consecutive messages
+        for _ in range(3):
+            await _send(hass, {**good, "Vol": slots(first)})
+    assert len(_submeter_devices(hass)) == 16
+    assert len([key for key in entry.options if key.startswith("volume_")]) == 16
