@@ -22,7 +22,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
 from .api.totals import TotalsGuard
-from .backfill_watch import async_remove_coverage, async_setup_gap_watch
+from .backfill.watch import async_remove_coverage, async_setup_gap_watch
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,

@@ -1,4 +1,4 @@
-"""The rules of ``backfill_plan`` on hand-made rows, and the bounds of one run."""
+"""The rules of ``backfill.plan`` on hand-made rows, and the bounds of one run."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from custom_components.whatwatt.api.clock import DeviceZone
 from custom_components.whatwatt.api.parse_sdcard import SdFile
 from custom_components.whatwatt.backfill import MAX_BACKFILL_DAYS, _Series, window_hours
-from custom_components.whatwatt.backfill_card import device_offset, files_for
-from custom_components.whatwatt.backfill_plan import (
+from custom_components.whatwatt.backfill.card import device_offset, files_for
+from custom_components.whatwatt.backfill.plan import (
     HOUR,
     NO_ANCHOR,
     NOT_CONTINUOUS,

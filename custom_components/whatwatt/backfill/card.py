@@ -15,15 +15,16 @@ from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Final
 
-from .api.clock import DeviceZone
-from .api.parse_sdcard import SdCsvReader
-from .api.totals import TotalsGuard
-from .backfill_plan import HOUR, closing_hour
+from custom_components.whatwatt.api.clock import DeviceZone
+from custom_components.whatwatt.api.parse_sdcard import SdCsvReader
+from custom_components.whatwatt.api.totals import TotalsGuard
+
+from .plan import HOUR, closing_hour
 
 if TYPE_CHECKING:
-    from .api.client import WhatwattClient
-    from .api.models import Report
-    from .api.parse_sdcard import SdFile
+    from custom_components.whatwatt.api.client import WhatwattClient
+    from custom_components.whatwatt.api.models import Report
+    from custom_components.whatwatt.api.parse_sdcard import SdFile
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Fill gaps in the long-term statistics of an entry's energy sensors from the device's SD card.
 
 ``async_backfill`` repairs the hours ``start``..``end`` of one entry (the gap watcher in
-``backfill_watch`` calls it after Home Assistant was down, the entry unloaded or the device
+``watch`` calls it after Home Assistant was down, the entry unloaded or the device
 unreachable; the action ``whatwatt.backfill`` calls it on demand). In this order, stopping as soon
 as there is nothing to do:
 
@@ -9,15 +9,15 @@ as there is nothing to do:
    ``MAX_BACKFILL_DAYS`` (and than the recorder keeps states: the rule below needs them);
 2. the recorder (its executor, never the event loop): per energy sensor of the entry, the
    statistics metadata, the hourly rows around the window and the hours with a numeric state;
-   the hours that may be written follow from ``backfill_plan`` rule 1. None: done, no request;
+   the hours that may be written follow from ``plan`` rule 1. None: done, no request;
 3. the device: one listing of the card. 503 (no card, or not mounted) or logging switched off
    (``services.sd.enable`` as last read) ends here with the repair issue "history gap not filled";
-4. the daily files of the window (``backfill_card``), streamed and parsed row by row, at most
+4. the daily files of the window (``card``), streamed and parsed row by row, at most
    ``MAX_FILE_BYTES`` each; every reading passes the energy guard (seeded with the rows before
    the gap), the last reading of each hour is that hour's closing reading;
 5. ``async_import_statistics`` (source ``recorder``, statistic id = entity id, the sensor's own
    metadata as recorded, so ``mean_type``/``unit_class`` are whatever this Home Assistant uses)
-   with the rows ``backfill_plan.plan_series`` allows; then wait until the recorder has them.
+   with the rows ``plan.plan_series`` allows; then wait until the recorder has them.
 """
 
 from __future__ import annotations
@@ -42,9 +42,12 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.unit_conversion import EnergyConverter
 
-from .api.errors import WhatwattRequestError, WhatwattUnavailableError
-from .backfill_card import Closings, device_offset, files_for, read_file
-from .backfill_plan import (
+from custom_components.whatwatt.api.errors import WhatwattRequestError, WhatwattUnavailableError
+from custom_components.whatwatt.const import DOMAIN
+from custom_components.whatwatt.issues import ISSUE_SD_LOGGING, async_clear_issue, async_raise_issue
+
+from .card import Closings, device_offset, files_for, read_file
+from .plan import (
     HOUR,
     HourRow,
     floor_hour,
@@ -52,15 +55,13 @@ from .backfill_plan import (
     importable_hours,
     plan_series,
 )
-from .const import DOMAIN
-from .issues import ISSUE_SD_LOGGING, async_clear_issue, async_raise_issue
 
 if TYPE_CHECKING:
     from homeassistant.components.recorder.models import StatisticData, StatisticMetaData
     from homeassistant.core import HomeAssistant
 
-    from .api.client import WhatwattClient
-    from .coordinator import DeviceCoordinator, WhatwattConfigEntry
+    from custom_components.whatwatt.api.client import WhatwattClient
+    from custom_components.whatwatt.coordinator import DeviceCoordinator, WhatwattConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ unload and when Home Assistant stops, so a gap is noticed across a restart (Home
 crashed; after a crash the time can be up to ``HEARTBEAT`` early), across an unload, and while
 running (the device unreachable, a silent push source, the meter link down). A gap that holds at
 least one full hour becomes *pending* (kept in the same store) and is handed to
-``backfill.async_backfill``.
+``async_backfill`` (the package).
 
 A pending gap is done after a run that ends without a device error, whatever it found (so a device
 without a card or with logging off costs one listing request per gap); after a device error it is
@@ -27,14 +27,15 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .api.errors import WhatwattError
-from .backfill import MAX_BACKFILL_DAYS, async_backfill, recorder_loaded
-from .backfill_plan import full_hours
-from .const import DOMAIN
-from .issues import ISSUE_SD_LOGGING, async_clear_issue
+from custom_components.whatwatt.api.errors import WhatwattError
+from custom_components.whatwatt.const import DOMAIN
+from custom_components.whatwatt.issues import ISSUE_SD_LOGGING, async_clear_issue
+
+from . import MAX_BACKFILL_DAYS, async_backfill, recorder_loaded
+from .plan import full_hours
 
 if TYPE_CHECKING:
-    from .coordinator import WhatwattConfigEntry
+    from custom_components.whatwatt.coordinator import WhatwattConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
