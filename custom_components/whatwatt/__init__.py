@@ -22,7 +22,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
 from .api.totals import TotalsGuard
-from .backfill.watch import async_remove_coverage, async_setup_gap_watch
+from .backfill import async_remove_coverage, async_setup_backfill
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
@@ -158,7 +158,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
             tz=zone,
         )
     entry.runtime_data = WhatwattRuntimeData(client, device, measurements, source)
-    await async_setup_gap_watch(hass, entry)  # gaps in the history: filled from the SD card
+    entry.runtime_data.backfill = await async_setup_backfill(hass, entry)  # gaps in the history
     if source is not None:
         # Registered first: whatever async_start set up before failing is stopped with the entry.
         entry.async_on_unload(source.async_stop)

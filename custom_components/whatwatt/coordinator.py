@@ -41,6 +41,8 @@ from .const import (
 from .helpers import update_error
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .api.client import WhatwattClient
     from .api.models import MqttSettings, Settings
 
@@ -67,6 +69,12 @@ class PushSource(Protocol):
         """Return the source's state for the diagnostics."""
 
 
+class EntryBackfill(Protocol):
+    """The entry's SD-card backfill (``backfill.Backfill``): its lock lets one run at a time."""
+
+    lock: asyncio.Lock
+
+
 @dataclass(slots=True)
 class WhatwattRuntimeData:
     """What a loaded entry holds (``entry.runtime_data``)."""
@@ -75,6 +83,7 @@ class WhatwattRuntimeData:
     device: DeviceCoordinator
     measurements: MeasurementCoordinator
     source: PushSource | None = None
+    backfill: EntryBackfill | None = None
 
 
 type WhatwattConfigEntry = ConfigEntry[WhatwattRuntimeData]

@@ -125,9 +125,7 @@ async def test_store_pending_gaps_and_removal(
     # A failure that is no device error is logged and the gap dropped (no endless retries).
     assert await hass.config_entries.async_unload(entry.entry_id)
     hass_storage[key]["data"]["pending"] = [[last, BACK.isoformat()]]
-    with patch(
-        "custom_components.whatwatt.backfill.watch.async_backfill", side_effect=RuntimeError
-    ):
+    with patch("custom_components.whatwatt.backfill.async_backfill", side_effect=RuntimeError):
         await come_back(outage, "entry_unloaded")
     assert "not filled" in caplog.text
     assert hass_storage[key]["data"]["pending"] == []
