@@ -149,9 +149,9 @@ async def test_mqtt_only_install_carries_on(hass: HomeAssistant, mqtt_ready: Any
     assert _value(hass, entity_ids["power_factor"]) == pytest.approx(0.99)
     assert hass.states.get(entity_ids["tariff"]).state == "t1"
     reactive = hass.states.get(entity_ids["reactive_power_in"])
-    # kvar where Home Assistant converts it (it keeps the unit the entity had), else var.
-    expected = {"kvar": 0.12, "var": 120.0}[reactive.attributes[ATTR_UNIT_OF_MEASUREMENT]]
-    assert float(reactive.state) == pytest.approx(expected)
+    # Still kvar: converted from var where Home Assistant converts it, else kept (migration.py).
+    assert reactive.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kvar"
+    assert float(reactive.state) == pytest.approx(0.12)
     # The renamed entity keeps its name; the others take the device's (kept) name.
     assert hass.states.get(entity_ids["energy_in"]).attributes[ATTR_FRIENDLY_NAME] == "Grid import"
     assert (

@@ -204,18 +204,20 @@ async def test_history_carries_on(
     power = rows[entity_ids["power_in"]]
     assert after[entity_ids["power_in"]][1]["unit_of_measurement"] == "kW"
     assert power[1]["mean"] == pytest.approx(1.204, abs=0.005)  # the vendor's last 1.2 first
-    # kvar where the recorder converts it, else the statistics were rescaled to var.
-    reactive_unit = after[entity_ids["reactive_power_in"]][1]["unit_of_measurement"]
-    scale = {"kvar": 1.0, "var": 1000.0}[reactive_unit]
+    # kvar and kVA go on, every line: converted from var and VA where Home Assistant converts
+    # them, else kept as the sensors' native units (migration.py).
+    assert after[entity_ids["reactive_power_in"]][1]["unit_of_measurement"] == "kvar"
     state = hass.states.get(entity_ids["reactive_power_in"])
-    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == reactive_unit
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kvar"
     reactive = rows[entity_ids["reactive_power_in"]]
-    assert 0.1 * scale <= reactive[0]["mean"] <= 0.12 * scale  # the vendor's 0.12, then 0.1
-    assert 0.12 * scale <= reactive[1]["mean"] <= 0.2 * scale
-    apparent_unit = after[entity_ids["apparent_power"]][1]["unit_of_measurement"]
+    assert 0.1 <= reactive[0]["mean"] <= 0.12  # the vendor's 0.12, then 0.1
+    assert 0.12 <= reactive[1]["mean"] <= 0.2
+    assert after[entity_ids["apparent_power"]][1]["unit_of_measurement"] == "kVA"
+    state = hass.states.get(entity_ids["apparent_power"])
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kVA"
     apparent = rows[entity_ids["apparent_power"]]
     assert apparent[1]["mean"] == pytest.approx(apparent[0]["mean"])  # 1.21 kVA both sides
-    assert apparent_unit in ("kVA", "VA")
+    assert apparent[1]["mean"] == pytest.approx(1.21)
 
     # No second set: every statistic id is an entity of the entry, the vendor's ids included.
     listed = await recorder_mock.async_add_executor_job(list_statistic_ids, hass)
