@@ -1,8 +1,8 @@
 """The whatwatt Go integration.
 
-Set-up builds the runtime of DESIGN.md section 2: the REST client (absent for MQTT-only entries),
-the device coordinator, the measurement coordinator and, for push transports, the push source
-that hands readings to the measurement coordinator. ``_async_follow_device`` lets the
+Set-up builds the entry's runtime (``coordinator.WhatwattRuntimeData``): the REST client (absent
+for MQTT-only entries), the device coordinator, the measurement coordinator, for push transports
+the push source that hands readings to it, and the SD-card ``backfill``. ``_follow_device`` lets the
 measurements and the MQTT subscription follow what the device coordinator reads. The measurement
 coordinator's energy guard starts from the totals Home Assistant last recorded
 (``_restored_guard``).

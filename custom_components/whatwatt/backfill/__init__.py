@@ -120,9 +120,8 @@ async def async_backfill(
         return result
     for item in series:
         readings = {hour: item.to_unit(value) for hour, value in closings.values[item.key].items()}
-        _import(
-            hass, entry.title, item, plan_series(item.rows, hours, item.protected, readings), result
-        )
+        plan = plan_series(item.rows, hours, item.protected, readings)
+        _import(hass, entry.title, item, plan, result)
     if result.hours:
         result.outcome = IMPORTED
         async_clear_issue(hass, entry, ISSUE_SD_LOGGING)

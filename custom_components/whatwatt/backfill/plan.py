@@ -66,9 +66,9 @@ def full_hours(start: datetime, end: datetime) -> list[datetime]:
 def window_hours(
     start: datetime, end: datetime, now: datetime, keep_days: int | None = None
 ) -> list[datetime]:
-    """Return the full, ended hours of ``start``..``end`` since the oldest a run may reach.
+    """Return the full, ended hours of ``start``..``end`` of the last ``MAX_BACKFILL_DAYS``.
 
-    That is ``MAX_BACKFILL_DAYS`` ago, or ``keep_days`` (the recorder's states, rule 1 needs them).
+    Nor older than ``keep_days``, the days the recorder keeps states (rule 1 needs them).
     """
     oldest = floor_hour(now) - timedelta(days=MAX_BACKFILL_DAYS)
     if keep_days is not None:
