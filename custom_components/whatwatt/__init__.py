@@ -13,7 +13,7 @@ from homeassistant.const import Platform
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 
-from .backfill_watch import async_remove_coverage, async_setup_gap_watch
+from .backfill import async_remove_coverage, async_setup_backfill
 from .const import CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT, TRANSPORT_REST, TRANSPORTS
 from .issues import (
     async_clear_entry_issues,
@@ -53,7 +53,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
     """Connect to the device and set up its entities."""
     await _async_check_transport(hass, entry)
     entry.runtime_data = await async_build_runtime(hass, entry)
-    await async_setup_gap_watch(hass, entry)  # gaps in the history: filled from the SD card
+    # Gaps in the history: filled from the SD card.
+    entry.runtime_data.backfill = await async_setup_backfill(hass, entry)
     await async_start_feed(entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime = entry.runtime_data

@@ -41,6 +41,8 @@ from .const import (
 from .errors import update_error
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .api.client import WhatwattClient
     from .api.models import MqttSettings, Settings
 
@@ -69,6 +71,12 @@ class PushSource(Protocol):
         """Return the source's state for the diagnostics."""
 
 
+class EntryBackfill(Protocol):
+    """The entry's SD-card backfill (``backfill.Backfill``): its lock lets one run at a time."""
+
+    lock: asyncio.Lock
+
+
 @dataclass(slots=True)
 class WhatwattRuntimeData:
     """What a loaded entry holds (``entry.runtime_data``)."""
@@ -80,6 +88,7 @@ class WhatwattRuntimeData:
     # The sub-meters the sensor platform follows (``submeter.SubMeters``; that module builds on
     # this one, so the type is checked where it is used).
     submeters: object | None = None
+    backfill: EntryBackfill | None = None
 
 
 type WhatwattConfigEntry = ConfigEntry[WhatwattRuntimeData]

@@ -14,6 +14,16 @@ identifier (its areas, its name, the person's dashboards and automations stay wi
 device entry), each sensor gets ``<device id>_<our key>`` and keeps its entity id (history,
 statistics, Energy dashboard), and the entry gets the device id as its unique id.
 
+Units: the vendor's power (kW), energy (kWh), reactive energy (kvarh), voltage, current and power
+factor are this integration's too. Its reactive power (kvar) and apparent power (kVA) are var and
+VA here, and each such sensor goes on in the unit of its history; no recorded state or statistic
+is changed. Where Home Assistant converts kvar ↔ var and kVA ↔ VA (the later lines, 2026.10 among
+them), it shows the sensor in the unit its entity registry entry last had (``SensorEntity`` makes
+that the suggested unit when the native unit changed), so the statistics go on in kvar or kVA.
+Where it cannot (2025.4, whose recorder would stop the statistics with a "units changed" issue),
+``kept_vendor_unit`` has the sensor keep kvar or kVA as its native unit, with the device's value
+as it comes and, as the vendor's sensor, no device class (2025.4 allows only var and VA for them).
+
 A second vendor entry for the same device (two topics): the device id goes to the entry that
 learns it first, except that over REST an entry yields to another entry listening on the topic
 the device publishes to. The other entry stays loaded with its entities (unavailable, with their
@@ -25,6 +35,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.components.sensor.const import UNIT_CONVERTERS
 from homeassistant.const import CONF_HOST, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
@@ -42,8 +54,6 @@ from .const import (
     TRANSPORT_MQTT,
 )
 from .issues import README_URL
-from .migration_recorder import async_keep_statistics
-from .sensor import SENSORS
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -62,9 +72,10 @@ VENDOR_DEVICE_IP: Final = "device_ip"
 VENDOR_ENTITY_KEYS: Final[dict[str, str]] = {**VENDOR_KEYS, "tariff": "tariff"}
 ISSUE_VENDOR_DUPLICATE: Final = "vendor_duplicate"
 README_ANCHOR: Final = "coming-from-the-vendors-integration"
-
-_NATIVE_UNITS: Final[dict[str, str | None]] = {
-    description.key: description.native_unit_of_measurement for description in SENSORS
+# The vendor's units that this integration's sensors have in var and VA (see the module docstring).
+VENDOR_UNITS: Final = {
+    "kvar": SensorDeviceClass.REACTIVE_POWER,
+    "kVA": SensorDeviceClass.APPARENT_POWER,
 }
 
 
@@ -111,7 +122,6 @@ def async_migrate(hass: HomeAssistant, entry: ConfigEntry) -> bool:
                 address,
             )
     _remove_vendor_buttons(hass, entry)
-    async_keep_statistics(hass, _unit_changes(hass, entry))
     hass.config_entries.async_update_entry(entry, data=data, version=ENTRY_VERSION)
     LOGGER.info(
         "%s taken over from the vendor's integration: MQTT on %s%s; its entities move over "
@@ -142,16 +152,23 @@ def _remove_vendor_buttons(hass: HomeAssistant, entry: ConfigEntry) -> None:
             registry.async_remove(entity.entity_id)
 
 
-def _unit_changes(hass: HomeAssistant, entry: ConfigEntry) -> list[tuple[str, str, str]]:
-    """Return ``(entity id, their unit, our native unit)`` of the sensors whose unit changes."""
-    changes: list[tuple[str, str, str]] = []
-    for entity, key in _vendor_entities(hass, entry):
-        if entity.domain != Platform.SENSOR or (ours := VENDOR_ENTITY_KEYS.get(key)) is None:
-            continue
-        old, new = entity.unit_of_measurement, _NATIVE_UNITS.get(ours)
-        if old and new and old != new:
-            changes.append((entity.entity_id, old, new))
-    return changes
+@callback
+def kept_vendor_unit(
+    hass: HomeAssistant, unique_id: str, device_class: SensorDeviceClass | None
+) -> str | None:
+    """Return kvar or kVA for a sensor that keeps the vendor's unit (module docstring), else None.
+
+    That is a sensor whose entity registry entry has the vendor's unit for ``device_class``, on a
+    Home Assistant line that does not convert it into this integration's unit.
+    """
+    registry = er.async_get(hass)
+    entity_id = registry.async_get_entity_id(Platform.SENSOR, DOMAIN, unique_id)
+    entity = registry.async_get(entity_id) if entity_id is not None else None
+    unit = entity.unit_of_measurement if entity is not None else None
+    if unit is None or device_class is None or VENDOR_UNITS.get(unit) != device_class:
+        return None
+    converter = UNIT_CONVERTERS.get(device_class)
+    return None if converter is not None and unit in converter.VALID_UNITS else unit
 
 
 # -- learning the device id ----------------------------------------------------------------------

@@ -37,6 +37,7 @@ from .api.totals import ENERGY_KEYS, recorded_number
 from .const import DOMAIN
 from .coordinator import DeviceCoordinator, MeasurementCoordinator
 from .entity import WhatwattEntity
+from .migration import kept_vendor_unit
 from .submeter import async_setup_submeters
 
 if TYPE_CHECKING:
@@ -331,6 +332,22 @@ METER_STATUS = SensorEntityDescription(
 )
 
 
+def _in_kept_unit(
+    hass: HomeAssistant, device: DeviceCoordinator, description: WhatwattSensorEntityDescription
+) -> WhatwattSensorEntityDescription:
+    """Return ``description``, in the vendor's unit where the sensor keeps it (``migration``)."""
+    unique_id = f"{device.device_id}_{description.key}"
+    if (unit := kept_vendor_unit(hass, unique_id, description.device_class)) is None:
+        return description
+    # The device reports kvar and kVA: its value as it comes, without the device class of var/VA.
+    return _measurement(
+        description.key,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=unit,
+        suggested_display_precision=3,
+    )
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: WhatwattConfigEntry,
@@ -357,7 +374,7 @@ async def async_setup_entry(
         for description in [d for d in pending if d.exists_fn(report) or d.key in recorded]:
             pending.remove(description)
             sensor = WhatwattTotalSensor if description.key in ENERGY_KEYS else WhatwattSensor
-            new.append(sensor(measurements, description))
+            new.append(sensor(measurements, _in_kept_unit(hass, device, description)))
         if METER_STATUS.key not in known and measurements.meter_status is not None:
             new.append(WhatwattMeterStatusSensor(measurements, METER_STATUS))
         if new:

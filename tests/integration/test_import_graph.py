@@ -10,6 +10,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "custom_components" / "whatwatt"
+ABSOLUTE = "custom_components.whatwatt"
 
 
 def _module(path: Path) -> str:
@@ -18,13 +19,18 @@ def _module(path: Path) -> str:
 
 
 def _resolve(path: Path, node: ast.ImportFrom) -> list[str]:
-    """Return the package modules a relative ``from`` import names (every level)."""
-    here = path.relative_to(PACKAGE).parent.parts
+    """Return the package modules a ``from`` import names (relative, every level, or absolute)."""
     if node.level == 0:
-        return []
-    base = list(here[: len(here) - (node.level - 1)])
-    if node.module:
-        base += node.module.split(".")
+        # A sub-package names the modules above it absolutely (ruff's TID252).
+        module = node.module or ""
+        if not module.startswith(f"{ABSOLUTE}."):
+            return []
+        base = module.removeprefix(f"{ABSOLUTE}.").split(".")
+    else:
+        here = path.relative_to(PACKAGE).parent.parts
+        base = list(here[: len(here) - (node.level - 1)])
+        if node.module:
+            base += node.module.split(".")
     names = [".".join(base)] if base else []
     # ``from . import x`` / ``from .api import x``: x may be a module itself.
     for alias in node.names:

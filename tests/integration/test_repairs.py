@@ -271,7 +271,7 @@ def test_issue_texts() -> None:
         "meter_not_connected",
         "live_stream_taken_over",
         "vendor_duplicate",  # migration.py: a second vendor entry for the same device
-        "sd_logging_off",  # backfill.py: fixable (repairs.py), a fix flow for a description
+        "sd_logging_off",  # backfill: fixable (repairs.py), a fix flow for a description
         "sd_card_missing",
     }
     for name in (

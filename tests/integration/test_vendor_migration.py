@@ -99,12 +99,14 @@ def assert_moved(hass: HomeAssistant, entry: MockConfigEntry, entity_ids: dict[s
     assert not [entity.entity_id for entity in entities if entity.entity_id.endswith("_2")]
 
 
-async def test_mqtt_only_install_carries_on(hass: HomeAssistant, mqtt_ready: Any) -> None:
-    """Entry, device, names and entity ids carry on; the first message tells the device id."""
+def _personalised_install(hass: HomeAssistant) -> tuple[MockConfigEntry, dict[str, str], str, str]:
+    """Return the vendor's install as the person left it: an area, a name, an own entity id.
+
+    Also returns the vendor's device id and the area's id.
+    """
     entry = vendor_entry()
     entity_ids = add_vendor_install(hass, entry)
     registry, devices = er.async_get(hass), dr.async_get(hass)
-    # What the person did with the vendor's install: an area, a name, an entity id of their own.
     area = ar.async_get(hass).async_create("Utility room")
     (vendor_device,) = dr.async_entries_for_config_entry(devices, entry.entry_id)
     assert vendor_device.identifiers == {(DOMAIN, entry.entry_id)}
@@ -112,6 +114,34 @@ async def test_mqtt_only_install_carries_on(hass: HomeAssistant, mqtt_ready: Any
     registry.async_update_entity(entity_ids["energy_in"], name="Grid import")
     registry.async_update_entity(entity_ids["power_in"], new_entity_id="sensor.house_power")
     entity_ids["power_in"] = "sensor.house_power"
+    return entry, entity_ids, vendor_device.id, area.id
+
+
+def _assert_values_carry_on(hass: HomeAssistant, entity_ids: dict[str, str]) -> None:
+    """The first message's values, in the units and with the names the entities had."""
+    assert _value(hass, "sensor.house_power") == pytest.approx(1.204)  # kW, as before
+    assert hass.states.get("sensor.house_power").attributes[ATTR_UNIT_OF_MEASUREMENT] == "kW"
+    assert _value(hass, entity_ids["energy_in"]) == pytest.approx(5120.456)
+    assert _value(hass, entity_ids["voltage_l2"]) == pytest.approx(229.8)
+    assert _value(hass, entity_ids["power_factor"]) == pytest.approx(0.99)
+    assert hass.states.get(entity_ids["tariff"]).state == "t1"
+    reactive = hass.states.get(entity_ids["reactive_power_in"])
+    # Still kvar: converted from var where Home Assistant converts it, else kept (migration.py).
+    assert reactive.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kvar"
+    assert float(reactive.state) == pytest.approx(0.12)
+    # The renamed entity keeps its name; the others take the device's (kept) name.
+    assert hass.states.get(entity_ids["energy_in"]).attributes[ATTR_FRIENDLY_NAME] == "Grid import"
+    assert (
+        hass.states.get(entity_ids["voltage_l1"])
+        .attributes[ATTR_FRIENDLY_NAME]
+        .startswith("whatwatt ")
+    )
+
+
+async def test_mqtt_only_install_carries_on(hass: HomeAssistant, mqtt_ready: Any) -> None:
+    """Entry, device, names and entity ids carry on; the first message tells the device id."""
+    entry, entity_ids, vendor_device_id, area_id = _personalised_install(hass)
+    registry, devices = er.async_get(hass), dr.async_get(hass)
     restart(hass)
 
     await _load(hass, entry)
@@ -130,10 +160,10 @@ async def test_mqtt_only_install_carries_on(hass: HomeAssistant, mqtt_ready: Any
     assert entry.unique_id == DEVICE_ID
     assert LEARN_DEVICE_ID not in entry.data
     assert_moved(hass, entry, entity_ids)
-    device = devices.async_get(vendor_device.id)  # the same device entry, now this device's
+    device = devices.async_get(vendor_device_id)  # the same device entry, now this device's
     assert device is not None
     assert device.identifiers == {(DOMAIN, DEVICE_ID)}
-    assert device.area_id == area.id
+    assert device.area_id == area_id
     assert device.name_by_user == "whatwatt"  # the name typed into the vendor's flow
     assert (device.manufacturer, device.model, device.serial_number) == (
         MANUFACTURER,
@@ -141,24 +171,7 @@ async def test_mqtt_only_install_carries_on(hass: HomeAssistant, mqtt_ready: Any
         DEVICE_ID,
     )
     assert dr.async_entries_for_config_entry(devices, entry.entry_id) == [device]
-
-    assert _value(hass, "sensor.house_power") == pytest.approx(1.204)  # kW, as before
-    assert hass.states.get("sensor.house_power").attributes[ATTR_UNIT_OF_MEASUREMENT] == "kW"
-    assert _value(hass, entity_ids["energy_in"]) == pytest.approx(5120.456)
-    assert _value(hass, entity_ids["voltage_l2"]) == pytest.approx(229.8)
-    assert _value(hass, entity_ids["power_factor"]) == pytest.approx(0.99)
-    assert hass.states.get(entity_ids["tariff"]).state == "t1"
-    reactive = hass.states.get(entity_ids["reactive_power_in"])
-    # kvar where Home Assistant converts it (it keeps the unit the entity had), else var.
-    expected = {"kvar": 0.12, "var": 120.0}[reactive.attributes[ATTR_UNIT_OF_MEASUREMENT]]
-    assert float(reactive.state) == pytest.approx(expected)
-    # The renamed entity keeps its name; the others take the device's (kept) name.
-    assert hass.states.get(entity_ids["energy_in"]).attributes[ATTR_FRIENDLY_NAME] == "Grid import"
-    assert (
-        hass.states.get(entity_ids["voltage_l1"])
-        .attributes[ATTR_FRIENDLY_NAME]
-        .startswith("whatwatt ")
-    )
+    _assert_values_carry_on(hass, entity_ids)
 
     await _send(hass, vendor_payload(power_in="2.5", energy_in="5121"))
     assert _value(hass, "sensor.house_power") == pytest.approx(2.5)

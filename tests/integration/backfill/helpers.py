@@ -201,8 +201,11 @@ async def backfill(hass: HomeAssistant, entry: MockConfigEntry, **times: Any) ->
     )
 
 
-async def go_through(outage: Outage, cause: str) -> None:
-    """Run until the last reading, stop the readings for ``cause``, run to the first one after."""
+async def go_through(outage: Outage, cause: str, *, catch_up: bool = True) -> None:
+    """Run until the last reading, stop the readings for ``cause``, run to the first one after.
+
+    Home Assistant down: its recorder catches up at the end unless ``catch_up`` is False.
+    """
     hass, sim, entry = outage.hass, outage.sim, outage.entry
     await outage.run_until(LAST)
     outage.freezer.tick(timedelta(seconds=15))  # the readings stop after the last one
@@ -217,7 +220,7 @@ async def go_through(outage: Outage, cause: str) -> None:
         sim.faults.refuse = True
     await outage.step(STEP - 15)  # back on the minute's telegram
     await outage.run_until(BACK)
-    if cause == "home_assistant_down":
+    if cause == "home_assistant_down" and catch_up:
         await outage.catch_up()
 
 

@@ -7,8 +7,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
-from custom_components.whatwatt import backfill_card
 from custom_components.whatwatt.api.client import WhatwattClient
+from custom_components.whatwatt.backfill import card as backfill_card
 from custom_components.whatwatt.const import DOMAIN
 
 from .helpers import (
@@ -125,9 +125,7 @@ async def test_store_pending_gaps_and_removal(
     # A failure that is no device error is logged and the gap dropped (no endless retries).
     assert await hass.config_entries.async_unload(entry.entry_id)
     hass_storage[key]["data"]["pending"] = [[last, BACK.isoformat()]]
-    with patch(
-        "custom_components.whatwatt.backfill_watch.async_backfill", side_effect=RuntimeError
-    ):
+    with patch("custom_components.whatwatt.backfill.async_backfill", side_effect=RuntimeError):
         await come_back(outage, "entry_unloaded")
     assert "not filled" in caplog.text
     assert hass_storage[key]["data"]["pending"] == []

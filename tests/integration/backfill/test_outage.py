@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.core import CoreState
 import pytest
 
 from custom_components.whatwatt.const import DOMAIN
@@ -112,3 +113,32 @@ async def test_action_fills_a_past_gap(
     again = await backfill(hass, entry, start=FIRST, end=BACK)
     assert again["hours"] == 0
     assert again["sensors"] == {}
+
+
+async def test_a_run_at_start_up_waits_for_the_recorder(outage: Outage) -> None:
+    """Home Assistant starting: the run waits until the recorder has compiled what it missed.
+
+    Only then are the gap hours in the recorder's queue (flat copies of the hour before the
+    outage), and the rows of the run come after them.
+    """
+    hass, sim, entry = outage.hass, outage.sim, outage.entry
+    ids = entity_ids(hass)
+    await go_through(outage, "home_assistant_down", catch_up=False)
+    hass.set_state(CoreState.starting)
+    outage.on = True
+    sim.requests.clear()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.backfill is not None
+    assert entry.runtime_data.backfill.pending  # noticed, not run: the recorder is behind
+    assert not [r for r in sim.requests if r.path.startswith("/sdcard")]
+    hass.set_state(CoreState.running)
+    await outage.catch_up()  # the recorder compiles the missed periods and says so
+    await outage.settle()
+    sd_requests = [r.path for r in sim.requests if r.path.startswith("/sdcard")]
+    assert sd_requests == ["/sdcard/", "/sdcard/20260115.CSV"]
+    assert not entry.runtime_data.backfill.pending
+    after = await hourly(hass, ids, FIRST, BACK)
+    for key in KEYS:
+        for hour in GAP:
+            assert abs(used(after[key], hour) - outage.consumption(key, hour)) <= WH, (key, hour)

@@ -1,4 +1,4 @@
-"""The rules of ``backfill_plan`` on hand-made rows, and the bounds of one run."""
+"""The rules of ``backfill.plan`` on hand-made rows, and the bounds of one run."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 
 from custom_components.whatwatt.api.clock import DeviceZone
 from custom_components.whatwatt.api.parse_sdcard import SdFile
-from custom_components.whatwatt.backfill import MAX_BACKFILL_DAYS, _Series, window_hours
-from custom_components.whatwatt.backfill_card import device_offset, files_for
-from custom_components.whatwatt.backfill_plan import (
+from custom_components.whatwatt.backfill.card import device_offset, files_for
+from custom_components.whatwatt.backfill.plan import (
     HOUR,
+    MAX_BACKFILL_DAYS,
     NO_ANCHOR,
     NOT_CONTINUOUS,
     HourRow,
@@ -20,7 +20,9 @@ from custom_components.whatwatt.backfill_plan import (
     full_hours,
     importable_hours,
     plan_series,
+    window_hours,
 )
+from custom_components.whatwatt.backfill.statistics import Series
 
 H = [datetime(2026, 1, 15, 9, tzinfo=UTC) + HOUR * n for n in range(6)]  # 09:00 .. 14:00
 ANCHOR = HourRow(H[0], 100.0, 10.0)
@@ -200,20 +202,20 @@ def _meta(unit: str | None, *, has_sum: bool = True) -> dict:
 
 def test_series_units_and_metadata() -> None:
     """Statistics kept in Wh (or MWh) convert; other units and mean-only ones are not used."""
-    wh = _Series("energy_import", "sensor.x", "kWh", _meta("Wh"))
+    wh = Series("energy_import", "sensor.x", "kWh", _meta("Wh"))
     assert wh.usable
     assert wh.to_unit(1.5) == pytest.approx(1500)
     assert wh.to_native(2500) == pytest.approx(2.5)
     assert "has_mean" not in wh.import_metadata()
     assert wh.import_metadata()["unit_of_measurement"] == "Wh"
-    kwh = _Series("energy_import", "sensor.x", "kWh", _meta("kWh"))
+    kwh = Series("energy_import", "sensor.x", "kWh", _meta("kWh"))
     assert kwh.to_unit(1.5) == 1.5
     assert kwh.to_native(1.5) == 1.5
-    assert not _Series("energy_import", "sensor.x", "kWh", _meta("m³")).usable
-    assert not _Series("energy_import", "sensor.x", "kWh", _meta("kWh", has_sum=False)).usable
-    assert not _Series("energy_import", "sensor.x", "kWh").usable
-    assert _Series("reactive_energy_import", "sensor.x", "kvarh", _meta("kvarh")).usable
-    assert not _Series("reactive_energy_import", "sensor.x", "kvarh", _meta("varh")).usable
+    assert not Series("energy_import", "sensor.x", "kWh", _meta("m³")).usable
+    assert not Series("energy_import", "sensor.x", "kWh", _meta("kWh", has_sum=False)).usable
+    assert not Series("energy_import", "sensor.x", "kWh").usable
+    assert Series("reactive_energy_import", "sensor.x", "kvarh", _meta("kvarh")).usable
+    assert not Series("reactive_energy_import", "sensor.x", "kvarh", _meta("varh")).usable
 
 
 def test_device_offset() -> None:

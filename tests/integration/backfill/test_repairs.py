@@ -16,7 +16,7 @@ import pytest
 
 from custom_components.whatwatt.api.client import WhatwattClient
 from custom_components.whatwatt.api.errors import WhatwattConnectionError
-from custom_components.whatwatt.backfill_watch import RETRY_AFTER
+from custom_components.whatwatt.backfill.watch import RETRY_AFTER
 from custom_components.whatwatt.const import DOMAIN
 from custom_components.whatwatt.issues import ISSUE_SD_LOGGING
 
@@ -97,10 +97,17 @@ async def test_one_request_issue_and_fix_flow(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await outage.settle()
     assert len(sd_requests(sim)) == 1
-    # The fix flow is for admins only.
-    client = await fix_client(hass, hass_client, hass_read_only_user)
+    await fix_flow_turns_logging_on(outage, hass_client, hass_admin_user, hass_read_only_user)
+
+
+async def fix_flow_turns_logging_on(
+    outage: Outage, hass_client: Any, admin: Any, read_only_user: Any
+) -> None:
+    """The fix flow is for admins only; it turns logging on and the issue goes."""
+    hass, sim, entry = outage.hass, outage.sim, outage.entry
+    client = await fix_client(hass, hass_client, read_only_user)
     assert (await start_fix(client, entry)).status == 401
-    client = await fix_client(hass, hass_client, hass_admin_user)
+    client = await fix_client(hass, hass_client, admin)
     answer = await (await start_fix(client, entry)).json()
     assert answer["step_id"] == "confirm"
     assert answer["description_placeholders"]["start"] == "2026-01-15 10:00"

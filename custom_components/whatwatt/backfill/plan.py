@@ -1,4 +1,4 @@
-"""Which hourly statistics rows a gap gets, and with what values (pure functions, no I/O).
+"""Which hours a run covers and which rows they get, with what values (pure functions, no I/O).
 
 An *hour* is the start of an hourly long-term statistics row (UTC, on the hour); Home Assistant's
 row of an hour holds the last state of that hour (``state``) and the running total of increases
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping, Sequence
 
 HOUR: Final = timedelta(hours=1)
+# The longest stretch one run repairs, counted back from now (documented in the README).
+MAX_BACKFILL_DAYS: Final = 7
 # Absolute tolerance when comparing states and sums (statistic units, e.g. kWh).
 TOLERANCE: Final = 1e-6
 
@@ -59,6 +61,19 @@ def full_hours(start: datetime, end: datetime) -> list[datetime]:
         hours.append(hour)
         hour += HOUR
     return hours
+
+
+def window_hours(
+    start: datetime, end: datetime, now: datetime, keep_days: int | None = None
+) -> list[datetime]:
+    """Return the full, ended hours of ``start``..``end`` of the last ``MAX_BACKFILL_DAYS``.
+
+    Nor older than ``keep_days``, the days the recorder keeps states (rule 1 needs them).
+    """
+    oldest = floor_hour(now) - timedelta(days=MAX_BACKFILL_DAYS)
+    if keep_days is not None:
+        oldest = max(oldest, now - timedelta(days=keep_days))
+    return full_hours(max(start, oldest), min(end, now))
 
 
 def closing_hour(moment: datetime) -> datetime:
@@ -217,17 +232,3 @@ def plan_series(
     if running is None or not running.written:
         return SeriesPlan(problem=NO_ANCHOR if unanchored else None)
     return SeriesPlan(rows=tuple(running.written), amount=running.amount)
-
-
-__all__ = [
-    "HOUR",
-    "NOT_CONTINUOUS",
-    "NO_ANCHOR",
-    "HourRow",
-    "SeriesPlan",
-    "closing_hour",
-    "floor_hour",
-    "full_hours",
-    "importable_hours",
-    "plan_series",
-]

@@ -1,4 +1,4 @@
-"""Reading the device's SD card for a gap: which daily files, and each hour's closing reading.
+"""Reading the device's SD card for a gap: whether it logs, which daily files, each hour's reading.
 
 The device names its log files by date (``YYYYMMDD.CSV``): the UTC date of their rows, or its
 local date; ``files_for`` takes the window's UTC dates and its local dates, in the device's UTC
@@ -15,15 +15,17 @@ from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Final
 
-from .api.clock import DeviceZone
-from .api.parse_sdcard import SdCsvReader
-from .api.totals import TotalsGuard
-from .backfill_plan import HOUR, closing_hour
+from custom_components.whatwatt.api.clock import DeviceZone
+from custom_components.whatwatt.api.parse_sdcard import SdCsvReader
+from custom_components.whatwatt.api.totals import TotalsGuard
+
+from .plan import HOUR, closing_hour
 
 if TYPE_CHECKING:
-    from .api.client import WhatwattClient
-    from .api.models import Report
-    from .api.parse_sdcard import SdFile
+    from custom_components.whatwatt.api.client import WhatwattClient
+    from custom_components.whatwatt.api.models import Report
+    from custom_components.whatwatt.api.parse_sdcard import SdFile
+    from custom_components.whatwatt.coordinator import DeviceState
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,6 +33,14 @@ _LOGGER = logging.getLogger(__name__)
 MAX_FILE_BYTES: Final = 32 * 1024 * 1024
 # While the device's UTC offset is not known, local dates are taken as up to this far either way.
 _DATE_MARGIN: Final = timedelta(hours=14)
+
+
+def sd_logging(state: DeviceState | None) -> bool | None:
+    """Return whether the device logs to its card (``services.sd.enable`` as last read)."""
+    settings = state.settings if state is not None else None
+    sd = settings.raw.get("services", {}).get("sd") if settings is not None else None
+    enable = sd.get("enable") if isinstance(sd, dict) else None
+    return enable if isinstance(enable, bool) else None
 
 
 def device_offset(client: WhatwattClient) -> timedelta | None:

@@ -1,4 +1,4 @@
-"""The gap watcher: notices when an entry's readings stopped and has the SD card fill the hours.
+"""An entry's ``Backfill``: its lock, and the gap watch that has the SD card fill missed hours.
 
 What counts is arrival, as everywhere in this integration: the time Home Assistant last took a
 reading of the entry (measurements available). It is kept in the entry's own store
@@ -6,8 +6,8 @@ reading of the entry (measurements available). It is kept in the entry's own sto
 unload and when Home Assistant stops, so a gap is noticed across a restart (Home Assistant down or
 crashed; after a crash the time can be up to ``HEARTBEAT`` early), across an unload, and while
 running (the device unreachable, a silent push source, the meter link down). A gap that holds at
-least one full hour becomes *pending* (kept in the same store) and is handed to
-``backfill.async_backfill``.
+least one full hour becomes *pending* (kept in the same store) and is filled by a run of the
+backfill (``async_backfill``) under the entry's ``lock``, which the action takes as well.
 
 A pending gap is done after a run that ends without a device error, whatever it found (so a device
 without a card or with logging off costs one listing request per gap); after a device error it is
@@ -18,23 +18,30 @@ read shows logging on with a card in place.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .api.errors import WhatwattError
-from .backfill import MAX_BACKFILL_DAYS, async_backfill, recorder_loaded
-from .backfill_plan import full_hours
-from .const import DOMAIN
-from .issues import ISSUE_SD_LOGGING, async_clear_issue
+from custom_components.whatwatt.api.errors import WhatwattError
+from custom_components.whatwatt.const import DOMAIN
+from custom_components.whatwatt.issues import ISSUE_SD_LOGGING, async_clear_issue
+
+from .card import sd_logging
+from .plan import MAX_BACKFILL_DAYS, full_hours
+from .statistics import recorder_loaded
 
 if TYPE_CHECKING:
-    from .coordinator import WhatwattConfigEntry
+    from collections.abc import Awaitable, Callable
+
+    from homeassistant.core import HomeAssistant
+
+    from custom_components.whatwatt.coordinator import WhatwattConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,16 +59,21 @@ def _time(value: Any) -> datetime | None:
     return dt_util.parse_datetime(value) if isinstance(value, str) else None
 
 
-class GapWatch:
-    """Follow one entry's readings; run the backfill for the gaps between them."""
+class Backfill:
+    """An entry's backfill: one run at a time (``lock``); follows the readings, fills the gaps."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: WhatwattConfigEntry, store: Store[dict[str, Any]]
+        self,
+        hass: HomeAssistant,
+        entry: WhatwattConfigEntry,
+        run: Callable[[HomeAssistant, WhatwattConfigEntry, datetime, datetime], Awaitable[object]],
     ) -> None:
-        """Watch ``entry`` (loaded, with a device address), remembering in ``store``."""
+        """Watch ``entry`` (loaded, with a device address); ``run`` fills a gap."""
         self._hass = hass
         self._entry = entry
-        self._store = store
+        self._run = run
+        self.lock = asyncio.Lock()
+        self._store = _store(hass, entry.entry_id)
         self.last_reading: datetime | None = None
         self.pending: list[tuple[datetime, datetime]] = []
         self._save_scheduled = False
@@ -130,12 +142,10 @@ class GapWatch:
     def _on_device(self) -> None:
         """Clear the "history gap not filled" issue once logging is on and a card is in."""
         state = self._entry.runtime_data.device.data
-        if state is None or state.settings is None:
+        if state is None or sd_logging(state) is not True:
             return
-        sd = state.settings.raw.get("services", {}).get("sd", {})
         card = state.system.raw.get("sd_card", {})
-        card_out = isinstance(card, dict) and card.get("installed") is False
-        if isinstance(sd, dict) and sd.get("enable") is True and not card_out:
+        if not (isinstance(card, dict) and card.get("installed") is False):
             async_clear_issue(self._hass, self._entry, ISSUE_SD_LOGGING)
 
     @callback
@@ -160,7 +170,8 @@ class GapWatch:
                 oldest = dt_util.utcnow() - timedelta(days=MAX_BACKFILL_DAYS)
                 if end > oldest and recorder_loaded(self._hass):
                     try:
-                        await async_backfill(self._hass, self._entry, start, end)
+                        async with self.lock:
+                            await self._run(self._hass, self._entry, start, end)
                     except WhatwattError as err:
                         _LOGGER.info(
                             "%s: the gap from %s is filled later: %s", self._entry.title, start, err
@@ -173,16 +184,6 @@ class GapWatch:
                 self._save()
         finally:
             self._running = False
-
-
-async def async_setup_gap_watch(hass: HomeAssistant, entry: WhatwattConfigEntry) -> None:
-    """Watch a loaded entry for gaps (entries with a device address only); stops with it."""
-    if entry.runtime_data.client is None:
-        return
-    watch = GapWatch(hass, entry, _store(hass, entry.entry_id))
-    await watch.async_load()
-    entry.async_on_unload(watch.async_stop)
-    watch.async_start()
 
 
 async def async_remove_coverage(hass: HomeAssistant, entry_id: str) -> None:
