@@ -1,34 +1,6 @@
 """Entries of the vendor's integration (same domain, v0.4.0) carry on as entries of this one.
 
-Their config entry (version 1: ``mqtt_topic``, ``device_ip``, ``name``; unique id = the topic)
-becomes an MQTT entry on the same topic (with the device address when ``device_ip`` was given)
-in ``async_migrate``, without a flow or a repair. Its button ``configuration`` goes there and then;
-its sensors (unique ids ``<entry id>_<their key>``) wait for the device id, which the vendor's
-entry never knew. ``LEARN_DEVICE_ID`` in the entry's data marks that wait.
-
-The device id is learnt over REST at set-up when the address is known (``async_identify``), else
-from the first MQTT message that carries ``sys_id`` (``async_learn_from_messages``; until then the
-entry runs MQTT-only and reads nothing, so no entity with a provisional id can appear).
-``async_adopt`` then moves everything over in one go: the vendor's device takes this device's
-identifier (its areas, its name, the person's dashboards and automations stay with the same
-device entry), each sensor gets ``<device id>_<our key>`` and keeps its entity id (history,
-statistics, Energy dashboard), and the entry gets the device id as its unique id.
-
-Units: the vendor's power (kW), energy (kWh), reactive energy (kvarh), voltage, current and power
-factor are this integration's too. Its reactive power (kvar) and apparent power (kVA) are var and
-VA here, and each such sensor goes on in the unit of its history; no recorded state or statistic
-is changed. Where Home Assistant converts kvar ↔ var and kVA ↔ VA (the later lines, 2026.10 among
-them), it shows the sensor in the unit its entity registry entry last had (``SensorEntity`` makes
-that the suggested unit when the native unit changed), so the statistics go on in kvar or kVA.
-Where it cannot (2025.4, whose recorder would stop the statistics with a "units changed" issue),
-``kept_vendor_unit`` has the sensor keep kvar or kVA as its native unit, with the device's value
-as it comes and, as the vendor's sensor, no device class (2025.4 allows only var and VA for them).
-
-A second vendor entry for the same device (two topics): the device id goes to the entry that
-learns it first, except that over REST an entry yields to another entry listening on the topic
-the device publishes to. The other entry stays loaded with its entities (unavailable, with their
-history) and gets a repair issue naming both entries; the person deletes it when its history is
-no longer needed, or points it at another device with Reconfigure.
+The rules: ``docs/architecture.md``, "Coming from the vendor's integration".
 """
 
 from __future__ import annotations

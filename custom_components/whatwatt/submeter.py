@@ -1,26 +1,6 @@
 """Sub-meters on the meter's bus (gas, water, heat meters): devices and sensors from the readings.
 
-Each bus with a *volume* entry in a usable reading (``Report.volumes``) is a device connected via
-the whatwatt Go, named for its kind and meter id (its serial number), with the counter
-``volume_<bus>`` (total_increasing; a restore sensor seeding the energy guard) and
-``volume_<bus>_capture_time``. The kind is an option, ``volume_<bus>``: ``gas``, ``water``, ``heat``
-or ``other``; a new bus gets ``gas`` on a P1/DSMR meter, ``other`` elsewhere. ``SubMeters``
-(``entry.runtime_data.submeters``) follows the readings: a new bus gets its device and sensors, a
-new meter id renames the device, a new kind re-adds the counter (same entity id).
-
-A stray publisher cannot make sub-meters without bound: on an MQTT entry (anyone who knows the
-topic can publish to it) a new bus becomes a device only once ``SEEN_READINGS`` consecutive
-usable readings carried it (REST replies and live events come from the device itself), and a
-device has at most ``MAX_SUBMETERS`` (the device's own limit); further buses are left out.
-
-Removal: a sub-meter missing from usable readings for ``GONE_AFTER`` (30 days) is removed with its
-device and kind. The first usable reading without it starts the count, one with it ends it;
-readings that cannot carry sub-meters (an MQTT template without their fields) and unusable ones
-(stale, meter link down) prove nothing. The counter keeps the start in its restore data
-(``missing_since``; the buses with a device get their sensors at start to restore it); restored,
-it counts unless a usable reading has the bus. A disabled counter is never added: its count
-restarts with Home Assistant. A gone sub-meter's device can be deleted by hand at once
-(``async_remove_config_entry_device``); one in the last usable reading cannot.
+The rules: ``docs/architecture.md``, "Sub-meters".
 """
 
 from __future__ import annotations

@@ -1,24 +1,6 @@
 """Fill gaps in the long-term statistics of an entry's energy sensors from the device's SD card.
 
-An entry with a device address keeps a ``Backfill`` (``watch``) in ``entry.runtime_data``: it
-notices gaps and runs ``async_backfill`` for them under its lock, which the action
-``whatwatt.backfill`` takes as well. A run repairs the hours ``start``..``end`` in this order,
-stopping as soon as there is nothing to do:
-
-1. the window: the full hours of ``start``..``end`` that have ended, no older than
-   ``MAX_BACKFILL_DAYS`` (and than the recorder keeps states: the rule below needs them);
-2. the recorder (``statistics``; its executor, never the event loop), once it has compiled the
-   periods it missed: per energy sensor of the entry, the statistics metadata, the hourly rows
-   around the window and the hours with a numeric state; the hours that may be written follow
-   from ``plan`` rule 1. None: done, no request;
-3. the device: one listing of the card. 503 (no card, or not mounted) or logging switched off
-   (``services.sd.enable`` as last read) ends here with the repair issue "history gap not filled";
-4. the daily files of the window (``card``), streamed and parsed row by row, at most
-   ``MAX_FILE_BYTES`` each; every reading passes the energy guard (seeded with the rows before
-   the gap), the last reading of each hour is that hour's closing reading;
-5. ``async_import_statistics`` (source ``recorder``, statistic id = entity id, the sensor's own
-   metadata as recorded, so ``mean_type``/``unit_class`` are whatever this Home Assistant uses)
-   with the rows ``plan.plan_series`` allows, queued for the recorder.
+The rules: ``docs/architecture.md``, "The backfill: a run".
 """
 
 from __future__ import annotations

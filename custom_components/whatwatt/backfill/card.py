@@ -1,11 +1,6 @@
 """Reading the device's SD card for a gap: whether it logs, which daily files, each hour's reading.
 
-The device names its log files by date (``YYYYMMDD.CSV``): the UTC date of their rows, or its
-local date; ``files_for`` takes the window's UTC dates and its local dates, in the device's UTC
-offset once the device's clock has shown it (``DeviceZone``), else any offset up to ±14 h.
-``read_file`` streams one file (``api.parse_sdcard``) into ``Closings``, no further than the
-window's end and at most ``MAX_FILE_BYTES``; a read cut short by that bound leaves the hour it
-stopped in, and every later one, without a closing reading.
+The rules: ``docs/architecture.md``, "The backfill: reading the SD card".
 """
 
 from __future__ import annotations

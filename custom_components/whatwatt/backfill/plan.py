@@ -1,28 +1,6 @@
 """Which hours a run covers and which rows they get, with what values (pure functions, no I/O).
 
-An *hour* is the start of an hourly long-term statistics row (UTC, on the hour); Home Assistant's
-row of an hour holds the last state of that hour (``state``) and the running total of increases
-(``sum``); the Energy dashboard shows ``sum`` of an hour minus ``sum`` of the row before it. A
-*closing reading* of an hour is the register at the last SD-card row with
-``hour < TIME <= hour + 1 h``: the reading at the end of the hour, as Home Assistant's own row.
-
-The rules (``plan_series``):
-
-1. An hour Home Assistant compiled itself is never changed. It is one with a numeric state of
-   the sensor recorded in it (``protected``), or one whose row differs from the row before it
-   (Home Assistant saw the register move). Only absent rows and *flat* rows (a copy of the row
-   before, what the recorder compiles for an hour without a new state, e.g. while it caught up
-   after a restart) are written.
-2. New rows continue the row before them (the *anchor*): ``state`` is the closing reading,
-   ``sum`` the anchor's sum plus the increase since the anchor's state. A lower reading is a
-   meter reset and counts from zero, as Home Assistant counts a ``total_increasing`` sensor. A
-   row that is kept inside the window becomes the next anchor. A flat row without a reading of
-   its own carries the running values on (a stale copy would book a negative hour); an absent
-   row without a reading stays absent, and the next written hour takes its consumption.
-3. A row that would be written as it already is (same state and sum) is not written, so a second
-   run writes nothing.
-4. The first row after the window, and every kept row inside it, must not lie below the new
-   running sum (that would book a negative hour): then nothing is written for that sensor.
+The rules: ``docs/architecture.md``, "The backfill: how it picks its hours".
 """
 
 from __future__ import annotations

@@ -1,11 +1,6 @@
 """What the recorder holds for an entry's energy sensors, read with its public API only.
 
-Read in the recorder's executor (``get_instance(hass).async_add_executor_job``); a run's rows are
-queued with ``async_import_statistics`` (in ``backfill``), behind the recorder's own work. Once
-Home Assistant has started and a database migration is done, the recorder compiles the periods
-it missed, then one every five minutes, firing ``EVENT_RECORDER_5MIN_STATISTICS_GENERATED``. A
-run asked for before then waits for that event (``async_wait_recorder``): its rows are queued
-behind the hours compiled for the outage (the last of which it may read before they are written).
+The rules: ``docs/architecture.md``, "The backfill: the recorder".
 """
 
 from __future__ import annotations

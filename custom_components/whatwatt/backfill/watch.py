@@ -1,19 +1,6 @@
 """An entry's ``Backfill``: its lock, and the gap watch that has the SD card fill missed hours.
 
-What counts is arrival, as everywhere in this integration: the time Home Assistant last took a
-reading of the entry (measurements available). It is kept in the entry's own store
-(``.storage/whatwatt.coverage.<entry id>``), written at most every ``HEARTBEAT`` seconds, at
-unload and when Home Assistant stops, so a gap is noticed across a restart (Home Assistant down or
-crashed; after a crash the time can be up to ``HEARTBEAT`` early), across an unload, and while
-running (the device unreachable, a silent push source, the meter link down). A gap that holds at
-least one full hour becomes *pending* (kept in the same store) and is filled by a run of the
-backfill (``async_backfill``) under the entry's ``lock``, which the action takes as well.
-
-A pending gap is done after a run that ends without a device error, whatever it found (so a device
-without a card or with logging off costs one listing request per gap); after a device error it is
-tried again every ``RETRY_AFTER``, and it is dropped once it lies wholly beyond
-``MAX_BACKFILL_DAYS``. The watcher also clears the "history gap not filled" issue when a device
-read shows logging on with a card in place.
+The rules: ``docs/architecture.md``, "The backfill: the gap watch".
 """
 
 from __future__ import annotations
