@@ -143,9 +143,9 @@ class MeterModel:
         else:
             self.net_kw = self.import_kw = _r(self.load.power_at(local))
             self.export_kw = 0.0
-            before = self.last_telegram
-            energy = (self.load.energy(before, local) if before else 0.0, 0.0)
-        self.last_telegram = local
+            before = self.last_telegram  # in UTC: local times subtract by the wall clock
+            energy = (self.load.energy(before, local.astimezone(UTC)) if before else 0.0, 0.0)
+        self.last_telegram = local.astimezone(UTC)
         p1 = self.profile == "p1-single"
         body = self._p1(energy, local) if p1 else self._dlms(energy, hours)
         if self.submeters:

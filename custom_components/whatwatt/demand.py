@@ -199,6 +199,7 @@ class Demand:
         return {
             "window": self.window,
             "last": [last[0].isoformat(), last[1]] if last else None,
+            "power": self.power,
             "start": self.start.isoformat() if self.start else None,
             "start_value": self.start_value,
             "complete": self.complete,
@@ -212,9 +213,12 @@ class Demand:
         try:
             last, start = data.get("last"), data.get("start")
             self.last = (datetime.fromisoformat(last[0]), float(last[1])) if last else None
+            power = data.get("power")
+            self.power = float(power) if power is not None else None
             self.month = data.get("month")
             self.months = {str(m): float(kw) for m, kw in (data.get("months") or {}).items()}
-            if data.get("window") != self.window:
+            if data.get("window") != self.window:  # as ``configure`` does
+                self.months.pop(self.month or "", None)
                 return
             self.start = datetime.fromisoformat(start) if start else None
             value = data.get("start_value")
@@ -248,23 +252,18 @@ def demand_settings(options: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def demand_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
-    """Return the options form's fields for the demand, the entry's values suggested."""
+    """Return the options form's fields for the demand, with the entry's values."""
     window, peaks = demand_settings(options)
     return {
-        vol.Optional(CONF_DEMAND_WINDOW, description={"suggested_value": str(window)}): (
-            WINDOW_SELECTOR
-        ),
-        vol.Optional(CONF_DEMAND_PEAKS, description={"suggested_value": peaks}): PEAKS_SELECTOR,
+        vol.Required(CONF_DEMAND_WINDOW, default=str(window)): WINDOW_SELECTOR,
+        vol.Required(CONF_DEMAND_PEAKS, default=peaks): PEAKS_SELECTOR,
     }
 
 
 def demand_options(user_input: Mapping[str, Any]) -> dict[str, int]:
-    """Return the demand options given in the form (a field left empty keeps its value)."""
-    keys = [k for k in (CONF_DEMAND_WINDOW, CONF_DEMAND_PEAKS) if k in user_input]
-    settings = dict(
-        zip((CONF_DEMAND_WINDOW, CONF_DEMAND_PEAKS), demand_settings(user_input), strict=True)
-    )
-    return {k: settings[k] for k in keys}
+    """Return the demand options of the form's answer."""
+    window, peaks = demand_settings(user_input)
+    return {CONF_DEMAND_WINDOW: window, CONF_DEMAND_PEAKS: peaks}
 
 
 # -- Home Assistant -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ arithmetic. Readings come over REST, a telegram decoded right before each poll.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import Platform
@@ -18,6 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.whatwatt.const import CONF_DEMAND_PEAKS, CONF_DEMAND_WINDOW, DOMAIN
+from custom_components.whatwatt.demand import Demand, window_start
 from simulator.meter import LoadSteps
 
 from .conftest import DEVICE_ID
@@ -92,6 +94,7 @@ async def start(
     await hass.config.async_set_time_zone(ZONE)
     freezer.move_to(local(at))
     sim.meter.load = LoadSteps(steps=steps, base_kw=BASE_KW)
+    sim.meter.last_telegram = None  # the register starts here
     await sim.emit_telegram()
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
@@ -191,3 +194,167 @@ async def test_peaks_of_hourly_windows_over_days(
     assert watts(hass, "demand_peak") == pytest.approx(february, abs=1)
     assert watts(hass, "demand_peak_12m") == pytest.approx((january + february) / 2, abs=1)
     assert value(hass, "demand_peak_time") == local("2026-02-01 09:00").isoformat()
+
+
+async def test_restart_in_the_middle_of_a_window(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, mock_config_entry: Any
+) -> None:
+    """A short restart keeps the window; a long one makes the windows it spans incomplete."""
+    steps = [
+        (local("2026-01-15 09:20:40"), 2.4),
+        (local("2026-01-15 09:36:00"), 7.2),  # while Home Assistant is down
+        (local("2026-01-15 09:50:00"), BASE_KW),
+    ]
+    await start(hass, freezer, sim, mock_config_entry, "2026-01-15 09:12:40", steps)
+    await run_until(hass, freezer, sim, local("2026-01-15 09:22:40"), 60)
+    before = (watts(hass, "demand_current"), watts(hass, "demand_projected"))
+    assert before[0] == pytest.approx((340 * 0.6 + 120 * 2.4) / 460 * 1000, abs=1)
+    await restart(hass, mock_config_entry)
+    assert (watts(hass, "demand_current"), watts(hass, "demand_projected")) == before
+
+    # Down for two minutes: the window goes on, its average exact.
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    freezer.tick(timedelta(minutes=2))
+    await sim.emit_telegram()
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    mock_config_entry.runtime_data.device.update_interval = timedelta(hours=12)
+    await run_until(hass, freezer, sim, local("2026-01-15 09:35:40"), 60)
+    peak = _average(steps, local("2026-01-15 09:15"), 15)
+    assert peak == pytest.approx((340 * 0.6 + 560 * 2.4) / 900 * 1000)
+    assert watts(hass, "demand_peak") == pytest.approx(peak, abs=1)
+
+    # Down for 20 minutes with 7.2 kW meanwhile: no window it touched is a peak.
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    freezer.tick(timedelta(minutes=20))
+    await sim.emit_telegram()
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert watts(hass, "demand_peak") == pytest.approx(peak, abs=1)  # restored
+    mock_config_entry.runtime_data.device.update_interval = timedelta(hours=12)
+    await run_until(hass, freezer, sim, local("2026-01-15 10:15:40"), 60)
+    assert watts(hass, "demand_peak") == pytest.approx(peak, abs=1)
+    assert value(hass, "demand_peak_time") == local("2026-01-15 09:15").isoformat()
+    # The window from 10:00 is complete again: 0.6 kW all along.
+    assert watts(hass, "demand_current") == pytest.approx(600, abs=1)
+
+
+@pytest.mark.parametrize("register", [12.0, 9000.0], ids=["new meter", "jump"])
+async def test_meter_exchange_makes_no_peak(
+    hass: HomeAssistant,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: Any,
+    register: float,
+) -> None:
+    """A register that falls (or leaps) once the guard accepts it: that window is incomplete."""
+    steps = [(local("2026-01-15 09:20:00"), 1.8), (local("2026-01-15 09:25:00"), BASE_KW)]
+    await start(hass, freezer, sim, mock_config_entry, "2026-01-15 09:14:00", steps)
+    await run_until(hass, freezer, sim, local("2026-01-15 09:37:00"), 60)
+    peak = _average(steps, local("2026-01-15 09:15"), 15)
+    assert peak == pytest.approx((600 * 0.6 + 300 * 1.8) / 900 * 1000)
+    assert watts(hass, "demand_peak") == pytest.approx(peak, abs=1)
+    sim.meter.energy_in = [register, 0.0]  # the meter is exchanged
+    await run_until(hass, freezer, sim, local("2026-01-15 10:16:00"), 60)
+    assert watts(hass, "demand_peak") == pytest.approx(peak, abs=1)
+    assert value(hass, "demand_peak_time") == local("2026-01-15 09:15").isoformat()
+    assert watts(hass, "demand_current") == pytest.approx(600, abs=1)  # counting again
+
+
+async def test_daylight_saving_days(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, mock_config_entry: Any
+) -> None:
+    """Hourly windows on the 25-hour day (02:00 twice) and the 23-hour day (no 02:00), N = 2."""
+    utc = datetime.fromisoformat
+    steps = [
+        (utc("2026-03-29 00:10+00:00"), 4.8),  # 01:10 CET ...
+        (utc("2026-03-29 01:30+00:00"), BASE_KW),  # ... to 03:30 CEST
+        (utc("2026-10-25 00:10+00:00"), 4.8),  # 02:10 to 02:50 CEST
+        (utc("2026-10-25 00:50+00:00"), BASE_KW),
+        (utc("2026-10-25 01:10+00:00"), 6.0),  # 02:10 to 02:50 CET
+        (utc("2026-10-25 01:50+00:00"), BASE_KW),
+        (utc("2026-10-25 23:10+00:00"), 3.0),  # 00:10 to 00:50 CET on the 26th
+        (utc("2026-10-25 23:50+00:00"), BASE_KW),
+    ]
+    options = {CONF_DEMAND_WINDOW: 60, CONF_DEMAND_PEAKS: 2}
+    await start(hass, freezer, sim, mock_config_entry, "2026-03-28 23:02:40", steps, **options)
+    await run_until(hass, freezer, sim, local("2026-03-29 05:02:40"), 300)
+    # 01:00 CET is followed by 03:00 CEST, one hour later.
+    first = _average(steps, utc("2026-03-29 00:00+00:00"), 60)
+    second = _average(steps, utc("2026-03-29 01:00+00:00"), 60)
+    assert (round(first), round(second)) == (4100, 2700)
+    assert watts(hass, "demand_peak") == pytest.approx(first, abs=1)  # one a day
+    assert value(hass, "demand_peak_time") == "2026-03-29T00:00:00+00:00"
+    march = first
+
+    # October (a restart between: the summer is left out): 02:00 CEST, then 02:00 CET.
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    freezer.move_to(local("2026-10-24 23:02:40"))
+    sim.meter.last_telegram = None  # the register stood still all summer
+    await sim.emit_telegram()
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    mock_config_entry.runtime_data.device.update_interval = timedelta(hours=12)
+    await run_until(hass, freezer, sim, utc("2026-10-25 22:57:40+00:00"), 300)
+    summer, winter = (_average(steps, utc(f"2026-10-25 0{h}:00+00:00"), 60) for h in (0, 1))
+    assert (round(summer), round(winter)) == (3400, 4200)
+    assert watts(hass, "demand_peak") == pytest.approx(winter, abs=1)  # one a day: 25 hours
+    assert value(hass, "demand_peak_time") == "2026-10-25T01:00:00+00:00"  # 02:00 CET
+    await run_until(hass, freezer, sim, utc("2026-10-26 00:02:40+00:00"), 300)
+    monday = _average(steps, utc("2026-10-25 23:00+00:00"), 60)
+    assert round(monday) == 2200
+    assert watts(hass, "demand_peak") == pytest.approx((winter + monday) / 2, abs=1)
+    assert watts(hass, "demand_peak_12m") == pytest.approx(
+        ((winter + monday) / 2 + march) / 2, abs=1
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "minutes", "count"),
+    [
+        ("2026-03-29", 60, 23),
+        ("2026-10-25", 60, 25),
+        ("2026-03-29", 15, 92),
+        ("2026-10-25", 15, 100),
+    ],
+)
+def test_windows_of_a_daylight_saving_day(day: str, minutes: int, count: int) -> None:
+    """A 23-hour day has 23 hourly windows, a 25-hour day 25, each as long as the next."""
+    zone = dt_util.get_time_zone(ZONE)
+    assert zone is not None
+    begin, end = local(f"{day} 00:00"), local(f"{day} 00:00") + timedelta(days=1, hours=2)
+    starts = set()
+    moment = begin
+    while moment < end:
+        if (start := window_start(moment, minutes, zone)).astimezone(
+            zone
+        ).date().isoformat() == day:
+            starts.add(start)
+        moment += timedelta(minutes=5)
+    ordered = sorted(starts)
+    assert len(ordered) == count
+    assert {b - a for a, b in itertools.pairwise(ordered)} == {timedelta(minutes=minutes)}
+
+
+def test_demand_arithmetic_edges() -> None:
+    """Readings out of order, absurd windows, a new window length, a damaged store."""
+    t0 = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
+    demand = Demand(window=15, peaks=2)
+    for minute, register in ((-1, 100.0), (0, 100.1), (15, 100.6), (30, 700.0), (31, 700.1)):
+        demand.add(t0 + timedelta(minutes=minute), register, None, UTC)
+    demand.add(t0, 1.0, None, UTC)  # older than the last reading: ignored
+    assert demand.peak() == pytest.approx(2.0)  # 0.5 kWh in 15 min; the 600 kWh leap is not
+    assert demand.current() == pytest.approx(6.0)  # 0.1 kWh in the minute since 08:30
+    assert demand.projected() == pytest.approx(6.0)  # the power of the last two readings
+    stored = demand.as_dict()
+    again = Demand(window=15, peaks=2)
+    again.restore(stored)
+    assert again.as_dict() == stored
+    other = Demand(window=60)
+    other.restore(stored)  # another length: the month's windows do not carry over
+    assert (other.peak(), other.current(), other.peak_12m()) == (None, None, None)
+    demand.configure(60, 2)
+    assert (demand.peak(), demand.peak_12m()) == (None, None)
+    broken = Demand()
+    broken.restore({"last": ["not a time", 1], "days": {}})
+    assert broken.as_dict() == Demand().as_dict()
