@@ -8,6 +8,9 @@
 - ``POST /_sim/mqtt``: ``{"url": "mqtt://127.0.0.1:1883", "topic": null, "template": null}``
   points the MQTT client at a broker (``Simulator.configure_mqtt``: topic null → the default
   ``whatwatt/<DEVICE_ID>``, template null → the vendor's template; ``enable`` optional).
+- ``POST /_sim/load``: ``{"kw": 3.6}`` imports 3.6 kW from now on (``meter.LoadSteps``: the
+  register follows it exactly, for window averages that are easy to check); ``{"kw": null}``
+  returns to the random walk.
 - ``POST /_sim/license``, ``POST /_sim/telegram``, ``GET /_sim/requests``.
 """
 
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web  # noqa: TC002 - aiohttp resolves handler annotations
 
+from .meter import LoadSteps
 from .responses import BodyError, error_response, json_response, read_json, read_json_object
 from .routes import SIM_KEY
 
@@ -114,6 +118,25 @@ async def post_license(request: web.Request) -> web.Response:
     return json_response({"license": sim.state.license})
 
 
+async def post_load(request: web.Request) -> web.Response:
+    """``POST /_sim/load`` with ``{"kw": <number> | null}``: hold an import power, or stop."""
+    sim = _sim(request)
+    meter = sim.meter
+    try:
+        body: Any = await read_json_object(request)
+    except BodyError as err:
+        return err.response
+    kw = body.get("kw")
+    if kw is not None and (isinstance(kw, bool) or not isinstance(kw, int | float) or kw < 0):
+        return error_response(400, "invalid_request", "kw must be null or a number >= 0")
+    if kw is None:
+        meter.load = None
+    else:
+        meter.load = meter.load or LoadSteps(base_kw=meter.import_kw)
+        meter.load.hold(sim.state.device_now(), float(kw))
+    return json_response({"kw": kw})
+
+
 async def post_telegram(request: web.Request) -> web.Response:
     """``POST /_sim/telegram``: produce the next meter telegram now."""
     report = await _sim(request).emit_telegram()
@@ -131,5 +154,6 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_post("/_sim/faults", post_faults)
     app.router.add_post("/_sim/mqtt", post_mqtt)
     app.router.add_post("/_sim/license", post_license)
+    app.router.add_post("/_sim/load", post_load)
     app.router.add_post("/_sim/telegram", post_telegram)
     app.router.add_get("/_sim/requests", get_requests, allow_head=False)

@@ -9,7 +9,7 @@ fires (a mocked service) once the entities cross the thresholds for the time ask
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import shutil
 import threading
@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.common import (
 import yaml
 
 from custom_components.whatwatt.const import DOMAIN
+from simulator.meter import LoadSteps
 
 from .conftest import DEVICE_ID, advance
 
@@ -141,14 +142,14 @@ async def _until(condition: Callable[[], bool], rounds: int = 100) -> None:
 
 
 def test_blueprints_are_valid_yaml() -> None:
-    """Both blueprints are there, for the automation domain, with the inputs they document."""
+    """The blueprints are there, for the automation domain, with the inputs they document."""
 
     class _Loader(yaml.SafeLoader):
         pass
 
     _Loader.add_constructor("!input", lambda loader, node: loader.construct_scalar(node))
     names = sorted(path.name for path in BLUEPRINTS.glob("*.yaml"))
-    assert names == ["feed_in_load.yaml", "meter_link_lost.yaml"]
+    assert names == ["feed_in_load.yaml", "keep_demand_below_limit.yaml", "meter_link_lost.yaml"]
     for name in names:
         data = yaml.load((BLUEPRINTS / name).read_text(encoding="utf-8"), Loader=_Loader)
         blueprint = data["blueprint"]
@@ -302,3 +303,113 @@ async def test_meter_link_lost_ignores_short_drops(
         await advance(hass, freezer, POLL)
     assert hass.states.get(status).state == "unavailable"
     assert told == []
+
+
+# The house of the demand test: what each load draws (kW) while on. Multiples of 0.36 kW: every
+# 10 s poll then adds whole Wh to the register (its resolution), so averages are exact.
+HEAT_PUMP_KW, BOILER_KW, OTHER_KW, KW_PER_AMPERE = 1.08, 1.08, 0.36, 0.18
+
+
+def _house_kw(hass: HomeAssistant, car_charging: bool) -> float:
+    """Return what the house imports with its loads as the automation left them."""
+    power = OTHER_KW
+    power += HEAT_PUMP_KW if hass.states.is_state("input_boolean.heat_pump", "on") else 0
+    power += BOILER_KW if hass.states.is_state("input_boolean.boiler", "on") else 0
+    if car_charging:
+        power += float(hass.states.get("input_number.charger_current").state) * KW_PER_AMPERE
+    return round(power, 3)
+
+
+def _window_average(steps: list[tuple[datetime, float]], start: datetime) -> float:
+    """Return the average (kW) of a 15-minute window of the steps, from one-second slices."""
+    total = 0.0
+    for second in range(900):
+        moment = start + timedelta(seconds=second)
+        total += [kw for at, kw in steps if at <= moment][-1]
+    return total / 900
+
+
+async def test_keep_demand_below_limit(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+    blueprint_folder: Path,
+) -> None:
+    """Sheds the charger's current, then the first switch, while the projection is above 3 kW.
+
+    A closed loop: after every poll the simulated meter imports what the loads draw as the
+    automation left them (``_house_kw``); a car charges from 08:20 to 08:34 UTC.
+    """
+    assert await async_setup_component(hass, "homeassistant", {})  # turn_on, turn_off
+    assert await async_setup_component(
+        hass,
+        "input_boolean",
+        {"input_boolean": {"heat_pump": {"initial": True}, "boiler": {"initial": True}}},
+    )
+    assert await async_setup_component(
+        hass,
+        "input_number",
+        {"input_number": {"charger_current": {"min": 0, "max": 32, "step": 1, "initial": 16}}},
+    )
+    await use_blueprint(
+        hass,
+        "keep_demand_below_limit.yaml",
+        {
+            "projected_sensor": entity_id(hass, "demand_projected"),
+            "target": 3.0,
+            "hysteresis": 1.0,
+            "loads": ["input_boolean.heat_pump", "input_boolean.boiler"],
+            "charger_current": "input_number.charger_current",
+            "current_reduced": 6,
+            "current_normal": 16,
+            "settle": 30,
+        },
+    )
+    start = dt_util.utcnow()
+    load = LoadSteps(steps=[(start, _house_kw(hass, False))])
+    sim.meter.load, sim.meter.last_telegram = load, None
+    seen: dict[str, tuple[str, str, str]] = {}
+
+    async def run_until(text: str) -> None:
+        until = datetime.fromisoformat(f"2026-01-15 {text}+00:00")
+        while dt_util.utcnow() < until:
+            await poll(hass, freezer, sim, 1)
+            now = dt_util.utcnow()
+            car = (
+                datetime(2026, 1, 15, 8, 20, tzinfo=UTC)
+                <= now
+                < datetime(2026, 1, 15, 8, 34, tzinfo=UTC)
+            )
+            if (kw := _house_kw(hass, car)) != load.steps[-1][1]:
+                load.hold(now, kw)
+            seen[now.strftime("%H:%M:%S")] = (
+                hass.states.get("input_boolean.heat_pump").state,
+                hass.states.get("input_boolean.boiler").state,
+                hass.states.get("input_number.charger_current").state,
+            )
+
+    await run_until("08:20:00")  # 2.52 kW: in the band between 2 and 3 kW, nothing to do
+    assert set(seen.values()) == {("on", "on", "16.0")}
+    await run_until("08:29:50")
+    # The car: 5.4 kW, projected 5.1 kW → 6 A (3.6 kW, projected 3.2 kW); 30 s later the heat
+    # pump (2.52 kW, projected 2.59 kW).
+    assert seen["08:20:10"] == ("on", "on", "6.0")
+    assert seen["08:20:30"] == ("on", "on", "6.0")
+    assert seen["08:20:40"] == ("off", "on", "6.0")
+    assert seen["08:29:50"] == ("off", "on", "6.0")
+    first = _window_average(load.steps, datetime(2026, 1, 15, 8, 15, tzinfo=UTC))
+    assert first == pytest.approx((5 * 2.52 + 5.4 / 6 + 3.6 / 2 + 28 / 3 * 2.52) / 15)  # 2.588
+    await run_until("08:30:00")  # a new window: everything back
+    assert seen["08:30:00"] == ("on", "on", "16.0")
+    await run_until("08:45:00")
+    assert seen["08:30:30"] == ("on", "on", "6.0")
+    assert seen["08:31:00"] == ("off", "on", "6.0")
+    # The car is full at 08:34: the projection falls below 2 kW, the heat pump comes back.
+    assert seen["08:34:10"] == ("on", "on", "6.0")
+    assert seen["08:44:50"] == ("on", "on", "6.0")
+    second = _window_average(load.steps, datetime(2026, 1, 15, 8, 30, tzinfo=UTC))
+    assert second == pytest.approx((2.7 + 1.8 + 3 * 2.52 + 1.44 / 6 + 65 / 6 * 2.52) / 15)  # 2.64
+    assert float(hass.states.get(entity_id(hass, "demand_peak")).state) == pytest.approx(
+        max(first, second) * 1000, abs=1
+    )

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
+DEMAND = {"demand_window": 15, "demand_peaks": 1}  # every options form has them
+
 DAY = 86400.0
 
 
@@ -144,8 +146,8 @@ async def test_options_change_kind_in_place(
     """Water, heat, other: applied at once, entity id and unique id stay, the device follows."""
     entity_id = counter(hass, 1).entity_id
     fields = await set_kinds(hass, init_integration, volume_1="water")
-    assert set(fields) == {CONF_SCAN_INTERVAL, "volume_1"}
-    assert init_integration.options == {CONF_SCAN_INTERVAL: 10, "volume_1": "water"}
+    assert set(fields) == {CONF_SCAN_INTERVAL, "volume_1", *DEMAND}
+    assert init_integration.options == {CONF_SCAN_INTERVAL: 10, "volume_1": "water", **DEMAND}
     state = counter(hass, 1)
     assert state.entity_id == entity_id
     assert state.state == "4321.123"
@@ -176,21 +178,21 @@ async def test_options_change_kind_in_place(
 
 
 async def test_options_of_push_entries(hass: HomeAssistant) -> None:
-    """Every transport offers options once a sub-meter is known; without one push has none."""
+    """Every transport offers options, a known sub-meter's kind among them."""
     live = MockConfigEntry(domain=DOMAIN, data={CONF_TRANSPORT: "live"}, unique_id=DEVICE_ID)
-    assert not WhatwattConfigFlow.async_supports_options_flow(live)
+    assert WhatwattConfigFlow.async_supports_options_flow(live)  # the demand
     with_gas = MockConfigEntry(
         domain=DOMAIN, data={CONF_TRANSPORT: "mqtt"}, options={"volume_1": "gas"}
     )
     assert WhatwattConfigFlow.async_supports_options_flow(with_gas)
     with_gas.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(with_gas.entry_id)
-    assert set(map(str, result["data_schema"].schema)) == {"volume_1"}
+    assert set(map(str, result["data_schema"].schema)) == {"volume_1", *DEMAND}
     assert result["description_placeholders"] == {"submeters": "1"}  # no device yet
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"volume_1": "water"}
     )
-    assert with_gas.options == {"volume_1": "water"}  # stored for when it loads
+    assert with_gas.options == {"volume_1": "water", **DEMAND}  # stored for when it loads
 
 
 @pytest.mark.parametrize("sim_options", [{"profile": "p1-single"}])

@@ -83,5 +83,5 @@ async def test_devices_sensors_kinds_and_buses(
         await _event(hass, sim)
     await wait_for(hass, lambda: submeter_device(hass, 2) is None)
     assert sensor(hass, "volume_2") is None
-    assert live.options == {"volume_1": "water"}
+    assert live.options == {"volume_1": "water", "demand_window": 15, "demand_peaks": 1}
     assert counter(hass, 1).state != STATE_UNAVAILABLE

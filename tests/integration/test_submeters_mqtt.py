@@ -105,7 +105,7 @@ async def test_submeters_over_a_real_broker(
     with patch("custom_components.whatwatt.submeter.dt_util", _later(days)):
         await _publish_until(hass, sim, lambda: submeter_device(hass, 2) is None)
     assert sensor(hass, "volume_2") is None
-    assert entry.options == {"volume_1": "water"}
+    assert entry.options == {"volume_1": "water", "demand_window": 15, "demand_peaks": 1}
     assert counter(hass, 1).state != STATE_UNAVAILABLE
 
     assert await hass.config_entries.async_unload(entry.entry_id)
