@@ -16,6 +16,7 @@ proposal and first-message wait: ``mqtt_setup.py``.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
@@ -38,7 +39,6 @@ from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
 from .api.parse_common import as_device_id
 from .api.totals import volume_key
-from .compat import vol
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
@@ -67,6 +67,11 @@ from .mqtt_setup import (
     proposed_broker,
 )
 from .submeter import KINDS, async_apply_kinds, kind_of, option_buses, submeter_names
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+else:
+    import voluptuous as vol
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -8,6 +8,7 @@ issue cannot be, the card holds nothing for it.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from homeassistant.components.repairs import RepairsFlow
@@ -15,20 +16,22 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers import issue_registry as ir
 
 from .api.errors import WhatwattError
-from .compat import vol
 from .const import DOMAIN
 from .device_control import async_enable_sd_logging
 from .issues import ISSUE_SD_LOGGING, async_clear_issue
 
-if TYPE_CHECKING:
-    import sys
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+else:
+    import voluptuous as vol
 
+if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .coordinator import WhatwattConfigEntry
 
     # What a repair flow's steps return: its own result type from 2026.x, the plain flow result
-    # on 2025.4 (the Python version stands for the line, see ``compat``).
+    # on 2025.4 (the Python version stands for the line, as for ``vol`` above).
     if sys.version_info >= (3, 14):
         from homeassistant.components.repairs import RepairsFlowResult as FixFlowResult
     else:

@@ -18,8 +18,8 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.whatwatt.api.demand import Demand, window_start
 from custom_components.whatwatt.const import CONF_DEMAND_PEAKS, CONF_DEMAND_WINDOW, DOMAIN
-from custom_components.whatwatt.demand import Demand, window_start
 from simulator.meter import LoadSteps
 
 from .conftest import DEVICE_ID
