@@ -22,6 +22,9 @@ from custom_components.whatwatt.const import (
     TRANSPORT_REST,
 )
 
+# Home Assistant's MQTT integration on a mocked client, for every test that asks for it.
+from .mqtt_helpers import mqtt_ready  # noqa: F401
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 

@@ -14,15 +14,13 @@ from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from .conftest import advance
 from .live_helpers import setup_live, shows, state, tick, wait_for
-from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload, sensor_state, setup_entry
+from .mqtt_helpers import TOPIC, mqtt_entry, payload, sensor_state, setup_entry
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.auth.models import User
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-__all__ = ["mqtt_ready"]
 
 BUTTON = "button.whatwatt_go_d4e5f6_restart"
 NUMBER = "number.whatwatt_go_d4e5f6_report_interval"

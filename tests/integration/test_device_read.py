@@ -8,7 +8,6 @@ diagnostics.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import logging
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
@@ -25,16 +24,15 @@ from custom_components.whatwatt.issues import ISSUE_LICENSE_INSUFFICIENT, issue_
 
 from .conftest import advance, device_of
 from .live_helpers import setup_live, shows, tick, wait_for
-from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload
+from .mqtt_helpers import TOPIC, mqtt_entry, payload
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-__all__ = ["mqtt_ready"]
+    from tests.plugins.simulator import SimulatorFactory
 
-SimFactory = Callable[..., Awaitable[Any]]
 LINK = "sensor.whatwatt_go_d4e5f6_mqtt_link"
 POWER = "sensor.whatwatt_go_d4e5f6_power_import"
 INTERVAL = "number.whatwatt_go_d4e5f6_report_interval"
@@ -43,7 +41,7 @@ FIVE_MINUTES = 300
 
 
 @pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
+async def device(simulator_factory: SimulatorFactory) -> Any:
     """A simulated Plus device (no password) with one telegram decoded."""
     sim = await simulator_factory(telegram_interval=0, seed=11, report_interval=30)
     await sim.emit_telegram()

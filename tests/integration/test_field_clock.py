@@ -15,7 +15,6 @@ measurements go unavailable within the documented time once readings stop:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 import json
 from typing import TYPE_CHECKING, Any
@@ -29,16 +28,15 @@ from simulator.state import DEFAULT_MQTT_TEMPLATE
 
 from .conftest import FROZEN_TIME, advance
 from .live_helpers import power_import, setup_live, tick, wait_for
-from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload, sensor_state, setup_entry
+from .mqtt_helpers import TOPIC, mqtt_entry, payload, sensor_state, setup_entry
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-__all__ = ["mqtt_ready"]
+    from tests.plugins.simulator import SimulatorFactory
 
-SimFactory = Callable[..., Awaitable[Any]]
 MEASUREMENTS = ("power_import", "energy_import", "voltage_l1", "current_l1")
 MQTT_INTERVAL = 30  # the device's MQTT publish interval (services.report_interval, s)
 HOURS_3 = 3 * 3600
@@ -207,7 +205,7 @@ async def test_mqtt_clock_behind_falls_back_to_rest(
     hass: HomeAssistant,
     enable_all_entities: None,
     mqtt_ready: Any,
-    simulator_factory: SimFactory,
+    simulator_factory: SimulatorFactory,
     freezer: FrozenDateTimeFactory,
     clock_offset: int,
 ) -> None:

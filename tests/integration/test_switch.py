@@ -30,7 +30,7 @@ from custom_components.whatwatt.switch import WhatwattMqttClientSwitch
 
 from .conftest import DEVICE_ID, advance
 from .live_helpers import setup_live, shows, tick, wait_for
-from .mqtt_helpers import mqtt_entry, mqtt_ready  # noqa: F401 - mqtt_ready: fixture
+from .mqtt_helpers import mqtt_entry
 from .services_helpers import real_time_sim, writes  # noqa: F401 - real_time_sim: fixture
 
 if TYPE_CHECKING:
