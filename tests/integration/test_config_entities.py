@@ -101,27 +101,25 @@ async def test_config_entities_follow_entity_permissions(
     A user who may only read entities is refused by Home Assistant before anything is sent;
     a user who may control the entity (no admin) writes the device's configuration.
     """
-    reader = await hass.auth.async_create_user("Guest", group_ids=[GROUP_ID_READ_ONLY])
-    assert not reader.permissions.check_entity(entity_id, POLICY_CONTROL)
-    sim.requests.clear()
-    with pytest.raises(Unauthorized):
+
+    async def use_as(user: User) -> None:
         await hass.services.async_call(
             domain,
             service,
             {"entity_id": entity_id, **data},
             blocking=True,
-            context=Context(user_id=reader.id),
+            context=Context(user_id=user.id),
         )
+
+    reader = await hass.auth.async_create_user("Guest", group_ids=[GROUP_ID_READ_ONLY])
+    assert not reader.permissions.check_entity(entity_id, POLICY_CONTROL)
+    sim.requests.clear()
+    with pytest.raises(Unauthorized):
+        await use_as(reader)
     assert not [r for r in sim.requests if r.method in ("PUT", "POST")]
     user = await hass.auth.async_create_user("Resident", group_ids=[GROUP_ID_USER])
     assert not user.is_admin
     assert user.permissions.check_entity(entity_id, POLICY_CONTROL)
     sim.config.reboot_downtime = 0
-    await hass.services.async_call(
-        domain,
-        service,
-        {"entity_id": entity_id, **data},
-        blocking=True,
-        context=Context(user_id=user.id),
-    )
+    await use_as(user)
     assert [r for r in sim.requests if r.method in ("PUT", "POST")]

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
     from tests.plugins.simulator import SimulatorFactory
 
+# Every test reads report_time, a sensor disabled by default.
+pytestmark = pytest.mark.usefixtures("enable_all_entities")
+
 MEASUREMENTS = ("power_import", "energy_import", "voltage_l1", "current_l1")
 MQTT_INTERVAL = 30  # the device's MQTT publish interval (services.report_interval, s)
 HOURS_3 = 3 * 3600
@@ -65,12 +68,6 @@ def iso(moment: datetime) -> str:
 
 def _report_reads(sim: Any) -> int:
     return sum(r.path == "/api/v1/report" for r in sim.requests)
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
 
 async def _rest_readings_then_silence(
@@ -115,7 +112,6 @@ async def _rest_readings_then_silence(
 )
 async def test_rest_clock_offset(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     sim_options: dict[str, Any],
     mock_config_entry: MockConfigEntry,
@@ -130,7 +126,7 @@ async def test_rest_clock_offset(
     assert sim.state.report["report"]["date_time_utc"] == (
         (datetime.fromisoformat(FROZEN_TIME) + shift).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
-    await _setup(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     assert_available(hass)
     assert sensor_state(hass, "report_time") == iso(datetime.fromisoformat(FROZEN_TIME) + shift)
     await _rest_readings_then_silence(hass, sim, freezer, shift)
@@ -143,7 +139,6 @@ async def test_rest_clock_offset(
 )
 async def test_rest_old_firmware_zone(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
@@ -154,7 +149,7 @@ async def test_rest_old_firmware_zone(
     assert "date_time_utc" not in printed
     assert "date_time_local" not in printed
     assert printed["date_time"] != "2026-01-15T08:12:40Z"  # local time, not UTC
-    await _setup(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     assert_available(hass)
     assert sensor_state(hass, "report_time") == iso(datetime.fromisoformat(FROZEN_TIME))
     await _rest_readings_then_silence(hass, sim, freezer, timedelta(0))
@@ -167,7 +162,6 @@ async def test_rest_old_firmware_zone(
 )
 async def test_live_dst_change_mid_stream(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     sim_options: dict[str, Any],
     freezer: FrozenDateTimeFactory,
@@ -203,7 +197,6 @@ async def test_live_dst_change_mid_stream(
 @pytest.mark.parametrize("clock_offset", [-120, -HOURS_3], ids=["2min_behind", "3h_behind"])
 async def test_mqtt_clock_behind_falls_back_to_rest(
     hass: HomeAssistant,
-    enable_all_entities: None,
     mqtt_ready: Any,
     simulator_factory: SimulatorFactory,
     freezer: FrozenDateTimeFactory,
@@ -262,7 +255,6 @@ async def test_mqtt_clock_behind_falls_back_to_rest(
 @pytest.mark.parametrize("sim_options", [{"timezone": "+01:00"}])
 async def test_rest_old_firmware_dst_change(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
@@ -273,7 +265,7 @@ async def test_rest_old_firmware_dst_change(
     read (every 5 minutes): the first reading after the change is not an hour off.
     """
     sim.faults.old_time_stamps = True
-    await _setup(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     assert sensor_state(hass, "report_time") == iso(datetime.fromisoformat(FROZEN_TIME))
     sim.faults.timezone = "+02:00"
     decoded = dt_util.utcnow()
