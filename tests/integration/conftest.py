@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 from typing import TYPE_CHECKING, Any
 from unittest.mock import PropertyMock, patch
 
@@ -21,6 +22,9 @@ from custom_components.whatwatt.const import (
     DOMAIN,
     TRANSPORT_REST,
 )
+
+# Home Assistant's MQTT integration on a mocked client, for every test that asks for it.
+from .mqtt_helpers import mqtt_ready  # noqa: F401
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -122,3 +126,25 @@ def device_of(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
     assert len(devices) == 1
     assert devices[0].identifiers == {(DOMAIN, DEVICE_ID)}
     return devices[0]
+
+
+@pytest.fixture
+def poll(
+    hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> Callable[..., Awaitable[None]]:
+    """Set the integration up; return ``poll``: ``await poll()`` lets one scan interval pass.
+
+    Time moves on 10 s (``poll(seconds)``: another step) and the refresh it triggers runs.
+    """
+
+    async def step(seconds: float = 10) -> None:
+        await advance(hass, freezer, seconds)
+
+    return step
+
+
+@pytest.fixture
+def info_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """``caplog`` recording the integration's INFO lines too (outages and recoveries)."""
+    caplog.set_level(logging.INFO, logger="custom_components.whatwatt")
+    return caplog
