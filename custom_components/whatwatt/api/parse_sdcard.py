@@ -10,9 +10,10 @@ bounded by the longest line it keeps (``MAX_LINE_BYTES``; a longer line is dropp
 row that cannot be parsed). Each row becomes a ``Report``: ``values`` under the measurement keys
 of ``CSV_COLUMNS`` (kWh, kW, kvar, V, A as in the REST report; outside its quantity's range a
 value is rejected, as in every parser), ``timestamp`` from ``TIME`` (UTC, ``Z``), ``report_id``
-from ``RID``, ``interval`` from ``RP`` (milliseconds, within the device's range), the meter's status,
-interface, protocol, model and identification in ``meter``. Rows outside ``start``..``end`` are
-skipped; ``past_end`` tells the caller that the (chronological) file has gone beyond ``end``.
+from ``RID``, ``interval`` from ``RP`` (milliseconds, within the device's range), the meter's
+status, interface, protocol, model and identification in ``meter``. Rows outside
+``start``..``end`` are skipped; ``past_end`` tells the caller that the (chronological) file has
+gone beyond ``end``.
 """
 
 from __future__ import annotations
