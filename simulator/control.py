@@ -3,7 +3,8 @@
 - ``GET /_sim/faults``: every fault switch (``simulator.faults``) as JSON.
 - ``POST /_sim/faults``: set any of them, e.g. ``{"clock_offset": 5400}``,
   ``{"timezone": "+02:00"}``, ``{"old_time_stamps": true}``,
-  ``{"energy_glitch": {"kind": "garbage", "registers": ["1_8_0"], "value": -1}}``; plus
+  ``{"energy_glitch": {"kind": "garbage", "registers": ["1_8_0"], "value": -1}}``,
+  ``{"hostile": ["extreme_times", "nested_json"]}``; plus
   ``refuse_for`` (seconds). Unknown names or bad values → 400.
 - ``POST /_sim/mqtt``: ``{"url": "mqtt://127.0.0.1:1883", "topic": null, "template": null}``
   points the MQTT client at a broker (``Simulator.configure_mqtt``: topic null → the default
