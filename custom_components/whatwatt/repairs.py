@@ -36,6 +36,13 @@ class SdLoggingFlow(RepairsFlow):
         """Fix the issue of the config entry ``entry_id``."""
         self.entry_id = entry_id
 
+    async def async_step_init(
+        self,
+        user_input: dict[str, str] | None = None,  # noqa: ARG002 (the issue's data)
+    ) -> FixFlowResult:
+        """Start with the confirmation."""
+        return await self.async_step_confirm()
+
     async def async_step_confirm(self, user_input: dict[str, str] | None = None) -> FixFlowResult:
         """Show what will be done; on confirmation write the setting."""
         entry: WhatwattConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
@@ -60,8 +67,6 @@ class SdLoggingFlow(RepairsFlow):
             if found is not None
             else {"name": entry.title, "start": "", "end": ""},
         )
-
-    async_step_init = async_step_confirm  # the flow starts with the confirmation
 
 
 async def async_create_fix_flow(
