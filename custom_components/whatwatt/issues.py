@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
     from homeassistant.config_entries import ConfigEntry
 
-    from .api.models import SystemInfo
     from .coordinator import DeviceCoordinator, MeasurementCoordinator
 
 README_URL: Final = "https://github.com/whatwatt-go-ha/whatwatt-ha#"
@@ -125,15 +124,13 @@ def async_watch_license(
     """Follow the licence on every device read; return the function that stops watching."""
     transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
     started = device.data.system if device.data.fetched is not None else None
-    seen: SystemInfo | None = None
 
     @callback
     def check() -> None:
-        nonlocal seen, started
-        state = device.data
-        if state.fetched is None or state.system is seen:
-            return  # no new system read
-        seen = system = state.system
+        nonlocal started
+        if device.data.fetched is None:
+            return  # nothing read yet
+        system = device.data.system
         if transport != TRANSPORT_LIVE:  # REST and MQTT need Plus
             if system.is_licensed:
                 async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
@@ -170,12 +167,20 @@ class _MeterLinkWatch:
     """Raise the meter issue once the link stayed down for METER_ISSUE_AFTER; clear it after."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry, measurements: MeasurementCoordinator
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        device: DeviceCoordinator,
+        measurements: MeasurementCoordinator,
     ) -> None:
         self._hass = hass
         self._entry = entry
         self._measurements = measurements
         self._timer: CALLBACK_TYPE | None = None
+        self._removers = (
+            device.async_add_listener(self.check),
+            measurements.async_add_listener(self.check),
+        )
 
     def _disconnected(self) -> bool:
         return self._measurements.meter_status == METER_NOT_CONNECTED
@@ -183,7 +188,7 @@ class _MeterLinkWatch:
     @callback
     def check(self) -> None:
         if not self._disconnected():
-            self.clear()
+            self._clear()
         elif (
             self._timer is None
             and _found(self._hass, self._entry, ISSUE_METER_NOT_CONNECTED) is None
@@ -200,11 +205,17 @@ class _MeterLinkWatch:
             )
 
     @callback
-    def clear(self) -> None:
+    def _clear(self) -> None:
         if self._timer is not None:
             self._timer()
             self._timer = None
         async_clear_issue(self._hass, self._entry, ISSUE_METER_NOT_CONNECTED)
+
+    @callback
+    def stop(self) -> None:
+        for remove in self._removers:
+            remove()
+        self._clear()
 
 
 @callback
@@ -215,17 +226,6 @@ def async_watch_meter_link(
     measurements: MeasurementCoordinator,
 ) -> CALLBACK_TYPE:
     """Follow the meter status of readings and device reads; return stop (clears the issue)."""
-    watch = _MeterLinkWatch(hass, entry, measurements)
-    removers = (
-        device.async_add_listener(watch.check),
-        measurements.async_add_listener(watch.check),
-    )
+    watch = _MeterLinkWatch(hass, entry, device, measurements)
     watch.check()
-
-    @callback
-    def stop() -> None:
-        for remove in removers:
-            remove()
-        watch.clear()
-
-    return stop
+    return watch.stop
