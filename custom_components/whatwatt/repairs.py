@@ -1,10 +1,4 @@
-"""Fix flows of the integration's repair issues (Home Assistant lets only admins run them).
-
-"History gap not filled" (``issues.ISSUE_SD_LOGGING``, raised by ``backfill``) is fixed by turning
-the device's SD-card logging on (``device_control.async_enable_sd_logging``: the logging interval
-and everything else stay as they are). Gaps from now on are filled; the gap that raised the
-issue cannot be, the card holds nothing for it.
-"""
+"""The fix flow of "history gap not filled": SD-card logging on (``docs/architecture.md``)."""
 
 from __future__ import annotations
 
@@ -47,7 +41,7 @@ class SdLoggingFlow(RepairsFlow):
 
     async def async_step_init(
         self,
-        user_input: dict[str, str] | None = None,  # noqa: ARG002
+        user_input: dict[str, str] | None = None,  # noqa: ARG002 (the issue's data)
     ) -> FixFlowResult:
         """Start with the confirmation."""
         return await self.async_step_confirm()
@@ -55,9 +49,8 @@ class SdLoggingFlow(RepairsFlow):
     async def async_step_confirm(self, user_input: dict[str, str] | None = None) -> FixFlowResult:
         """Show what will be done; on confirmation write the setting."""
         entry: WhatwattConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
-        if entry is None or entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="entry_not_loaded")
-        if entry.runtime_data.client is None:
+        loaded = entry is not None and entry.state is ConfigEntryState.LOADED
+        if entry is None or not loaded or entry.runtime_data.client is None:
             return self.async_abort(reason="entry_not_loaded")
         errors: dict[str, str] = {}
         if user_input is not None:
