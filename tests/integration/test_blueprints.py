@@ -12,7 +12,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import shutil
-import threading
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
@@ -31,6 +30,7 @@ from custom_components.whatwatt.const import DOMAIN
 from simulator.meter import LoadSteps
 
 from .conftest import DEVICE_ID, advance
+from .live_helpers import within
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -111,25 +111,9 @@ async def poll_during_run(
     try:
         freezer.tick(timedelta(seconds=POLL))
         async_fire_time_changed(hass, dt_util.utcnow())
-        await _real_time(done.wait())
+        await within(done.wait(), "the measurements read in the poll")
     finally:
         remove()
-
-
-async def _real_time(awaitable: Any, seconds: float = 10) -> None:
-    """Await ``awaitable``, failing after ``seconds`` of real time (the loop's clock is frozen)."""
-    loop = asyncio.get_running_loop()
-    expired = loop.create_future()
-    timer = threading.Timer(seconds, lambda: loop.call_soon_threadsafe(expired.cancel))
-    timer.start()
-    task = asyncio.ensure_future(awaitable)
-    try:
-        await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-    if not task.done():
-        task.cancel()
-        pytest.fail(f"not within {seconds} s of real time")
 
 
 async def _until(condition: Callable[[], bool], rounds: int = 100) -> None:

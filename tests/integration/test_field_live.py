@@ -8,14 +8,14 @@ at once, the stream is opened again after the back-off (0.5-1 s, then 1-2 s, 2-4
 return; the entry stays loaded throughout.
 
 Time is frozen, so ``asyncio`` timeouts never expire here: every wait is bounded in real time
-by ``within`` (a thread timer), so that a reader that died fails the test instead of hanging it.
+by ``within`` (live_helpers: a thread timer), so that a reader that died fails the test instead
+of hanging it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -24,17 +24,16 @@ import pytest
 
 import custom_components.whatwatt.api.live as live_module
 
-from .live_helpers import setup_live, tick, wait_connections, wait_for
+from .live_helpers import setup_live, tick, wait_connections, wait_for, within
 from .mqtt_helpers import sensor_state
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
 MEASUREMENTS = ("power_import", "energy_import", "voltage_l1")
-LIMIT = 10.0  # real seconds any single wait may take
 
 
 class InjectedError(RuntimeError):
@@ -46,29 +45,6 @@ class _Midpoint:
 
     def uniform(self, low: float, high: float) -> float:
         return (low + high) / 2
-
-
-async def within(awaitable: Awaitable[Any], what: str, seconds: float = LIMIT) -> None:
-    """Await ``awaitable``, failing after ``seconds`` of real time (the loop's clock is frozen)."""
-    loop = asyncio.get_running_loop()
-    expired: asyncio.Future[None] = loop.create_future()
-
-    def _expire() -> None:
-        if not expired.done():
-            expired.set_result(None)
-
-    timer = threading.Timer(seconds, lambda: loop.call_soon_threadsafe(_expire))
-    timer.start()
-    task = asyncio.ensure_future(awaitable)
-    try:
-        await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-        timer.join()
-    if not task.done():
-        task.cancel()
-        pytest.fail(f"not within {seconds:g} s: {what}")
-    task.result()
 
 
 class Raising:
