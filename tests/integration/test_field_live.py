@@ -24,6 +24,7 @@ import pytest
 
 import custom_components.whatwatt.api.live as live_module
 
+from .helpers import Midpoint
 from .live_helpers import setup_live, tick, wait_connections, wait_for, within
 from .mqtt_helpers import sensor_state
 
@@ -38,13 +39,6 @@ MEASUREMENTS = ("power_import", "energy_import", "voltage_l1")
 
 class InjectedError(RuntimeError):
     """The injected unexpected error."""
-
-
-class _Midpoint:
-    """A stand-in for the meter's random source: every draw is the middle of its range."""
-
-    def uniform(self, low: float, high: float) -> float:
-        return (low + high) / 2
 
 
 class Raising:
@@ -134,7 +128,7 @@ async def test_parser_error_logged_once_stream_reconnects(
 ) -> None:
     """The parser raises on the next ``times`` events (one per connection): logged once with
     its traceback, unavailable at once, back after the back-off, entry loaded throughout."""
-    sim.meter.rng = _Midpoint()
+    sim.meter.rng = Midpoint()
     entry = await setup_live(hass, sim)
     await _shows(hass, await _emit(sim, 0.5))
 
@@ -184,7 +178,7 @@ async def test_report_callback_error_logged_once_stream_reconnects(
     Not expressible against the code before the redesign (it had no totals check): skipped there.
     """
     totals = pytest.importorskip("custom_components.whatwatt.api.totals")
-    sim.meter.rng = _Midpoint()
+    sim.meter.rng = Midpoint()
     entry = await setup_live(hass, sim)
     await _shows(hass, await _emit(sim, 0.5))
 
