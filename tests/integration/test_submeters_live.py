@@ -16,7 +16,7 @@ import pytest
 
 from custom_components.whatwatt.submeter import GONE_AFTER
 
-from .live_helpers import setup_live, shows, wait_for
+from .live_helpers import shows, wait_for
 from .submeter_helpers import (
     GAS_ID,
     assert_gas_meter,
@@ -27,8 +27,6 @@ from .submeter_helpers import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -37,14 +35,6 @@ if TYPE_CHECKING:
 def sim_options() -> dict[str, Any]:
     """A P1 meter with a gas meter on bus 1."""
     return {"profile": "p1-gas"}
-
-
-@pytest.fixture
-async def live(hass: HomeAssistant, sim: Any) -> AsyncIterator[MockConfigEntry]:
-    """A live entry against the simulator, its stream open; unloaded after the test."""
-    entry = await setup_live(hass, sim)
-    yield entry
-    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def _event(hass: HomeAssistant, sim: Any) -> None:
