@@ -1,4 +1,4 @@
-"""Helpers shared by the integration tests: registry checks, fixture types."""
+"""Helpers shared by the integration tests: registry checks, fixture types, a steady meter."""
 
 from __future__ import annotations
 
@@ -24,3 +24,13 @@ def assert_config_entity(hass: HomeAssistant, entity_id: str, key: str) -> None:
     assert entity is not None
     assert entity.unique_id == f"{DEVICE_ID}_{key}"
     assert entity.entity_category is EntityCategory.CONFIG
+
+
+class Midpoint:
+    """The simulated meter's random source with every draw in the middle of its range.
+
+    ``sim.meter.rng = Midpoint()``: the power holds from one telegram to the next.
+    """
+
+    def uniform(self, low: float, high: float) -> float:
+        return (low + high) / 2
