@@ -8,6 +8,8 @@ or ``other``; a new bus gets ``gas`` on a P1/DSMR meter, ``other`` elsewhere. ``
 (``entry.runtime_data.submeters``) follows the readings: a new bus gets its device and sensors, a
 new meter id renames the device, a new kind re-adds the counter (same entity id).
 
+The options flow (``WhatwattOptionsFlow``) sets the kinds, and a REST entry's polling interval.
+
 Removal: a sub-meter missing from usable readings for ``GONE_AFTER`` (30 days) is removed with its
 device and kind. The first usable reading without it starts the count, one with it ends it;
 readings that cannot carry sub-meters (an MQTT template without their fields) and unusable ones
@@ -32,15 +34,24 @@ from homeassistant.components.sensor import (
     SensorExtraStoredData,
     SensorStateClass,
 )
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, selector
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
 from .api.totals import VOLUME_PREFIX, is_volume_key, recorded_number, volume_key
-from .const import DOMAIN
+from .compat import vol
+from .const import (
+    CONF_SCAN_INTERVAL,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
+    TRANSPORT_REST,
+    transport_of,
+)
 from .coordinator import MeasurementCoordinator
 from .entity import WhatwattEntity, connected_via, device_info, registered_device
 
@@ -94,7 +105,7 @@ def submeter_names(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int]
         device_entry = registered_device(hass, entry.entry_id, _identifier(entry.unique_id, bus))
         name = (device_entry.name_by_user or device_entry.name) if device_entry else None
         names.append(f"{bus}: {name}" if name else str(bus))
-    return ", ".join(names) or "—"
+    return ", ".join(names)
 
 
 def _loaded(entry: ConfigEntry) -> SubMeters | None:
@@ -385,3 +396,78 @@ def async_setup_submeters(
     """Follow the readings' sub-meters on the sensor platform of an entry."""
     submeters = entry.runtime_data.submeters = SubMeters(hass, entry, add_entities)
     submeters.async_start()
+
+
+SCAN_INTERVAL_SELECTOR: Final = selector.NumberSelector(
+    # No min/max: the form's error says what is wrong (a bound alone only colours the field).
+    selector.NumberSelectorConfig(
+        step=1, mode=selector.NumberSelectorMode.BOX, unit_of_measurement="s"
+    )
+)
+KIND_SELECTOR: Final = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=list(KINDS),
+        translation_key="volume_kind",
+        mode=selector.SelectSelectorMode.DROPDOWN,
+    )
+)
+
+
+class WhatwattOptionsFlow(OptionsFlow):
+    """Change how often the device is polled, and what its sub-meters measure."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and store the options; a loaded entry applies them at once, without a restart.
+
+        ``scan_interval`` for a REST entry; ``volume_<bus>`` for each known sub-meter. The form
+        is ``submeters`` when there are sub-meters (its text lists them), else ``init``.
+        """
+        entry = self.config_entry
+        rest = transport_of(entry) == TRANSPORT_REST
+        buses = option_buses(entry.options)
+        if not rest and not buses:
+            # A push entry without sub-meters: no polling interval, nothing else to set.
+            return self.async_abort(reason="no_options")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            interval = int(user_input.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
+            if rest and not MIN_SCAN_INTERVAL <= interval <= MAX_SCAN_INTERVAL:
+                errors[CONF_SCAN_INTERVAL] = "scan_interval_out_of_range"
+            else:
+                return await self._async_store(user_input, rest=rest, buses=buses)
+        fields: dict[Any, Any] = {}
+        if rest:
+            interval = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            fields[vol.Required(CONF_SCAN_INTERVAL, default=interval)] = SCAN_INTERVAL_SELECTOR
+        for bus in buses:
+            kind = vol.Required(volume_key(bus), default=kind_of(entry.options, bus))
+            fields[kind] = KIND_SELECTOR
+        placeholders = {"submeters": submeter_names(self.hass, entry, buses)} if buses else None
+        return self.async_show_form(
+            step_id="submeters" if buses else "init",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(fields), user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async_step_submeters = async_step_init
+
+    async def _async_store(
+        self, user_input: dict[str, Any], *, rest: bool, buses: list[int]
+    ) -> ConfigFlowResult:
+        """Store the options and apply them to a loaded entry."""
+        entry = self.config_entry
+        loaded = entry.state is ConfigEntryState.LOADED
+        options = dict(entry.options)
+        if rest:
+            interval = int(user_input[CONF_SCAN_INTERVAL])
+            options[CONF_SCAN_INTERVAL] = interval
+            if loaded:
+                measurements = entry.runtime_data.measurements
+                measurements.set_scan_interval(interval)
+                await measurements.async_request_refresh()
+        kinds = {bus: str(user_input[volume_key(bus)]) for bus in buses}
+        options.update({volume_key(bus): kind for bus, kind in kinds.items()})
+        if loaded and kinds:
+            await async_apply_kinds(self.hass, entry, kinds)
+        return self.async_create_entry(data=options)
