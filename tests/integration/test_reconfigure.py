@@ -107,13 +107,19 @@ def test_menu_texts(language: str) -> None:
     path = ROOT / name
     steps = json.loads(path.read_text(encoding="utf-8"))["config"]["step"]
     assert "reconfigure" not in steps
+    descriptions = set()
     for transport in ("rest", "mqtt", "live"):
         step = steps[f"reconfigure_{transport}"]
         assert "{" not in step["title"]
         assert "{name}" in step["description"]
         assert "{current}" not in step["description"]
-        label = steps["user"]["menu_options"][transport].split(" (")[0]  # e.g. "REST polling"
-        assert label.lower() in step["description"].lower()
+        assert f": {transport}" not in step["description"]  # no raw key ("uses: live")
+        descriptions.add(step["description"])
+    assert len(descriptions) == 3  # each names its own transport
+    if language in ("strings", "en"):
+        for transport in ("rest", "mqtt", "live"):
+            label = steps["user"]["menu_options"][transport].split(" (")[0]  # "REST polling"
+            assert label.lower() in steps[f"reconfigure_{transport}"]["description"].lower()
 
 
 async def test_same_transport_new_address(
