@@ -119,7 +119,7 @@ async def test_mqtt_only_entry_adds_its_address(
 
 
 async def test_rest_entry_to_mqtt(hass: HomeAssistant, mqtt_ready: Any, device: Any) -> None:
-    """FREE refuses MQTT (a menu: live, or back); on Plus the entry moves to MQTT after a message."""
+    """FREE refuses MQTT (a menu: live or back); on Plus the entry moves to MQTT after a message."""
     device.set_license("free")
     entry = MockConfigEntry(
         domain=DOMAIN,
