@@ -35,6 +35,7 @@ class DeviceSpec:
     mqtt_url: str | None = None
     mqtt_topic: str | None = None
     summary: str = ""  # what the stack prints about it
+    reachable_hosts: tuple[str, ...] = ()  # brokers it reaches besides loopback
 
     @property
     def url(self) -> str:
@@ -106,6 +107,7 @@ async def _run(specs: list[DeviceSpec], state_dir: Path | None) -> None:
                     mqtt_url=spec.mqtt_url,
                     mqtt_topic=spec.mqtt_topic,
                     report_interval=10 if spec.mqtt_url else 30,
+                    reachable_hosts=tuple(spec.reachable_hosts),
                 )
             )
             if state_dir is not None:

@@ -10,7 +10,7 @@ device can use (`device_broker_url`), loopback addresses mean nothing to a devic
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -109,7 +109,9 @@ class DevStack:
         """Create the supervisor that owns every child process."""
         self.supervisor = Supervisor(self.run_dir / "logs")
         broker_host = self.network_host or "127.0.0.1"
-        self.devices = default_devices(self.ports, broker_host) if self.with_devices else []
+        devices = default_devices(self.ports, broker_host) if self.with_devices else []
+        # The devices reach the broker at the network address (a simulator dials loopback only).
+        self.devices = [replace(d, reachable_hosts=(broker_host,)) for d in devices]
 
     @property
     def device_broker_url(self) -> str | None:

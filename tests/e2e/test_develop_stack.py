@@ -11,8 +11,6 @@ Home Assistant, the broker and the simulated devices run as their own processes 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from typing import Any
 
 import aiohttp
@@ -22,19 +20,12 @@ from scripts._develop.__main__ import _summary
 from scripts._develop.procs import free_port
 from scripts._develop.stack import DevStack, StackPorts
 
+from .helpers import network_host, outside
+
 pytestmark = pytest.mark.timeout(240)
 
 
-def _outside(code: str) -> str:
-    """Run Python in a child process (this one may only connect to 127.0.0.1)."""
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
-    ).stdout.strip()
-
-
-NETWORK_HOST = _outside(
-    "from scripts._develop.broker import network_address; print(network_address() or '')"
-)
+NETWORK_HOST = network_host()
 
 
 def _stack(tmp_path: Any, ports: StackPorts | None = None) -> DevStack:
@@ -50,7 +41,7 @@ def _stack(tmp_path: Any, ports: StackPorts | None = None) -> DevStack:
         config_dir=tmp_path / "config",
         run_dir=tmp_path / "run",
         ports=ports,
-        network_host=NETWORK_HOST or None,
+        network_host=NETWORK_HOST,
     )
 
 
@@ -97,7 +88,7 @@ async def test_stack_shows_every_feature(tmp_path: Any, socket_enabled: Any) -> 
         if stack.device_broker_url is not None:  # a machine with a network address
             assert f"for a device  {stack.device_broker_url}" in summary
             host = stack.device_broker_url.removeprefix("mqtt://").rsplit(":", 1)[0]
-            _outside(f"import socket; socket.create_connection(({host!r}, {stack.ports.broker}))")
+            outside(f"import socket; socket.create_connection(({host!r}, {stack.ports.broker}))")
         assert await _name(rest.url, "Renamed meter") == "Renamed meter"
         await asyncio.sleep(2.5)  # the devices write changed settings every 2 s
     finally:
