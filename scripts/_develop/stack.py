@@ -156,14 +156,14 @@ class DevStack:
             "homeassistant",
             [
                 sys.executable,
+                "-P",  # not the repository's custom_components/: it would hide the config's own
                 "-m",
                 "homeassistant",
                 "--config",
                 str(self.config_dir),
                 "--skip-pip",
             ],
-            # Not the repository: its custom_components/ would hide the config's own.
-            cwd=self.config_dir,
+            cwd=ROOT,
         )
         self.hass = hass
         if self.with_broker:

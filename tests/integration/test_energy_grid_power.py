@@ -1,6 +1,6 @@
 """The Energy dashboard's grid power (Home Assistant 2025.12+) takes ``power_net`` (issue 21).
 
-The dashboard's own validator (``energy/validate``) must find nothing to say about a grid
+The dashboard's own validator (``energy/validate``) must find nothing wrong with a grid
 connection with the import and export totals and ``power_net`` as its power sensor (positive
 while importing, negative while exporting), as the README tells. Skipped on lines without grid
 power (``homeassistant.components.energy.data.PowerConfig`` missing, e.g. 2025.4).
@@ -74,4 +74,7 @@ async def test_power_net_is_the_grid_power_sensor(
     assert saved["energy_sources"][0]["power_config"] == {"stat_rate": entity("power_net")}
     await hass.async_block_till_done()
     result = await _ws(client, {"type": "energy/validate"})
-    assert result["energy_sources"] == [[]], result
+    # No word about a sensor's unit, device class, state class or state; the only thing a
+    # short test may lack is compiled long-term statistics (the first hour is not over).
+    kinds = {issue["type"] for issue in result["energy_sources"][0]}
+    assert kinds <= {"statistics_not_defined"}, result

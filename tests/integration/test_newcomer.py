@@ -1,6 +1,7 @@
 """A newcomer's first hour (issue 21): true messages, no dead ends, state that follows writes.
 
 - The MQTT form with a topic-only entry there says the entry was left as it is (not updated).
+- A FREE device chosen for REST leads to a menu; its live stream keeps the typed address.
 - The device's broker may not be a loopback or add-on name: the flow's ``mqtt_broker`` form and
   ``configure_mqtt`` say why.
 - Sub-meters' options list them by bus without a legend; texts of every language are free of it.
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import SOURCE_USER
@@ -26,7 +28,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 
 from custom_components.whatwatt.api.requests import url_unreachable_from_device
-from custom_components.whatwatt.const import CONF_TOPIC, DOMAIN
+from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_LIVE
 from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .mqtt_helpers import DEVICE_ID, TOPIC, mqtt_entry, mqtt_ready, setup_entry
@@ -84,6 +86,31 @@ async def test_topic_only_entry_is_kept_and_said_so(
     text = json.loads((ROOT / "strings.json").read_text())["config"]["abort"]
     assert "left as it is" in text["already_configured_kept"]
     assert "updated" not in text["already_configured_kept"]
+
+
+async def test_rest_free_license_to_live(hass: HomeAssistant, device: Any) -> None:
+    """Item 2: from the licence menu the live stream is one step away, the address filled in."""
+    device.set_license("free")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "rest"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: device.host}
+    )
+    assert result["step_id"] == "license_free"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": TRANSPORT_LIVE}
+    )
+    assert result["step_id"] == "live"
+    key = next(iter(result["data_schema"].schema))
+    assert key.description == {"suggested_value": device.host}
+    with patch("custom_components.whatwatt.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: device.host}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_TRANSPORT] == TRANSPORT_LIVE
 
 
 @pytest.mark.parametrize("url", UNREACHABLE)
