@@ -8,10 +8,12 @@ Set-up starts with the menu ``user``: how the data reaches Home Assistant.
   for the first message on the topic; ``mqtt_finish`` adds the device.
 
 Discovery: ``zeroconf`` → ``discovery_confirm`` (→ ``password``). ``reauth`` →
-``reauth_confirm``. ``reconfigure``: the same menu and branches with the entry's values
-suggested. Options (``init``): the polling interval of a REST entry, the kind of each
-sub-meter, the demand's window and peaks (every entry). The MQTT forms, checks, broker
-proposal and first-message wait: ``mqtt_setup.py``.
+``reauth_confirm``. ``reconfigure``: the same menu (``reconfigure_<transport>``, naming the
+current one) and branches with the entry's values suggested; another device there is a form
+error. A FREE device on ``rest``/``mqtt`` leads to the menu ``license_free`` (live stream, or
+back). Options (``init``; ``submeters`` when there are sub-meters): the polling interval of a
+REST entry, the kind of each sub-meter, the demand's window and peaks (every entry). The MQTT
+forms, checks, broker proposal and first-message wait: ``mqtt_setup.py``.
 """
 
 from __future__ import annotations
@@ -23,12 +25,11 @@ from homeassistant.components import mqtt
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
+    SOURCE_USER,
     SOURCE_ZEROCONF,
     ConfigEntry,
-    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import callback
@@ -38,21 +39,18 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
 from .api.parse_common import as_device_id
-from .api.totals import volume_key
 from .const import (
-    CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
-    MAX_SCAN_INTERVAL,
-    MIN_SCAN_INTERVAL,
     TRANSPORT_LIVE,
     TRANSPORT_MQTT,
     TRANSPORT_REST,
+    TRANSPORTS,
     device_title,
+    options_for_transport,
+    transport_of,
 )
-from .demand import demand_fields, demand_options
 from .device_control import async_provision_mqtt
 from .errors import AUTH_ERROR, form_error
 from .migration import ENTRY_VERSION, async_adopt, learns_device_id
@@ -66,7 +64,7 @@ from .mqtt_setup import (
     broker_suggestions,
     proposed_broker,
 )
-from .submeter import KINDS, async_apply_kinds, kind_of, option_buses, submeter_names
+from .submeter import WhatwattOptionsFlow
 
 if TYPE_CHECKING and sys.version_info >= (3, 14):
     import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
@@ -81,29 +79,11 @@ if TYPE_CHECKING:
 
     from .api.models import SystemInfo
 
-TRANSPORTS: Final = [TRANSPORT_REST, TRANSPORT_MQTT, TRANSPORT_LIVE]
-
 HOST_SCHEMA: Final = vol.Schema({vol.Required(CONF_HOST): selector.TextSelector()})
 PASSWORD_SELECTOR: Final = selector.TextSelector(
     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
 )
 PASSWORD_SCHEMA: Final = vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
-SCAN_INTERVAL_SELECTOR: Final = selector.NumberSelector(
-    selector.NumberSelectorConfig(
-        min=MIN_SCAN_INTERVAL,
-        max=MAX_SCAN_INTERVAL,
-        step=1,
-        mode=selector.NumberSelectorMode.BOX,
-        unit_of_measurement="s",
-    )
-)
-KIND_SELECTOR: Final = selector.SelectSelector(
-    selector.SelectSelectorConfig(
-        options=list(KINDS),
-        translation_key="volume_kind",
-        mode=selector.SelectSelectorMode.DROPDOWN,
-    )
-)
 
 
 class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -151,10 +131,19 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         except Exception:  # noqa: BLE001 - anything unexpected becomes a form error
             LOGGER.exception("Unexpected error while probing %s", client.host)
             return None, "unknown"
-        rest = self._transport == TRANSPORT_REST and self.source != SOURCE_ZEROCONF
-        if rest and not system.is_licensed:
-            return None, "license_free"
         return system, None
+
+    def _other_device(self, device_id: str | None) -> bool:
+        """Return True when reconfigure reached another device than the entry's."""
+        if not self._reconfiguring or device_id is None:
+            return False
+        entry = self._get_reconfigure_entry()
+        return not learns_device_id(entry) and entry.unique_id != device_id
+
+    def _license_menu(self) -> ConfigFlowResult:
+        """Offer the live stream (FREE allows neither REST nor MQTT) or the transport menu."""
+        back = "reconfigure" if self._reconfiguring else "user"
+        return self.async_show_menu(step_id="license_free", menu_options=[TRANSPORT_LIVE, back])
 
     async def _async_probe_and_finish(
         self, password: str | None, errors: dict[str, str], *, ask_password: bool = True
@@ -162,7 +151,12 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         """Add the device at ``self._host``, or ask for its password; else None (``errors``)."""
         assert self._host is not None
         system, error = await self._async_probe(self._client(self._host, password))
-        if system is not None:
+        if system is not None and self._other_device(system.device_id):
+            error = "wrong_device"
+        elif system is not None:
+            asked = self.source in (SOURCE_USER, SOURCE_RECONFIGURE)
+            if asked and self._transport == TRANSPORT_REST and not system.is_licensed:
+                return self._license_menu()
             return await self._async_finish(system, password)
         assert error is not None
         if error == AUTH_ERROR and ask_password:
@@ -190,16 +184,22 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         return self._save(system.device_id, system.name, data)
 
     async def _async_claim(self, device_id: str, updates: dict[str, Any] | None = None) -> None:
-        """Make ``device_id`` the flow's device, or abort.
+        """Make ``device_id`` the flow's device; abort when it is added already.
 
-        Abort when it is added already (its entry takes ``updates``) or, on reconfigure, when it
-        is another device than the entry's.
+        Its entry takes the address ``updates`` unless it is MQTT-only (it stays so; the
+        abort says which).
         """
         await self.async_set_unique_id(device_id, raise_on_progress=False)
         if not self._reconfiguring:
-            self._abort_if_unique_id_configured(updates=updates)
-        elif not learns_device_id(self._get_reconfigure_entry()):
-            self._abort_if_unique_id_mismatch(reason="wrong_device")
+            self._abort_if_configured(updates)
+
+    def _abort_if_configured(self, updates: dict[str, Any] | None) -> None:
+        assert self.unique_id is not None
+        known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, self.unique_id)
+        if known is not None and CONF_HOST not in known.data:
+            updates = None  # an MQTT-only entry gets its address through reconfigure only
+        error = "already_configured" if updates else "already_configured_kept"
+        self._abort_if_unique_id_configured(updates=updates, error=error)
 
     def _save(self, device_id: str, name: str | None, data: dict[str, Any]) -> ConfigFlowResult:
         """Create the claimed device's entry, or store ``data`` on the reconfigured entry."""
@@ -222,7 +222,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> ConfigFlowResult:
         """Let the user choose how the data reaches Home Assistant."""
-        return self.async_show_menu(step_id="user", menu_options=TRANSPORTS)
+        return self.async_show_menu(step_id="user", menu_options=list(TRANSPORTS))
 
     async def async_step_rest(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the address of a device to poll over REST."""
@@ -247,11 +247,17 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 password = self._stored(CONF_PASSWORD) or None
                 if (result := await self._async_probe_and_finish(password, errors)) is not None:
                     return result
-        stored_host = self._stored(CONF_HOST)
+        return self._address_form(errors, user_input)
+
+    def _address_form(
+        self, errors: dict[str, str], user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the address form: as typed, else the address known (typed or the entry's)."""
+        host = self._host or self._stored(CONF_HOST)
         return self.async_show_form(
-            step_id=transport,
+            step_id=self._transport,
             data_schema=self.add_suggested_values_to_schema(
-                HOST_SCHEMA, user_input or ({CONF_HOST: stored_host} if stored_host else None)
+                HOST_SCHEMA, user_input or ({CONF_HOST: host} if host else None)
             ),
             errors=errors,
         )
@@ -273,6 +279,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             result = await self._async_probe_and_finish(password, errors, ask_password=False)
             if result is not None:
                 return result
+            if errors.get("base") == "wrong_device":  # the address is to be corrected
+                return self._address_form(errors)
         return self.async_show_form(
             step_id=step_id,
             data_schema=PASSWORD_SCHEMA,
@@ -300,9 +308,15 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = await self._mqtt.async_check(
                 self.hass, user_input, stored_password, self._async_probe
             )
+            self._host = self._mqtt.host
+            if errors.get("base") == "license_free":
+                return self._license_menu()
+            system = self._mqtt.system
+            if not errors and self._other_device(system.device_id if system else None):
+                errors = {"base": "wrong_device"}
             if not errors:
-                if self._mqtt.system is not None:  # abort early for an added or wrong device
-                    await self._async_claim(self._mqtt.system.device_id)
+                if system is not None:  # abort early for an added device
+                    await self._async_claim(system.device_id)
                 if user_input.get(CONF_CONFIGURE_DEVICE):
                     return await self.async_step_mqtt_broker()
                 return await self.async_step_mqtt_wait()
@@ -361,6 +375,9 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         if not self._mqtt.end_wait():
             return self.async_show_progress_done(next_step_id="mqtt_topic")
+        if self._other_device(self._mqtt.device_id):
+            self._mqtt.errors = {"base": "wrong_device"}
+            return self.async_show_progress_done(next_step_id="mqtt_topic")
         return self.async_show_progress_done(next_step_id="mqtt_finish")
 
     async def async_step_mqtt_finish(
@@ -383,10 +400,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         host = f"[{address}]" if address.version == 6 else str(address)
         host = normalize_host(f"{host}:{discovery_info.port}" if discovery_info.port else host)
         await self.async_set_unique_id(device_id)
-        known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
-        # An MQTT-only entry stays so: its address is added by the user through reconfigure.
-        moved = known is None or CONF_HOST in known.data
-        self._abort_if_unique_id_configured(updates={CONF_HOST: host} if moved else None)
+        self._abort_if_configured({CONF_HOST: host})
         self._host = host
         self._transport = TRANSPORT_REST
         self.context["title_placeholders"] = {"name": device_title(None, device_id)}
@@ -434,64 +448,14 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         """
         entry = self._get_reconfigure_entry()
         return self.async_show_menu(
-            step_id="reconfigure",
-            menu_options=TRANSPORTS,
+            # One menu per current transport, so that its text names it in the user's language.
+            step_id=f"reconfigure_{transport_of(entry)}",
+            menu_options=list(TRANSPORTS),
             # The menu's title gets no placeholders on older frontends: name it in the text.
-            description_placeholders={"name": entry.title, "current": transport_of(entry)},
+            description_placeholders={"name": entry.title},
         )
 
-
-class WhatwattOptionsFlow(OptionsFlow):
-    """Change how often the device is polled, what its sub-meters measure, the demand."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and store the options; a loaded entry applies them at once, without a restart.
-
-        ``scan_interval`` for a REST entry; ``volume_<bus>`` for each known sub-meter; the
-        demand's window and peaks (``demand.py``: applied by the entry's update listener).
-        """
-        entry = self.config_entry
-        rest = transport_of(entry) == TRANSPORT_REST
-        buses = option_buses(entry.options)
-        loaded = entry.state is ConfigEntryState.LOADED
-        if user_input is not None:
-            options = dict(entry.options)
-            if rest:
-                interval = int(user_input[CONF_SCAN_INTERVAL])
-                options[CONF_SCAN_INTERVAL] = interval
-                if loaded:
-                    measurements = entry.runtime_data.measurements
-                    measurements.set_scan_interval(interval)
-                    await measurements.async_request_refresh()
-            kinds = {bus: str(user_input[volume_key(bus)]) for bus in buses}
-            options.update({volume_key(bus): kind for bus, kind in kinds.items()})
-            options.update(demand_options(user_input))
-            if loaded and kinds:
-                await async_apply_kinds(self.hass, entry, kinds)
-            return self.async_create_entry(data=options)
-        fields: dict[Any, Any] = {}
-        if rest:
-            interval = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
-            fields[vol.Required(CONF_SCAN_INTERVAL, default=interval)] = SCAN_INTERVAL_SELECTOR
-        for bus in buses:
-            kind = vol.Required(volume_key(bus), default=kind_of(entry.options, bus))
-            fields[kind] = KIND_SELECTOR
-        fields.update(demand_fields(entry.options))
-        return self.async_show_form(
-            step_id="init",
-            data_schema=vol.Schema(fields),
-            description_placeholders={"submeters": submeter_names(self.hass, entry, buses)},
-        )
-
-
-def transport_of(entry: ConfigEntry) -> str:
-    """Return the transport of an entry."""
-    return str(entry.data.get(CONF_TRANSPORT, TRANSPORT_REST))
-
-
-def options_for_transport(transport: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the options an entry keeps with ``transport`` (the polling interval is REST's)."""
-    kept = {key: value for key, value in options.items() if key != CONF_SCAN_INTERVAL}
-    if transport == TRANSPORT_REST:
-        kept[CONF_SCAN_INTERVAL] = options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
-    return kept
+    # Menus named otherwise than their step (Home Assistant wants a step of each menu's name).
+    async_step_reconfigure_rest = async_step_reconfigure_mqtt = async_step_reconfigure
+    async_step_reconfigure_live = async_step_reconfigure
+    async_step_license_free = async_step_user

@@ -23,7 +23,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api.changes import ReadingProgress, boot_time, changed_keys
+from .api.changes import ReadingProgress, boot_time, changed_keys, system_after_write
 from .api.errors import WhatwattAuthError, WhatwattError
 from .api.models import Report, SystemInfo
 from .api.totals import TotalsGuard
@@ -239,10 +239,11 @@ class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
     def async_keep(
         self, *, settings: Settings | None = None, mqtt_settings: MqttSettings | None = None
     ) -> None:
-        """Keep configuration this entry wrote or read: the next read compares with it."""
+        """Keep what this entry wrote or read (name, MQTT client too): the next read compares."""
         kept: dict[str, Any] = {"settings": settings, "mqtt_settings": mqtt_settings}
         changes = {name: value for name, value in kept.items() if value is not None}
-        self.async_set_updated_data(replace(self.data, events=(), **changes))
+        system = system_after_write(self.data.system, settings, mqtt_settings)
+        self.async_set_updated_data(replace(self.data, system=system, events=(), **changes))
 
     @callback
     def async_schedule_read(self) -> None:

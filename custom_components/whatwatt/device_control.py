@@ -23,6 +23,7 @@ from .api.requests import (
     mqtt_body,
     provisioning_body,
     settings_body,
+    url_unreachable_from_device,
 )
 from .api.template import INTEGRATION_TEMPLATE
 from .const import LOGGER
@@ -111,8 +112,11 @@ async def async_configure_mqtt(
     Fill-ins (unless the call switches the client off): the address of Home Assistant's broker
     when the device has no broker URL and ``url`` is not given — never its credentials: the
     device's broker user comes from the person; the integration's template when the device has
-    no template and ``template`` is not given.
+    no template and ``template`` is not given. A ``url`` the device cannot reach (loopback,
+    an add-on's host name) is refused.
     """
+    if URL in fields and url_unreachable_from_device(str(fields[URL])):
+        raise validation_error("mqtt_url_unreachable", url=str(fields[URL]))
     client = require_client(entry)
     changes = dict(fields)
     if changes.get(ENABLE) is not False and (URL not in changes or TEMPLATE not in changes):

@@ -50,6 +50,7 @@ from .api.requests import (
     normalize_broker_url,
     topic_error,
     unreachable_from_device,
+    url_unreachable_from_device,
 )
 from .api.template import default_topic
 from .const import CONF_TOPIC, CONF_TRANSPORT, TRANSPORT_MQTT
@@ -205,6 +206,9 @@ def broker_form_fields(
         fields[URL] = normalize_broker_url(str(user_input[URL]))
     except ValueError:
         errors[URL] = "invalid_broker_url"
+    else:
+        if url_unreachable_from_device(fields[URL]):
+            errors[URL] = "broker_unreachable_from_device"
     for key, limit in BROKER_LIMITS.items():
         value = str(user_input.get(key) or "")
         if key == USERNAME:
@@ -348,9 +352,10 @@ class MqttBranch:
             return {CONF_PASSWORD: AUTH_ERROR if password else "password_required"}
         if system is None:
             return {"base": error or "unknown"}
-        if not system.is_licensed:
-            return {"base": "mqtt_license_free"}
-        self.host, self.password, self.system = host, password, system
+        self.host, self.password = host, password
+        if not system.is_licensed:  # the flow offers the live stream at this address
+            return {"base": "license_free"}
+        self.system = system
         try:
             settings = await client.get_settings()
         except WhatwattError:

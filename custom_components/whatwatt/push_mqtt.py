@@ -5,7 +5,8 @@ source subscribes to it, reads each message with ``api.mqtt_input.MqttInputGuard
 logged once per kind; unusable values keep the last good ones) and hands the reading on. Only
 messages that carry this entry's device id count: anyone can publish to a topic, and a message
 without an id cannot be told from a stray publisher's. With a device address, the source
-follows the device's publish topic as each device read shows it (``async_follow_device``).
+follows the device's publish topic as each device read shows it (``async_follow_device``), the
+first read at set-up included: before ``async_start`` it only takes the topic to subscribe to.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class MqttSource:
         self._guard = MqttInputGuard(entry.title)
         self._last: Report | None = None
         self._unsubscribe: CALLBACK_TYPE | None = None
+        self._started = False
         self._foreign_logged = False
         # What was logged once: a client switched off (False), topics that cannot be followed.
         self._logged: set[object] = set()
@@ -58,6 +60,7 @@ class MqttSource:
 
     async def async_start(self) -> None:
         """Subscribe to the topic."""
+        self._started = True
         try:
             self._unsubscribe = await self._async_subscribe(self.topic)
         except HomeAssistantError as err:  # MQTT going down meanwhile: try again later
@@ -86,14 +89,19 @@ class MqttSource:
             return
         new = await self._async_subscribe(topic)
         old, self._unsubscribe = self._unsubscribe, new
+        self._take_topic(topic)
+        if old is not None:
+            old()
+        LOGGER.info("%s now listens on MQTT topic %s", self._entry.title, topic)
+
+    @callback
+    def _take_topic(self, topic: str) -> None:
+        """Listen on ``topic`` from now on, and store it with the entry."""
         self.topic = topic
         if self._entry.data.get(CONF_TOPIC) != topic:
             self._hass.config_entries.async_update_entry(
                 self._entry, data={**self._entry.data, CONF_TOPIC: topic}
             )
-        if old is not None:
-            old()
-        LOGGER.info("%s now listens on MQTT topic %s", self._entry.title, topic)
 
     @callback
     def async_follow_device(self, state: DeviceState) -> None:
@@ -125,6 +133,10 @@ class MqttSource:
                 topic,
                 self.topic,
             )
+            return
+        if not self._started:  # set-up: async_start subscribes to it
+            self._take_topic(topic)
+            LOGGER.info("%s listens on MQTT topic %s", self._entry.title, topic)
             return
         self._entry.async_create_background_task(
             self._hass, self.async_set_topic(topic), f"{DOMAIN} re-subscribe {self._entry.title}"

@@ -9,7 +9,8 @@ they are wired here with callables and coordinator listeners:
   meter link) and asks for a device read when a reading shows a restart (``on_reboot``);
 - a push source hands readings to the measurement coordinator (``async_push``) and, for the
   live stream, its failures (``async_push_failed``);
-- the MQTT source follows the device's publish topic from each device read.
+- the MQTT source follows the device's publish topic from each device read (the first one
+  at set-up included, before it subscribes).
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def _push_source(
     if transport == TRANSPORT_MQTT:
         mqtt_source = MqttSource(hass, entry, device.device_id, measurements.async_push)
         async_learn_from_messages(hass, entry, mqtt_source)
-        _follow(device, mqtt_source.async_follow_device, now=False)
+        # From the first device read on: a restart does not keep an outdated topic.
+        _follow(device, mqtt_source.async_follow_device)
         return mqtt_source
     if transport != TRANSPORT_LIVE:
         return None
@@ -117,12 +119,9 @@ def _push_source(
     )
 
 
-def _follow(
-    device: DeviceCoordinator, follower: Callable[[DeviceState], None], *, now: bool = True
-) -> None:
-    """Hand every new device state to ``follower`` (``now``: the current one at once too)."""
-    if now:
-        follower(device.data)
+def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) -> None:
+    """Hand the current device state and every new one to ``follower``."""
+    follower(device.data)
     device.config_entry.async_on_unload(device.async_add_listener(lambda: follower(device.data)))
 
 

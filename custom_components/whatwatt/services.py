@@ -1,6 +1,7 @@
 """Actions (services) of the whatwatt Go integration: their schemas and handlers.
 
-Each action targets one device by ``device_id`` or ``config_entry_id``. Writes (``reboot``,
+Each action targets one device by ``device_id`` or ``config_entry_id`` (one of them is required:
+a call without is refused with a translated error). Writes (``reboot``,
 ``update_settings``, ``configure_mqtt``, ``run_action``) are admin-only, and so is ``backfill``
 (it writes long-term statistics); ``get_settings`` is open to every user. The device's limits
 are checked before anything is sent (``api.requests``); the writes are ``device_control``'s;
@@ -143,9 +144,7 @@ _TARGET: Final[dict[vol.Marker, Any]] = {
     vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
     vol.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
 }
-_HAS_TARGET = cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_CONFIG_ENTRY_ID)
-
-TARGET_SCHEMA: Final = vol.All(vol.Schema(_TARGET), _HAS_TARGET)
+TARGET_SCHEMA: Final = vol.Schema(_TARGET)
 UPDATE_SETTINGS_SCHEMA: Final = vol.All(
     vol.Schema(
         {
@@ -157,7 +156,6 @@ UPDATE_SETTINGS_SCHEMA: Final = vol.All(
             vol.Optional(BROADCAST): cv.boolean,
         }
     ),
-    _HAS_TARGET,
     _require_one(*SETTINGS_FIELDS),
 )
 CONFIGURE_MQTT_SCHEMA: Final = vol.All(
@@ -174,16 +172,13 @@ CONFIGURE_MQTT_SCHEMA: Final = vol.All(
             vol.Optional(CA_CERTIFICATE): _checked(check_ca_certificate, None),
         }
     ),
-    _HAS_TARGET,
     _require_one(*MQTT_FIELDS),
 )
-RUN_ACTION_SCHEMA: Final = vol.All(
-    vol.Schema({**_TARGET, vol.Required(ATTR_ACTION_ID): _text(MAX_ACTION_ID, minimum=1)}),
-    _HAS_TARGET,
+RUN_ACTION_SCHEMA: Final = vol.Schema(
+    {**_TARGET, vol.Required(ATTR_ACTION_ID): _text(MAX_ACTION_ID, minimum=1)}
 )
-BACKFILL_SCHEMA: Final = vol.All(
-    vol.Schema({**_TARGET, vol.Required(ATTR_START): _moment, vol.Optional(ATTR_END): _moment}),
-    _HAS_TARGET,
+BACKFILL_SCHEMA: Final = vol.Schema(
+    {**_TARGET, vol.Required(ATTR_START): _moment, vol.Optional(ATTR_END): _moment}
 )
 
 
@@ -194,8 +189,9 @@ def _entry_of(hass: HomeAssistant, call: ServiceCall) -> WhatwattConfigEntry:
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN:
             raise validation_error("unknown_config_entry", config_entry_id=entry_id)
+    elif not (device_id := call.data.get(ATTR_DEVICE_ID)):
+        raise validation_error("target_required")
     else:
-        device_id = call.data[ATTR_DEVICE_ID]
         registry = dr.async_get(hass)
         for candidate in hass.config_entries.async_entries(DOMAIN):
             devices = dr.async_entries_for_config_entry(registry, candidate.entry_id)

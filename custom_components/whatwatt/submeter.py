@@ -1,12 +1,14 @@
 """Sub-meters on the meter's bus (gas, water, heat meters): devices and sensors from the readings.
 
-The rules: ``docs/architecture.md``, "Sub-meters".
+The rules: ``docs/architecture.md``, "Sub-meters". The options flow (``WhatwattOptionsFlow``)
+sets the kinds, a REST entry's polling interval and the demand's window and peaks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.sensor import (
@@ -17,17 +19,31 @@ from homeassistant.components.sensor import (
     SensorExtraStoredData,
     SensorStateClass,
 )
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, selector
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
 from .api.totals import VOLUME_PREFIX, is_volume_key, recorded_number, volume_key
-from .const import DOMAIN
+from .const import (
+    CONF_SCAN_INTERVAL,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
+    TRANSPORT_REST,
+    transport_of,
+)
 from .coordinator import MeasurementCoordinator
+from .demand import demand_fields, demand_options
 from .entity import WhatwattEntity, connected_via, device_info, registered_device
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+else:
+    import voluptuous as vol
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -84,7 +100,7 @@ def submeter_names(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int]
         device_entry = registered_device(hass, entry.entry_id, _identifier(entry.unique_id, bus))
         name = (device_entry.name_by_user or device_entry.name) if device_entry else None
         names.append(f"{bus}: {name}" if name else str(bus))
-    return ", ".join(names) or "—"
+    return ", ".join(names)
 
 
 def _loaded(entry: ConfigEntry) -> SubMeters | None:
@@ -384,3 +400,78 @@ def async_setup_submeters(
     """Follow the readings' sub-meters on the sensor platform of an entry."""
     submeters = entry.runtime_data.submeters = SubMeters(hass, entry, add_entities)
     submeters.async_start()
+
+
+SCAN_INTERVAL_SELECTOR: Final = selector.NumberSelector(
+    # No min/max: the form's error says what is wrong (a bound alone only colours the field).
+    selector.NumberSelectorConfig(
+        step=1, mode=selector.NumberSelectorMode.BOX, unit_of_measurement="s"
+    )
+)
+KIND_SELECTOR: Final = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=list(KINDS),
+        translation_key="volume_kind",
+        mode=selector.SelectSelectorMode.DROPDOWN,
+    )
+)
+
+
+class WhatwattOptionsFlow(OptionsFlow):
+    """Change how often the device is polled, what its sub-meters measure, the demand."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and store the options; a loaded entry applies them at once, without a restart.
+
+        ``scan_interval`` for a REST entry; ``volume_<bus>`` for each known sub-meter; the
+        demand's window and peaks (``demand.py``). The form is ``submeters`` when there are
+        sub-meters (its text lists them), else ``init``.
+        """
+        entry = self.config_entry
+        rest = transport_of(entry) == TRANSPORT_REST
+        buses = option_buses(entry.options)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            interval = int(user_input.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
+            if rest and not MIN_SCAN_INTERVAL <= interval <= MAX_SCAN_INTERVAL:
+                errors[CONF_SCAN_INTERVAL] = "scan_interval_out_of_range"
+            else:
+                return await self._async_store(user_input, rest=rest, buses=buses)
+        fields: dict[Any, Any] = {}
+        if rest:
+            interval = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            fields[vol.Required(CONF_SCAN_INTERVAL, default=interval)] = SCAN_INTERVAL_SELECTOR
+        for bus in buses:
+            kind = vol.Required(volume_key(bus), default=kind_of(entry.options, bus))
+            fields[kind] = KIND_SELECTOR
+        fields.update(demand_fields(entry.options))
+        placeholders = {"submeters": submeter_names(self.hass, entry, buses)} if buses else None
+        return self.async_show_form(
+            step_id="submeters" if buses else "init",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(fields), user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async_step_submeters = async_step_init
+
+    async def _async_store(
+        self, user_input: dict[str, Any], *, rest: bool, buses: list[int]
+    ) -> ConfigFlowResult:
+        """Store the options and apply them to a loaded entry."""
+        entry = self.config_entry
+        loaded = entry.state is ConfigEntryState.LOADED
+        options = dict(entry.options)
+        if rest:
+            interval = int(user_input[CONF_SCAN_INTERVAL])
+            options[CONF_SCAN_INTERVAL] = interval
+            if loaded:
+                measurements = entry.runtime_data.measurements
+                measurements.set_scan_interval(interval)
+                await measurements.async_request_refresh()
+        kinds = {bus: str(user_input[volume_key(bus)]) for bus in buses}
+        options.update({volume_key(bus): kind for bus, kind in kinds.items()})
+        options.update(demand_options(user_input))
+        if loaded and kinds:
+            await async_apply_kinds(self.hass, entry, kinds)
+        return self.async_create_entry(data=options)
