@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from homeassistant.const import CONF_HOST
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import CONF_HOST, UnitOfPower
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -15,19 +22,17 @@ from .coordinator import DeviceCoordinator, MeasurementCoordinator
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from homeassistant.helpers.entity import EntityDescription
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
 
     from .coordinator import WhatwattConfigEntry
 
 
 def device_info(device: DeviceCoordinator) -> DeviceInfo:
-    """Describe the whatwatt Go of an entry (the device coordinator keeps it up to date).
-
-    The model is the product name for every entry (an MQTT-only entry never learns more); the
-    device's own hardware string (``WW_Go_1.2``) is its hardware version.
-    """
+    """Describe the whatwatt Go of an entry (the device coordinator keeps it up to date)."""
     system = device.data.system
     info = DeviceInfo(
         identifiers={(DOMAIN, device.device_id)},
@@ -43,8 +48,7 @@ def device_info(device: DeviceCoordinator) -> DeviceInfo:
     return info
 
 
-# Home Assistant 2026.9+ links a device to its hub by the hub's registry id (``via_device``,
-# the hub's identifier, is deprecated there and removed in 2027.8).
+# Home Assistant 2026.9+ links a device to its hub by the hub's registry id.
 _VIA_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__optional_keys__
 
 
@@ -52,11 +56,7 @@ _VIA_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__optional_keys__
 def registered_device(
     hass: HomeAssistant, entry_id: str, identifier: tuple[str, str]
 ) -> dr.DeviceEntry | None:
-    """Return the device of an entry with this identifier, with the running line's lookup.
-
-    Later lines deprecate ``async_get_device`` (identifiers are unique per config entry only)
-    for ``async_get_device_by_identifier``, which 2025.4 does not have.
-    """
+    """Return the device of an entry with this identifier, with the running line's lookup."""
     registry = dr.async_get(hass)
     if (by_identifier := getattr(registry, "async_get_device_by_identifier", None)) is not None:
         return cast("dr.DeviceEntry | None", by_identifier(identifier, entry_id))
@@ -64,13 +64,7 @@ def registered_device(
 
 
 def connected_via(device: DeviceCoordinator) -> DeviceInfo:
-    """Return the part of a DeviceInfo that connects a device via the whatwatt Go of an entry.
-
-    The one place that names the link: ``via_device_id`` (the hub's registry id) where the line
-    has it, else ``via_device`` (the hub's identifier; works on every supported line, deprecated
-    from 2026.9). Once 2026.9 is the minimum, the first branch is all that is left. Each key is
-    in the ``DeviceInfo`` of some lines only, hence the casts.
-    """
+    """Return the part of a DeviceInfo that connects a device via the whatwatt Go of an entry."""
     hub = (DOMAIN, device.device_id)
     if _VIA_DEVICE_ID and (
         found := registered_device(device.hass, device.config_entry.entry_id, hub)
@@ -112,15 +106,44 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
         self.async_write_ha_state()
 
 
+# A power the device reports in kW, shown in W.
+KILOWATTS: Final[dict[str, Any]] = {
+    "device_class": SensorDeviceClass.POWER,
+    "state_class": SensorStateClass.MEASUREMENT,
+    "native_unit_of_measurement": UnitOfPower.KILO_WATT,
+    "suggested_unit_of_measurement": UnitOfPower.WATT,
+    "suggested_display_precision": 0,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhatwattSensorEntityDescription[S](SensorEntityDescription):
+    """Describes a sensor by the value it picks from its source (None: not supplied)."""
+
+    value_fn: Callable[[S], StateType | datetime]
+    # True: unavailable while the readings are (stale, meter link down).
+    needs_fresh: bool = True
+
+    def exists_fn(self, source: S) -> bool:
+        """Return True when ``source`` supplies the value."""
+        return self.value_fn(source) is not None
+
+
+class WhatwattSensorEntity[C: DeviceCoordinator | MeasurementCoordinator](
+    WhatwattEntity[C], SensorEntity
+):
+    """A sensor: it shows its availability and native value."""
+
+    def state_signature(self) -> tuple[Any, ...]:
+        """Return availability and value."""
+        return (self.available, self.native_value)
+
+
 def device_platform[D: EntityDescription](
     entity_class: Callable[[DeviceCoordinator, D], WhatwattEntity[DeviceCoordinator]],
     description: D,
 ) -> Callable[[HomeAssistant, WhatwattConfigEntry, AddConfigEntryEntitiesCallback], Any]:
-    """Return a platform's ``async_setup_entry`` adding one entity of the device coordinator.
-
-    The entity exists only when the device's address is known (not for MQTT-only entries):
-    it reads or writes the device over REST.
-    """
+    """Return a platform's ``async_setup_entry`` adding one entity of the device coordinator."""
 
     async def async_setup_entry(
         hass: HomeAssistant,  # noqa: ARG001

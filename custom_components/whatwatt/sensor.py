@@ -1,15 +1,11 @@
-"""Sensor entities of the whatwatt Go integration.
+"""Sensor entities of the whatwatt Go integration: the readings and the device's health.
 
-The energy totals (``energy_*``, ``reactive_energy_*``) are restore sensors: Home Assistant keeps
-their last native value across restarts, and each total hands its value to the energy guard as
-it is added (``MeasurementCoordinator.async_seed_total``), so a glitch in the first reading is
-held like any other. A total registered before is added with the first reading even when that
-reading lacks it (a negative register is left out): it restores, and its glitch is held too.
+The rules: ``docs/architecture.md``, "Sensors".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import (
@@ -27,7 +23,6 @@ from homeassistant.const import (
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
     UnitOfEnergy,
-    UnitOfPower,
     UnitOfReactivePower,
 )
 from homeassistant.core import HomeAssistant, callback
@@ -37,12 +32,11 @@ from .api.totals import ENERGY_KEYS, recorded_number
 from .const import DOMAIN
 from .coordinator import DeviceCoordinator, MeasurementCoordinator
 from .demand import async_setup_demand
-from .entity import WhatwattEntity
+from .entity import KILOWATTS, WhatwattSensorEntity, WhatwattSensorEntityDescription
 from .migration import kept_vendor_unit
 from .submeter import async_setup_submeters
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -71,26 +65,17 @@ METER_STATUS_OPTIONS = [
 TARIFF_OPTIONS = ["t1", "t2"]
 MQTT_LINK_OPTIONS = ["connected", "disconnected", "disabled"]
 
-
-@dataclass(frozen=True, kw_only=True)
-class WhatwattSensorEntityDescription(SensorEntityDescription):
-    """Describes one sensor of the readings (measurement coordinator)."""
-
-    value_fn: Callable[[Report], StateType | datetime]
-    exists_fn: Callable[[Report], bool]
-    # False: shown while the device answers, even when the readings are stale (diagnostics).
-    needs_fresh: bool = True
+type ReadingDescription = WhatwattSensorEntityDescription[Report]
+type HealthDescription = WhatwattSensorEntityDescription[DeviceState]
 
 
-@dataclass(frozen=True, kw_only=True)
-class WhatwattDeviceSensorEntityDescription(SensorEntityDescription):
-    """Describes one sensor of the device's health (device coordinator)."""
-
-    value_fn: Callable[[DeviceState], StateType | datetime]
-    exists_fn: Callable[[DeviceState], bool]
-
-
-def _measurement(key: str, *, scale: float = 1.0, **kwargs: Any) -> WhatwattSensorEntityDescription:
+def _measurement(
+    key: str,
+    *,
+    scale: float = 1.0,
+    state_class: SensorStateClass = SensorStateClass.MEASUREMENT,
+    **kwargs: Any,
+) -> ReadingDescription:
     """Describe a sensor for one measurement key of the report."""
 
     def value(report: Report) -> float | None:
@@ -98,31 +83,32 @@ def _measurement(key: str, *, scale: float = 1.0, **kwargs: Any) -> WhatwattSens
             return None
         return round(raw * scale, 6) if scale != 1.0 else raw
 
-    def supplied(report: Report) -> bool:
-        return key in report.values
-
     return WhatwattSensorEntityDescription(
-        key=key, translation_key=key, value_fn=value, exists_fn=supplied, **kwargs
+        key=key, translation_key=key, state_class=state_class, value_fn=value, **kwargs
     )
 
 
-def _power(key: str) -> WhatwattSensorEntityDescription:
+def _power(key: str) -> ReadingDescription:
+    return _measurement(key, **KILOWATTS)
+
+
+def _volt_amperes(key: str, device_class: SensorDeviceClass, unit: str) -> ReadingDescription:
+    """Describe a power the device reports in kvar or kVA, shown in var or VA."""
     return _measurement(
         key,
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.KILO_WATT,
-        suggested_unit_of_measurement=UnitOfPower.WATT,
+        scale=1000.0,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
         suggested_display_precision=0,
     )
 
 
-def _energy(key: str) -> WhatwattSensorEntityDescription:
+def _total(key: str, device_class: SensorDeviceClass | None, unit: str) -> ReadingDescription:
     return _measurement(
         key,
-        device_class=SensorDeviceClass.ENERGY,
+        device_class=device_class,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        native_unit_of_measurement=unit,
         suggested_display_precision=3,
     )
 
@@ -134,10 +120,6 @@ def _net_power(report: Report) -> float | None:
     ) is None:
         return None
     return round(imported - exported, 6)
-
-
-def _net_supplied(report: Report) -> bool:
-    return {"power_import", "power_export"} <= report.values.keys()
 
 
 def _tariff(report: Report) -> str | None:
@@ -162,117 +144,75 @@ def _mqtt_link(state: DeviceState) -> str | None:
     return "connected" if system.mqtt_connected else "disconnected"
 
 
-def _system_value(attr: str) -> Callable[[DeviceState], StateType]:
-    def value(state: DeviceState) -> StateType:
-        result: StateType = getattr(state.system, attr)
-        return result
-
-    return value
-
-
-def _system_supplied(attr: str) -> Callable[[DeviceState], bool]:
-    def supplied(state: DeviceState) -> bool:
-        return getattr(state.system, attr) is not None
-
-    return supplied
-
-
-def _supply_voltage(rail: str) -> WhatwattDeviceSensorEntityDescription:
-    attr = f"supply_voltage_{rail}"
-    return WhatwattDeviceSensorEntityDescription(
+def _system(attr: str, **kwargs: Any) -> HealthDescription:
+    """Describe a diagnostic sensor, disabled by default, of one ``SystemInfo`` measurement."""
+    return WhatwattSensorEntityDescription(
         key=attr,
         translation_key=attr,
-        device_class=SensorDeviceClass.VOLTAGE,
         state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=_system_value(attr),
-        exists_fn=_system_supplied(attr),
+        value_fn=lambda state: getattr(state.system, attr),
+        **kwargs,
     )
 
 
-SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
+PHASES = (1, 2, 3)
+WAYS = ("import", "export")
+
+SENSORS: tuple[ReadingDescription, ...] = (
     _power("power_import"),
     _power("power_export"),
-    WhatwattSensorEntityDescription(
-        key="power_net",
-        translation_key="power_net",
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.KILO_WATT,
-        suggested_unit_of_measurement=UnitOfPower.WATT,
-        suggested_display_precision=0,
-        value_fn=_net_power,
-        exists_fn=_net_supplied,
-    ),
-    *(_power(f"power_{way}_l{phase}") for way in ("import", "export") for phase in (1, 2, 3)),
+    replace(_power("power_net"), value_fn=_net_power),
+    *(_power(f"power_{way}_l{phase}") for way in WAYS for phase in PHASES),
     *(
-        _measurement(
+        _volt_amperes(
             f"reactive_power_{way}",
-            scale=1000.0,
-            device_class=SensorDeviceClass.REACTIVE_POWER,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
-            suggested_display_precision=0,
+            SensorDeviceClass.REACTIVE_POWER,
+            UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
         )
-        for way in ("import", "export")
+        for way in WAYS
     ),
-    _measurement(
-        "apparent_power",
-        scale=1000.0,
-        device_class=SensorDeviceClass.APPARENT_POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
-        suggested_display_precision=0,
+    _volt_amperes(
+        "apparent_power", SensorDeviceClass.APPARENT_POWER, UnitOfApparentPower.VOLT_AMPERE
     ),
     _measurement(
         "power_factor",
         device_class=SensorDeviceClass.POWER_FACTOR,
-        state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
     ),
     *(
         _measurement(
             f"voltage_l{phase}",
             device_class=SensorDeviceClass.VOLTAGE,
-            state_class=SensorStateClass.MEASUREMENT,
             native_unit_of_measurement=UnitOfElectricPotential.VOLT,
         )
-        for phase in (1, 2, 3)
+        for phase in PHASES
     ),
     *(
         _measurement(
             f"current_l{phase}",
             device_class=SensorDeviceClass.CURRENT,
-            state_class=SensorStateClass.MEASUREMENT,
             native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         )
-        for phase in (1, 2, 3)
+        for phase in PHASES
     ),
     *(
-        _energy(f"energy_{way}{tariff}")
-        for way in ("import", "export")
+        _total(f"energy_{way}{tariff}", SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR)
+        for way in WAYS
         for tariff in ("", "_t1", "_t2")
     ),
     *(
-        _measurement(
-            f"reactive_energy_{way}",
-            device_class=REACTIVE_ENERGY_DEVICE_CLASS,
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            native_unit_of_measurement=UNIT_KILO_VAR_HOUR,
-            suggested_display_precision=3,
-        )
-        for way in ("import", "export")
+        _total(f"reactive_energy_{way}", REACTIVE_ENERGY_DEVICE_CLASS, UNIT_KILO_VAR_HOUR)
+        for way in WAYS
     ),
-    *(_power(f"max_demand_{way}") for way in ("import", "export")),
+    *(_power(f"max_demand_{way}") for way in WAYS),
     WhatwattSensorEntityDescription(
         key="tariff",
         translation_key="tariff",
         device_class=SensorDeviceClass.ENUM,
         options=TARIFF_OPTIONS,
         value_fn=_tariff,
-        exists_fn=lambda report: _tariff(report) is not None,
     ),
     WhatwattSensorEntityDescription(
         key="report_time",
@@ -282,46 +222,44 @@ SENSORS: tuple[WhatwattSensorEntityDescription, ...] = (
         # A new state for every reading: off unless the person wants it.
         entity_registry_enabled_default=False,
         value_fn=lambda report: report.timestamp,
-        exists_fn=lambda report: report.timestamp is not None,
         needs_fresh=False,
     ),
 )
 
 # The energy totals: restore sensors, their last values seed the energy guard.
-TOTALS: tuple[WhatwattSensorEntityDescription, ...] = tuple(
+TOTALS: tuple[ReadingDescription, ...] = tuple(
     description for description in SENSORS if description.key in ENERGY_KEYS
 )
 
-DEVICE_SENSORS: tuple[WhatwattDeviceSensorEntityDescription, ...] = (
-    WhatwattDeviceSensorEntityDescription(
+DEVICE_SENSORS: tuple[HealthDescription, ...] = (
+    WhatwattSensorEntityDescription(
         key="last_boot",
         translation_key="last_boot",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.last_boot,
-        exists_fn=lambda state: state.last_boot is not None,
     ),
-    WhatwattDeviceSensorEntityDescription(
-        key="wifi_rssi",
-        translation_key="wifi_rssi",
+    _system(
+        "wifi_rssi",
         device_class=SensorDeviceClass.SIGNAL_STRENGTH,
-        state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=_system_value("wifi_rssi"),
-        exists_fn=_system_supplied("wifi_rssi"),
     ),
-    WhatwattDeviceSensorEntityDescription(
+    WhatwattSensorEntityDescription(
         key="mqtt_link",
         translation_key="mqtt_link",
         device_class=SensorDeviceClass.ENUM,
         options=MQTT_LINK_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_mqtt_link,
-        exists_fn=lambda state: _mqtt_link(state) is not None,
     ),
-    *(_supply_voltage(rail) for rail in ("usb", "mbus", "p1", "scap")),
+    *(
+        _system(
+            f"supply_voltage_{rail}",
+            device_class=SensorDeviceClass.VOLTAGE,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        )
+        for rail in ("usb", "mbus", "p1", "scap")
+    ),
 )
 
 METER_STATUS = SensorEntityDescription(
@@ -334,18 +272,15 @@ METER_STATUS = SensorEntityDescription(
 
 
 def _in_kept_unit(
-    hass: HomeAssistant, device: DeviceCoordinator, description: WhatwattSensorEntityDescription
-) -> WhatwattSensorEntityDescription:
+    hass: HomeAssistant, device: DeviceCoordinator, description: ReadingDescription
+) -> ReadingDescription:
     """Return ``description``, in the vendor's unit where the sensor keeps it (``migration``)."""
     unique_id = f"{device.device_id}_{description.key}"
     if (unit := kept_vendor_unit(hass, unique_id, description.device_class)) is None:
         return description
     # The device reports kvar and kVA: its value as it comes, without the device class of var/VA.
     return _measurement(
-        description.key,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=unit,
-        suggested_display_precision=3,
+        description.key, native_unit_of_measurement=unit, suggested_display_precision=3
     )
 
 
@@ -401,44 +336,25 @@ async def async_setup_entry(
     await async_setup_demand(hass, entry, async_add_entities)  # capacity tariffs
 
 
-class WhatwattSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
+class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     """A sensor of the meter's readings."""
 
-    entity_description: WhatwattSensorEntityDescription
+    entity_description: ReadingDescription
 
     @property
     def available(self) -> bool:
-        """Return True while readings arrive and this value is in them."""
+        """Return True while readings arrive (fresh, where it needs them) with this value."""
         coordinator = self.coordinator
         if self.entity_description.needs_fresh:
-            if not coordinator.measurements_available:
-                return False
-        elif not coordinator.last_update_success:
-            return False
-        return self.entity_description.exists_fn(coordinator.data)
+            ready = coordinator.measurements_available
+        else:
+            ready = coordinator.last_update_success
+        return ready and self.entity_description.exists_fn(coordinator.data)
 
     @property
     def native_value(self) -> StateType | datetime:
         """Return the value in the native unit."""
         return self.entity_description.value_fn(self.coordinator.data)
-
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and value (what the state shows)."""
-        return (self.available, self.native_value)
-
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Write the state only when value or availability changed (runs with every reading)."""
-        coordinator, description = self.coordinator, self.entity_description
-        report = coordinator.data
-        ready = coordinator.measurements_available if description.needs_fresh else True
-        signature = (
-            ready and coordinator.last_update_success and description.exists_fn(report),
-            description.value_fn(report),
-        )
-        if signature != self._written:
-            self._written = signature
-            self.async_write_ha_state()
 
 
 class WhatwattTotalSensor(WhatwattSensor, RestoreSensor):
@@ -454,7 +370,7 @@ class WhatwattTotalSensor(WhatwattSensor, RestoreSensor):
         await super().async_added_to_hass()
 
 
-class WhatwattMeterStatusSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
+class WhatwattMeterStatusSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     """The meter link status, from the readings and the device reads."""
 
     @property
@@ -462,21 +378,13 @@ class WhatwattMeterStatusSensor(WhatwattEntity[MeasurementCoordinator], SensorEn
         """Return the status as an enum option."""
         return meter_status_option(self.coordinator.meter_status)
 
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and value."""
-        return (self.available, self.native_value)
 
-
-class WhatwattDeviceSensor(WhatwattEntity[DeviceCoordinator], SensorEntity):
+class WhatwattDeviceSensor(WhatwattSensorEntity[DeviceCoordinator]):
     """A sensor of the device's health."""
 
-    entity_description: WhatwattDeviceSensorEntityDescription
+    entity_description: HealthDescription
 
     @property
     def native_value(self) -> StateType | datetime:
         """Return the value in the native unit."""
         return self.entity_description.value_fn(self.coordinator.data)
-
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and value."""
-        return (self.available, self.native_value)
