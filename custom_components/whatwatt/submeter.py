@@ -13,7 +13,6 @@ from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
-    SensorEntityDescription,
     SensorExtraStoredData,
     SensorStateClass,
 )
@@ -27,7 +26,13 @@ from homeassistant.util import dt as dt_util
 from .api.totals import VOLUME_PREFIX, is_volume_key, recorded_number, volume_key
 from .const import DOMAIN
 from .coordinator import MeasurementCoordinator
-from .entity import WhatwattEntity, connected_via, device_info, registered_device
+from .entity import (
+    WhatwattSensorEntity,
+    WhatwattSensorEntityDescription,
+    connected_via,
+    device_info,
+    registered_device,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -59,11 +64,6 @@ GONE_AFTER: Final = timedelta(days=30)
 def option_buses(options: Mapping[str, Any]) -> list[int]:
     """Return the known buses: those with a kind in the options, in order."""
     return sorted(int(key[len(VOLUME_PREFIX) :]) for key in options if is_volume_key(key))
-
-
-def has_submeters(options: Mapping[str, Any]) -> bool:
-    """Return True when the options know at least one sub-meter."""
-    return any(is_volume_key(key) for key in options)
 
 
 def kind_of(options: Mapping[str, Any], bus: int) -> str:
@@ -136,26 +136,28 @@ def _drop_options(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int])
         hass.config_entries.async_update_entry(entry, options=options)
 
 
-def volume_description(bus: int, kind: str) -> SensorEntityDescription:
+def volume_description(bus: int, kind: str) -> WhatwattSensorEntityDescription[Volume]:
     """Describe the counter of the sub-meter on ``bus`` measuring ``kind``."""
     device_class, unit = KIND_UNITS[kind]
-    return SensorEntityDescription(
+    return WhatwattSensorEntityDescription(
         key=volume_key(bus),
         translation_key=f"volume_{kind}",
         device_class=device_class,
         native_unit_of_measurement=unit,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=3,
+        value_fn=lambda volume: volume.cumulative,
     )
 
 
-def capture_time_description(bus: int) -> SensorEntityDescription:
+def capture_time_description(bus: int) -> WhatwattSensorEntityDescription[Volume]:
     """Describe the capture time of the sub-meter on ``bus`` (diagnostic)."""
-    return SensorEntityDescription(
+    return WhatwattSensorEntityDescription(
         key=f"{volume_key(bus)}_{CAPTURE_TIME}",
         translation_key=f"volume_{CAPTURE_TIME}",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda volume: volume.captured,
     )
 
 
@@ -171,34 +173,33 @@ class CounterStoredData(SensorExtraStoredData):
         return {**super().as_dict(), "missing_since": since}
 
 
-class SubMeterSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
+class SubMeterSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     """A sensor of one sub-meter (as such its capture time): available while it is read."""
 
+    entity_description: WhatwattSensorEntityDescription[Volume]
+
     def __init__(
-        self, submeters: SubMeters, description: SensorEntityDescription, bus: int, info: DeviceInfo
+        self,
+        submeters: SubMeters,
+        description: WhatwattSensorEntityDescription[Volume],
+        bus: int,
+        info: DeviceInfo,
     ) -> None:
         """Attach the sensor to the sub-meter's device."""
         super().__init__(submeters.measurements, description)
         self.bus, self._attr_device_info = bus, info
-
-    def _value(self, volume: Volume) -> Any:
-        return volume.captured
 
     @property
     def native_value(self) -> Any:
         """Return the value of the latest reading."""
         report = self.coordinator.data
         volume = report.volumes.get(self.bus) if report and report.volumes else None
-        return self._value(volume) if volume is not None else None
+        return self.entity_description.value_fn(volume) if volume is not None else None
 
     @property
     def available(self) -> bool:
         """Return True while usable readings arrive with this bus and its value."""
         return self.coordinator.measurements_available and self.native_value is not None
-
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and value (written only when they change)."""
-        return (self.available, self.native_value)
 
 
 class SubMeterCounter(SubMeterSensor, RestoreSensor):
@@ -222,9 +223,6 @@ class SubMeterCounter(SubMeterSensor, RestoreSensor):
         if self.meter_id:
             info["serial_number"] = self.meter_id
         return info
-
-    def _value(self, volume: Volume) -> float | None:
-        return volume.cumulative
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return availability and value, remembering the value (at the add, with readings)."""
