@@ -89,21 +89,19 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return what this entity shows (availability first); written only when it changes."""
-        return (self.available,)
+        return (self.available, self.state)
 
-    async def async_added_to_hass(self) -> None:
-        """Remember the state written when the entity is added."""
-        await super().async_added_to_hass()
+    @callback
+    def async_write_ha_state(self) -> None:
+        """Write the state, remembering what it shows."""
         self._written = self.state_signature()
+        super().async_write_ha_state()
 
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state only when its value or availability changed."""
-        signature = self.state_signature()
-        if signature == self._written:
-            return
-        self._written = signature
-        self.async_write_ha_state()
+        if self.state_signature() != self._written:
+            self.async_write_ha_state()
 
 
 # A power the device reports in kW, shown in W.

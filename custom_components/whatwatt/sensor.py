@@ -292,8 +292,8 @@ async def async_setup_entry(
     """Add sensors for what the device supplies now, and later for what appears."""
     runtime = entry.runtime_data
     device, measurements = runtime.device, runtime.measurements
-    known: set[str] = set()
-    pending = list(SENSORS)  # not created yet (looked at with every reading: kept short)
+    # Not created yet (looked at with every reading: kept short).
+    readings, health, status = list(SENSORS), list(DEVICE_SENSORS), [METER_STATUS]
     registry = er.async_get(hass)
     recorded = {  # totals registered before: added at once, they restore for the guard
         d.key
@@ -302,36 +302,24 @@ async def async_setup_entry(
     }
 
     @callback
-    def _async_add_readings() -> None:
-        report = measurements.data
-        if report is None:
-            return
+    def _async_add() -> None:
         new: list[SensorEntity] = []
-        for description in [d for d in pending if d.exists_fn(report) or d.key in recorded]:
-            pending.remove(description)
-            sensor = WhatwattTotalSensor if description.key in ENERGY_KEYS else WhatwattSensor
-            new.append(sensor(measurements, _in_kept_unit(hass, device, description)))
-        if METER_STATUS.key not in known and measurements.meter_status is not None:
-            new.append(WhatwattMeterStatusSensor(measurements, METER_STATUS))
+        for supplied in [d for d in health if d.exists_fn(device.data)]:
+            health.remove(supplied)
+            new.append(WhatwattDeviceSensor(device, supplied))
+        if (report := measurements.data) is not None:
+            for description in [d for d in readings if d.exists_fn(report) or d.key in recorded]:
+                readings.remove(description)
+                sensor = WhatwattTotalSensor if description.key in ENERGY_KEYS else WhatwattSensor
+                new.append(sensor(measurements, _in_kept_unit(hass, device, description)))
+            if status and measurements.meter_status is not None:  # known from a device read too
+                new.append(WhatwattMeterStatusSensor(measurements, status.pop()))
         if new:
-            known.update(entity.entity_description.key for entity in new)
             async_add_entities(new)
 
-    @callback
-    def _async_add_health() -> None:
-        new = [
-            WhatwattDeviceSensor(device, description)
-            for description in DEVICE_SENSORS
-            if description.key not in known and description.exists_fn(device.data)
-        ]
-        if new:
-            known.update(entity.entity_description.key for entity in new)
-            async_add_entities(new)
-        _async_add_readings()  # a meter status known from the device read alone
-
-    _async_add_health()
-    entry.async_on_unload(measurements.async_add_listener(_async_add_readings))
-    entry.async_on_unload(device.async_add_listener(_async_add_health))
+    _async_add()
+    entry.async_on_unload(measurements.async_add_listener(_async_add))
+    entry.async_on_unload(device.async_add_listener(_async_add))
     async_setup_submeters(hass, entry, async_add_entities)  # gas, water, heat
     await async_setup_demand(hass, entry, async_add_entities)  # capacity tariffs
 
