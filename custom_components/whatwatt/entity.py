@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import StateType
 
+    from .api.models import Report
     from .coordinator import WhatwattConfigEntry
 
 
@@ -130,11 +131,35 @@ class WhatwattSensorEntityDescription[S](SensorEntityDescription):
 class WhatwattSensorEntity[C: DeviceCoordinator | MeasurementCoordinator](
     WhatwattEntity[C], SensorEntity
 ):
-    """A sensor: it shows its availability and native value."""
+    """A sensor showing what its description picks from the coordinator's data."""
+
+    entity_description: WhatwattSensorEntityDescription[Any]
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the value in the native unit."""
+        data = self.coordinator.data
+        return self.entity_description.value_fn(data) if data is not None else None
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return availability and value."""
         return (self.available, self.native_value)
+
+
+class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
+    """A sensor of the meter's readings."""
+
+    entity_description: WhatwattSensorEntityDescription[Report]
+
+    @property
+    def available(self) -> bool:
+        """Return True while readings arrive (fresh, where it needs them) with this value."""
+        coordinator = self.coordinator
+        if self.entity_description.needs_fresh:
+            ready = coordinator.measurements_available
+        else:
+            ready = coordinator.last_update_success
+        return ready and self.native_value is not None
 
 
 def device_platform[D: EntityDescription](

@@ -32,15 +32,18 @@ from .api.totals import ENERGY_KEYS, recorded_number
 from .const import DOMAIN
 from .coordinator import DeviceCoordinator, MeasurementCoordinator
 from .demand import async_setup_demand
-from .entity import KILOWATTS, WhatwattSensorEntity, WhatwattSensorEntityDescription
+from .entity import (
+    KILOWATTS,
+    WhatwattEntity,
+    WhatwattSensor,
+    WhatwattSensorEntity,
+    WhatwattSensorEntityDescription,
+)
 from .migration import kept_vendor_unit
 from .submeter import async_setup_submeters
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-    from homeassistant.helpers.typing import StateType
 
     from .api.models import Report
     from .coordinator import DeviceState, WhatwattConfigEntry
@@ -306,7 +309,7 @@ async def async_setup_entry(
         new: list[SensorEntity] = []
         for supplied in [d for d in health if d.exists_fn(device.data)]:
             health.remove(supplied)
-            new.append(WhatwattDeviceSensor(device, supplied))
+            new.append(WhatwattSensorEntity(device, supplied))
         if (report := measurements.data) is not None:
             for description in [d for d in readings if d.exists_fn(report) or d.key in recorded]:
                 readings.remove(description)
@@ -324,27 +327,6 @@ async def async_setup_entry(
     await async_setup_demand(hass, entry, async_add_entities)  # capacity tariffs
 
 
-class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
-    """A sensor of the meter's readings."""
-
-    entity_description: ReadingDescription
-
-    @property
-    def available(self) -> bool:
-        """Return True while readings arrive (fresh, where it needs them) with this value."""
-        coordinator = self.coordinator
-        if self.entity_description.needs_fresh:
-            ready = coordinator.measurements_available
-        else:
-            ready = coordinator.last_update_success
-        return ready and self.entity_description.exists_fn(coordinator.data)
-
-    @property
-    def native_value(self) -> StateType | datetime:
-        """Return the value in the native unit."""
-        return self.entity_description.value_fn(self.coordinator.data)
-
-
 class WhatwattTotalSensor(WhatwattSensor, RestoreSensor):
     """An energy total: Home Assistant keeps its last native value, which seeds the guard."""
 
@@ -358,21 +340,10 @@ class WhatwattTotalSensor(WhatwattSensor, RestoreSensor):
         await super().async_added_to_hass()
 
 
-class WhatwattMeterStatusSensor(WhatwattSensorEntity[MeasurementCoordinator]):
+class WhatwattMeterStatusSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
     """The meter link status, from the readings and the device reads."""
 
     @property
     def native_value(self) -> str | None:
         """Return the status as an enum option."""
         return meter_status_option(self.coordinator.meter_status)
-
-
-class WhatwattDeviceSensor(WhatwattSensorEntity[DeviceCoordinator]):
-    """A sensor of the device's health."""
-
-    entity_description: HealthDescription
-
-    @property
-    def native_value(self) -> StateType | datetime:
-        """Return the value in the native unit."""
-        return self.entity_description.value_fn(self.coordinator.data)

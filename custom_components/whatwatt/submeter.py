@@ -25,9 +25,8 @@ from homeassistant.util import dt as dt_util
 
 from .api.totals import VOLUME_PREFIX, is_volume_key, recorded_number, volume_key
 from .const import DOMAIN
-from .coordinator import MeasurementCoordinator
 from .entity import (
-    WhatwattSensorEntity,
+    WhatwattSensor,
     WhatwattSensorEntityDescription,
     connected_via,
     device_info,
@@ -35,12 +34,13 @@ from .entity import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
 
-    from .api.models import Volume
+    from .api.models import Report, Volume
     from .coordinator import WhatwattConfigEntry
 
 # A new bus becomes a device once this many consecutive usable readings carried it ...
@@ -136,7 +136,19 @@ def _drop_options(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int])
         hass.config_entries.async_update_entry(entry, options=options)
 
 
-def volume_description(bus: int, kind: str) -> WhatwattSensorEntityDescription[Volume]:
+def _of_bus(
+    bus: int, pick: Callable[[Volume], StateType | datetime]
+) -> Callable[[Report], StateType | datetime]:
+    """Return the ``value_fn`` picking a value of the sub-meter on ``bus`` from a reading."""
+
+    def value(report: Report) -> StateType | datetime:
+        volume = report.volumes.get(bus) if report.volumes else None
+        return pick(volume) if volume is not None else None
+
+    return value
+
+
+def volume_description(bus: int, kind: str) -> WhatwattSensorEntityDescription[Report]:
     """Describe the counter of the sub-meter on ``bus`` measuring ``kind``."""
     device_class, unit = KIND_UNITS[kind]
     return WhatwattSensorEntityDescription(
@@ -146,18 +158,18 @@ def volume_description(bus: int, kind: str) -> WhatwattSensorEntityDescription[V
         native_unit_of_measurement=unit,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=3,
-        value_fn=lambda volume: volume.cumulative,
+        value_fn=_of_bus(bus, lambda volume: volume.cumulative),
     )
 
 
-def capture_time_description(bus: int) -> WhatwattSensorEntityDescription[Volume]:
+def capture_time_description(bus: int) -> WhatwattSensorEntityDescription[Report]:
     """Describe the capture time of the sub-meter on ``bus`` (diagnostic)."""
     return WhatwattSensorEntityDescription(
         key=f"{volume_key(bus)}_{CAPTURE_TIME}",
         translation_key=f"volume_{CAPTURE_TIME}",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda volume: volume.captured,
+        value_fn=_of_bus(bus, lambda volume: volume.captured),
     )
 
 
@@ -173,33 +185,19 @@ class CounterStoredData(SensorExtraStoredData):
         return {**super().as_dict(), "missing_since": since}
 
 
-class SubMeterSensor(WhatwattSensorEntity[MeasurementCoordinator]):
-    """A sensor of one sub-meter (as such its capture time): available while it is read."""
-
-    entity_description: WhatwattSensorEntityDescription[Volume]
+class SubMeterSensor(WhatwattSensor):
+    """A sensor of one sub-meter (as such its capture time) on the sub-meter's device."""
 
     def __init__(
         self,
         submeters: SubMeters,
-        description: WhatwattSensorEntityDescription[Volume],
+        description: WhatwattSensorEntityDescription[Report],
         bus: int,
         info: DeviceInfo,
     ) -> None:
         """Attach the sensor to the sub-meter's device."""
         super().__init__(submeters.measurements, description)
         self.bus, self._attr_device_info = bus, info
-
-    @property
-    def native_value(self) -> Any:
-        """Return the value of the latest reading."""
-        report = self.coordinator.data
-        volume = report.volumes.get(self.bus) if report and report.volumes else None
-        return self.entity_description.value_fn(volume) if volume is not None else None
-
-    @property
-    def available(self) -> bool:
-        """Return True while usable readings arrive with this bus and its value."""
-        return self.coordinator.measurements_available and self.native_value is not None
 
 
 class SubMeterCounter(SubMeterSensor, RestoreSensor):
