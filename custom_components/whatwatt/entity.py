@@ -80,13 +80,15 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
     _attr_has_entity_name = True
     _written: tuple[Any, ...] | None = None
 
-    def __init__(self, coordinator: C, description: EntityDescription) -> None:
-        """Attach the entity to the entry's device and give it its contract unique id."""
+    def __init__(
+        self, coordinator: C, description: EntityDescription, info: DeviceInfo | None = None
+    ) -> None:
+        """Attach the entity to its device (the entry's unless ``info`` says) with its unique id."""
         super().__init__(coordinator)
         device = coordinator.config_entry.runtime_data.device
         self.entity_description = description
         self._attr_unique_id = f"{device.device_id}_{description.key}"
-        self._attr_device_info = device_info(device)
+        self._attr_device_info = info or device_info(device)
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return what this entity shows (availability first); written only when it changes."""

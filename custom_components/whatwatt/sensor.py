@@ -28,6 +28,15 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 
+from .api.states import (
+    METER_STATUS_OPTIONS,
+    MQTT_LINK_OPTIONS,
+    TARIFF_OPTIONS,
+    meter_status_option,
+    mqtt_link,
+    net_power,
+    tariff_option,
+)
 from .api.totals import ENERGY_KEYS, recorded_number
 from .const import DOMAIN
 from .coordinator import DeviceCoordinator, MeasurementCoordinator
@@ -55,18 +64,6 @@ REACTIVE_ENERGY_DEVICE_CLASS: SensorDeviceClass | None = getattr(
     SensorDeviceClass, "REACTIVE_ENERGY", None
 )
 UNIT_KILO_VAR_HOUR = "kvarh"
-
-METER_STATUS_OPTIONS = [
-    "not_connected",
-    "no_data",
-    "recognition",
-    "ok",
-    "encryption_key",
-    "key_required",
-    "not_recognized",
-]
-TARIFF_OPTIONS = ["t1", "t2"]
-MQTT_LINK_OPTIONS = ["connected", "disconnected", "disabled"]
 
 type ReadingDescription = WhatwattSensorEntityDescription[Report]
 type HealthDescription = WhatwattSensorEntityDescription[DeviceState]
@@ -116,37 +113,6 @@ def _total(key: str, device_class: SensorDeviceClass | None, unit: str) -> Readi
     )
 
 
-def _net_power(report: Report) -> float | None:
-    values = report.values
-    if (imported := values.get("power_import")) is None or (
-        exported := values.get("power_export")
-    ) is None:
-        return None
-    return round(imported - exported, 6)
-
-
-def _tariff(report: Report) -> str | None:
-    return f"t{report.tariff}" if report.tariff in (1, 2) else None
-
-
-def meter_status_option(status: str | None) -> str | None:
-    """Return the enum option of a meter link status (None: unknown)."""
-    if status is None:
-        return None
-    option = status.strip().lower().replace(" ", "_")
-    return option if option in METER_STATUS_OPTIONS else None
-
-
-def _mqtt_link(state: DeviceState) -> str | None:
-    """Return the state of the device's MQTT client (``clouds.mqtc``)."""
-    system = state.system
-    if system.mqtt_enabled is False:
-        return "disabled"
-    if system.mqtt_connected is None:
-        return None
-    return "connected" if system.mqtt_connected else "disconnected"
-
-
 def _system(attr: str, **kwargs: Any) -> HealthDescription:
     """Describe a diagnostic sensor, disabled by default, of one ``SystemInfo`` measurement."""
     return WhatwattSensorEntityDescription(
@@ -166,7 +132,7 @@ WAYS = ("import", "export")
 SENSORS: tuple[ReadingDescription, ...] = (
     _power("power_import"),
     _power("power_export"),
-    replace(_power("power_net"), value_fn=_net_power),
+    replace(_power("power_net"), value_fn=net_power),
     *(_power(f"power_{way}_l{phase}") for way in WAYS for phase in PHASES),
     *(
         _volt_amperes(
@@ -215,7 +181,7 @@ SENSORS: tuple[ReadingDescription, ...] = (
         translation_key="tariff",
         device_class=SensorDeviceClass.ENUM,
         options=TARIFF_OPTIONS,
-        value_fn=_tariff,
+        value_fn=tariff_option,
     ),
     WhatwattSensorEntityDescription(
         key="report_time",
@@ -253,7 +219,7 @@ DEVICE_SENSORS: tuple[HealthDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=MQTT_LINK_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_mqtt_link,
+        value_fn=lambda state: mqtt_link(state.system),
     ),
     *(
         _system(

@@ -23,6 +23,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
+from .api.states import is_p1
 from .api.totals import VOLUME_PREFIX, is_volume_key, recorded_number, volume_key
 from .const import DOMAIN
 from .entity import (
@@ -121,7 +122,7 @@ async def async_remove_config_entry_device(
     if (bus := _bus_of(device_entry, entry.unique_id)) is None:
         return False
     if (submeters := _loaded(entry)) is not None:
-        if bus in submeters.present:
+        if bus in (submeters.read or {}):
             return False
         submeters.forget(bus)
     _drop_options(hass, entry, (bus,))
@@ -185,37 +186,22 @@ class CounterStoredData(SensorExtraStoredData):
         return {**super().as_dict(), "missing_since": since}
 
 
-class SubMeterSensor(WhatwattSensor):
-    """A sensor of one sub-meter (as such its capture time) on the sub-meter's device."""
-
-    def __init__(
-        self,
-        submeters: SubMeters,
-        description: WhatwattSensorEntityDescription[Report],
-        bus: int,
-        info: DeviceInfo,
-    ) -> None:
-        """Attach the sensor to the sub-meter's device."""
-        super().__init__(submeters.measurements, description)
-        self.bus, self._attr_device_info = bus, info
-
-
-class SubMeterCounter(SubMeterSensor, RestoreSensor):
+class SubMeterCounter(WhatwattSensor, RestoreSensor):
     """The counter ``volume_<bus>``: restores its value (a seed) and ``missing_since``."""
 
     def __init__(self, submeters: SubMeters, bus: int, kind: str, meter_id: str | None) -> None:
         """Describe the counter by kind; its device is named for kind and meter id."""
-        self.submeters, self.kind, self.meter_id = submeters, kind, meter_id
-        super().__init__(submeters, volume_description(bus, kind), bus, self.info(bus))
+        self.submeters, self.bus, self.kind, self.meter_id = submeters, bus, kind, meter_id
+        super().__init__(submeters.measurements, volume_description(bus, kind), self.info())
         self.recorded: float | None = None  # the last value known: saved while it is missing
 
-    def info(self, bus: int) -> DeviceInfo:
+    def info(self) -> DeviceInfo:
         """Describe the sub-meter's device (connected via the whatwatt Go)."""
         device = self.submeters.device
         info = DeviceInfo(
-            identifiers={_identifier(device.device_id, bus)},
+            identifiers={_identifier(device.device_id, self.bus)},
             translation_key=f"{self.kind}_meter",
-            translation_placeholders={"meter_id": self.meter_id or str(bus)},
+            translation_placeholders={"meter_id": self.meter_id or str(self.bus)},
             **connected_via(device),
         )
         if self.meter_id:
@@ -263,11 +249,6 @@ class SubMeters:
         self.sightings: dict[int, int] = {}  # new buses: consecutive usable readings with them
         self.seen_readings = SEEN_READINGS if self.measurements.publishes else 1
 
-    @property
-    def present(self) -> set[int]:
-        """Return the buses of the last usable reading."""
-        return set(self.read or ())
-
     @callback
     def async_start(self) -> None:
         """Add the sensors of the sub-meters in the registry, then follow every reading."""
@@ -286,7 +267,7 @@ class SubMeters:
 
     def restore_missing(self, bus: int, since: datetime) -> None:
         """Go on with a missing count kept before (unless a usable reading has the bus)."""
-        if bus not in self.present:
+        if bus not in (self.read or {}):
             self.missing[bus] = min(self.missing.get(bus, since), since)
 
     @callback
@@ -320,7 +301,7 @@ class SubMeters:
             elif meter_id != counter.meter_id:  # a new meter on the bus: its device follows
                 counter.meter_id = meter_id
                 dr.async_get(self.hass).async_get_or_create(
-                    config_entry_id=self.entry.entry_id, **counter.info(bus)
+                    config_entry_id=self.entry.entry_id, **counter.info()
                 )
         for bus in self.counters:
             if bus in read:
@@ -333,22 +314,15 @@ class SubMeters:
     def _default_kind(self) -> str:
         report = self.measurements.data
         meters = (report.meter if report else None, self.device.data.system.meter)
-        p1 = [
-            (m.interface or "").upper() == "P1" or (m.protocol or "").upper() == "DSMR"
-            for m in meters
-            if m
-        ]
-        return "gas" if any(p1) else "other"
+        return "gas" if any(is_p1(meter) for meter in meters) else "other"
 
     def _create(self, bus: int, kind: str, meter_id: str | None) -> list[SensorEntity]:
         """Return the sensors of a sub-meter (its device connects via the whatwatt Go's)."""
-        entry_id, hub = self.entry.entry_id, (DOMAIN, self.device.device_id)
-        if registered_device(self.hass, entry_id, hub) is None:
-            dr.async_get(self.hass).async_get_or_create(
-                config_entry_id=entry_id, **device_info(self.device)
-            )
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id, **device_info(self.device)
+        )
         counter = self.counters[bus] = SubMeterCounter(self, bus, kind, meter_id)
-        capture = SubMeterSensor(self, capture_time_description(bus), bus, counter.info(bus))
+        capture = WhatwattSensor(self.measurements, capture_time_description(bus), counter.info())
         return [counter, capture]
 
     async def async_readd(self, bus: int, kind: str) -> None:
