@@ -1,8 +1,6 @@
-"""Diagnostics of the whatwatt Go integration.
+"""Diagnostics of the whatwatt Go integration, redacted.
 
-Redacted: the password and the address, the device's secret settings (``SECRET_KEYS``), Wi-Fi
-and network identity, and the meter's serial numbers (the meter block's id, type and logical
-name, sub-meter ids) under their keys and wherever else their values appear.
+What is redacted: ``docs/architecture.md``, "Diagnostics".
 """
 
 from __future__ import annotations

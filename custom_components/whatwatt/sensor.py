@@ -129,6 +129,16 @@ def _system(attr: str, **kwargs: Any) -> HealthDescription:
 PHASES = (1, 2, 3)
 WAYS = ("import", "export")
 
+
+def _phases(prefix: str, device_class: SensorDeviceClass, unit: str) -> list[ReadingDescription]:
+    return [
+        _measurement(
+            f"{prefix}_l{phase}", device_class=device_class, native_unit_of_measurement=unit
+        )
+        for phase in PHASES
+    ]
+
+
 SENSORS: tuple[ReadingDescription, ...] = (
     _power("power_import"),
     _power("power_export"),
@@ -150,22 +160,8 @@ SENSORS: tuple[ReadingDescription, ...] = (
         device_class=SensorDeviceClass.POWER_FACTOR,
         suggested_display_precision=2,
     ),
-    *(
-        _measurement(
-            f"voltage_l{phase}",
-            device_class=SensorDeviceClass.VOLTAGE,
-            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-        )
-        for phase in PHASES
-    ),
-    *(
-        _measurement(
-            f"current_l{phase}",
-            device_class=SensorDeviceClass.CURRENT,
-            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        )
-        for phase in PHASES
-    ),
+    *_phases("voltage", SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT),
+    *_phases("current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
     *(
         _total(f"energy_{way}{tariff}", SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR)
         for way in WAYS
