@@ -1,13 +1,11 @@
-"""Diagnostics of the whatwatt Go integration.
+"""Diagnostics of the whatwatt Go integration, redacted.
 
-Redacted: the password and the address, the device's secret settings (``SECRET_KEYS``), Wi-Fi
-and network identity, and the meter's serial numbers (the meter block's id, type and logical
-name, sub-meter ids) under their keys and wherever else their values appear.
+What is redacted: ``docs/architecture.md``, "Diagnostics".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
@@ -38,18 +36,17 @@ TO_REDACT: Final = {
 # else they appear too (a meter may print its serial as its model).
 METER_SERIALS: Final = frozenset({"id", "type", "logical_name", "serial"})
 MIN_SERIAL: Final = 4  # shorter texts ("1", "P1") are no serial worth hiding, and too common
+SERIAL_KEYS: Final = METER_SERIALS | {"meter_id", "M_ID"}
 
 
-def _serials(*blocks: Any) -> set[str]:
-    """Return the meter serial numbers found under their keys in ``blocks`` (meter blocks)."""
-    found: set[str] = set()
-    for block in blocks:
-        if isinstance(block, Mapping):
-            for key in METER_SERIALS | {"meter_id", "M_ID"}:
-                value = block.get(key)
-                if isinstance(value, str) and len(value.strip()) >= MIN_SERIAL:
-                    found.add(value.strip())
-    return found
+def _serials(meters: Iterable[Any], meter_ids: Iterable[str | None]) -> set[str]:
+    """Return the serial numbers under their keys in meter blocks, and the sub-meters' ids."""
+    found = [
+        *meter_ids,
+        *(meter.get(key) for meter in meters if isinstance(meter, Mapping) for key in SERIAL_KEYS),
+    ]
+    texts = {value.strip() for value in found if isinstance(value, str)}
+    return {text for text in texts if len(text) >= MIN_SERIAL}
 
 
 def _scrub(data: Any, serials: set[str]) -> Any:
@@ -82,16 +79,10 @@ async def async_get_config_entry_diagnostics(
     """Return entry data and options, the latest reading, the device state, the push source."""
     runtime = entry.runtime_data
     device, measurements = runtime.device, runtime.measurements
-    report = measurements.data
-    state = device.data
-    serials = _serials(
-        state.system.raw.get("meter"),
-        report.raw.get("meter") if report else None,
-        *(
-            {"meter_id": volume.meter_id}
-            for volume in (report.volumes or {} if report else {}).values()
-        ),
-    )
+    report, state = measurements.data, device.data
+    meters = (state.system.raw.get("meter"), report.raw.get("meter") if report else None)
+    volumes = (report.volumes or {}).values() if report else ()
+    serials = _serials(meters, (volume.meter_id for volume in volumes))
     diagnostics = {
         "entry": {"data": _redact(entry.data), "options": dict(entry.options)},
         "device": {

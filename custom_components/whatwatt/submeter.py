@@ -15,7 +15,6 @@ from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
-    SensorEntityDescription,
     SensorExtraStoredData,
     SensorStateClass,
 )
@@ -26,6 +25,7 @@ from homeassistant.helpers import device_registry as dr, selector
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
+from .api.states import is_p1
 from .api.totals import VOLUME_PREFIX, is_volume_key, recorded_number, volume_key
 from .const import (
     CONF_SCAN_INTERVAL,
@@ -36,9 +36,14 @@ from .const import (
     TRANSPORT_REST,
     transport_of,
 )
-from .coordinator import MeasurementCoordinator
 from .demand import demand_fields, demand_options
-from .entity import WhatwattEntity, connected_via, device_info, registered_device
+from .entity import (
+    WhatwattSensor,
+    WhatwattSensorEntityDescription,
+    connected_via,
+    device_info,
+    registered_device,
+)
 
 if TYPE_CHECKING and sys.version_info >= (3, 14):
     import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
@@ -46,12 +51,13 @@ else:
     import voluptuous as vol
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
 
-    from .api.models import Volume
+    from .api.models import Report, Volume
     from .coordinator import WhatwattConfigEntry
 
 # A new bus becomes a device once this many consecutive usable readings carried it ...
@@ -75,11 +81,6 @@ GONE_AFTER: Final = timedelta(days=30)
 def option_buses(options: Mapping[str, Any]) -> list[int]:
     """Return the known buses: those with a kind in the options, in order."""
     return sorted(int(key[len(VOLUME_PREFIX) :]) for key in options if is_volume_key(key))
-
-
-def has_submeters(options: Mapping[str, Any]) -> bool:
-    """Return True when the options know at least one sub-meter."""
-    return any(is_volume_key(key) for key in options)
 
 
 def kind_of(options: Mapping[str, Any], bus: int) -> str:
@@ -137,7 +138,7 @@ async def async_remove_config_entry_device(
     if (bus := _bus_of(device_entry, entry.unique_id)) is None:
         return False
     if (submeters := _loaded(entry)) is not None:
-        if bus in submeters.present:
+        if bus in (submeters.read or {}):
             return False
         submeters.forget(bus)
     _drop_options(hass, entry, (bus,))
@@ -152,26 +153,40 @@ def _drop_options(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int])
         hass.config_entries.async_update_entry(entry, options=options)
 
 
-def volume_description(bus: int, kind: str) -> SensorEntityDescription:
+def _of_bus(
+    bus: int, pick: Callable[[Volume], StateType | datetime]
+) -> Callable[[Report], StateType | datetime]:
+    """Return the ``value_fn`` picking a value of the sub-meter on ``bus`` from a reading."""
+
+    def value(report: Report) -> StateType | datetime:
+        volume = report.volumes.get(bus) if report.volumes else None
+        return pick(volume) if volume is not None else None
+
+    return value
+
+
+def volume_description(bus: int, kind: str) -> WhatwattSensorEntityDescription[Report]:
     """Describe the counter of the sub-meter on ``bus`` measuring ``kind``."""
     device_class, unit = KIND_UNITS[kind]
-    return SensorEntityDescription(
+    return WhatwattSensorEntityDescription(
         key=volume_key(bus),
         translation_key=f"volume_{kind}",
         device_class=device_class,
         native_unit_of_measurement=unit,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=3,
+        value_fn=_of_bus(bus, lambda volume: volume.cumulative),
     )
 
 
-def capture_time_description(bus: int) -> SensorEntityDescription:
+def capture_time_description(bus: int) -> WhatwattSensorEntityDescription[Report]:
     """Describe the capture time of the sub-meter on ``bus`` (diagnostic)."""
-    return SensorEntityDescription(
+    return WhatwattSensorEntityDescription(
         key=f"{volume_key(bus)}_{CAPTURE_TIME}",
         translation_key=f"volume_{CAPTURE_TIME}",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_of_bus(bus, lambda volume: volume.captured),
     )
 
 
@@ -187,60 +202,27 @@ class CounterStoredData(SensorExtraStoredData):
         return {**super().as_dict(), "missing_since": since}
 
 
-class SubMeterSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
-    """A sensor of one sub-meter (as such its capture time): available while it is read."""
-
-    def __init__(
-        self, submeters: SubMeters, description: SensorEntityDescription, bus: int, info: DeviceInfo
-    ) -> None:
-        """Attach the sensor to the sub-meter's device."""
-        super().__init__(submeters.measurements, description)
-        self.bus, self._attr_device_info = bus, info
-
-    def _value(self, volume: Volume) -> Any:
-        return volume.captured
-
-    @property
-    def native_value(self) -> Any:
-        """Return the value of the latest reading."""
-        report = self.coordinator.data
-        volume = report.volumes.get(self.bus) if report and report.volumes else None
-        return self._value(volume) if volume is not None else None
-
-    @property
-    def available(self) -> bool:
-        """Return True while usable readings arrive with this bus and its value."""
-        return self.coordinator.measurements_available and self.native_value is not None
-
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and value (written only when they change)."""
-        return (self.available, self.native_value)
-
-
-class SubMeterCounter(SubMeterSensor, RestoreSensor):
+class SubMeterCounter(WhatwattSensor, RestoreSensor):
     """The counter ``volume_<bus>``: restores its value (a seed) and ``missing_since``."""
 
     def __init__(self, submeters: SubMeters, bus: int, kind: str, meter_id: str | None) -> None:
         """Describe the counter by kind; its device is named for kind and meter id."""
-        self.submeters, self.kind, self.meter_id = submeters, kind, meter_id
-        super().__init__(submeters, volume_description(bus, kind), bus, self.info(bus))
+        self.submeters, self.bus, self.kind, self.meter_id = submeters, bus, kind, meter_id
+        super().__init__(submeters.measurements, volume_description(bus, kind), self.info())
         self.recorded: float | None = None  # the last value known: saved while it is missing
 
-    def info(self, bus: int) -> DeviceInfo:
+    def info(self) -> DeviceInfo:
         """Describe the sub-meter's device (connected via the whatwatt Go)."""
         device = self.submeters.device
         info = DeviceInfo(
-            identifiers={_identifier(device.device_id, bus)},
+            identifiers={_identifier(device.device_id, self.bus)},
             translation_key=f"{self.kind}_meter",
-            translation_placeholders={"meter_id": self.meter_id or str(bus)},
+            translation_placeholders={"meter_id": self.meter_id or str(self.bus)},
             **connected_via(device),
         )
         if self.meter_id:
             info["serial_number"] = self.meter_id
         return info
-
-    def _value(self, volume: Volume) -> float | None:
-        return volume.cumulative
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return availability and value, remembering the value (at the add, with readings)."""
@@ -283,11 +265,6 @@ class SubMeters:
         self.sightings: dict[int, int] = {}  # new buses: consecutive usable readings with them
         self.seen_readings = SEEN_READINGS if self.measurements.publishes else 1
 
-    @property
-    def present(self) -> set[int]:
-        """Return the buses of the last usable reading."""
-        return set(self.read or ())
-
     @callback
     def async_start(self) -> None:
         """Add the sensors of the sub-meters in the registry, then follow every reading."""
@@ -306,7 +283,7 @@ class SubMeters:
 
     def restore_missing(self, bus: int, since: datetime) -> None:
         """Go on with a missing count kept before (unless a usable reading has the bus)."""
-        if bus not in self.present:
+        if bus not in (self.read or {}):
             self.missing[bus] = min(self.missing.get(bus, since), since)
 
     @callback
@@ -340,7 +317,7 @@ class SubMeters:
             elif meter_id != counter.meter_id:  # a new meter on the bus: its device follows
                 counter.meter_id = meter_id
                 dr.async_get(self.hass).async_get_or_create(
-                    config_entry_id=self.entry.entry_id, **counter.info(bus)
+                    config_entry_id=self.entry.entry_id, **counter.info()
                 )
         for bus in self.counters:
             if bus in read:
@@ -353,22 +330,15 @@ class SubMeters:
     def _default_kind(self) -> str:
         report = self.measurements.data
         meters = (report.meter if report else None, self.device.data.system.meter)
-        p1 = [
-            (m.interface or "").upper() == "P1" or (m.protocol or "").upper() == "DSMR"
-            for m in meters
-            if m
-        ]
-        return "gas" if any(p1) else "other"
+        return "gas" if any(is_p1(meter) for meter in meters) else "other"
 
     def _create(self, bus: int, kind: str, meter_id: str | None) -> list[SensorEntity]:
         """Return the sensors of a sub-meter (its device connects via the whatwatt Go's)."""
-        entry_id, hub = self.entry.entry_id, (DOMAIN, self.device.device_id)
-        if registered_device(self.hass, entry_id, hub) is None:
-            dr.async_get(self.hass).async_get_or_create(
-                config_entry_id=entry_id, **device_info(self.device)
-            )
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id, **device_info(self.device)
+        )
         counter = self.counters[bus] = SubMeterCounter(self, bus, kind, meter_id)
-        capture = SubMeterSensor(self, capture_time_description(bus), bus, counter.info(bus))
+        capture = WhatwattSensor(self.measurements, capture_time_description(bus), counter.info())
         return [counter, capture]
 
     async def async_readd(self, bus: int, kind: str) -> None:
