@@ -24,6 +24,9 @@ DEFAULT_SCAN_INTERVAL: Final = 10
 MIN_SCAN_INTERVAL: Final = 2
 MAX_SCAN_INTERVAL: Final = 300
 
+# While the device refuses the stored password (re-authentication asked), it is tried again this
+# often; the entry carries on by itself once it works (README: Troubleshooting).
+AUTH_RETRY_INTERVAL: Final = timedelta(seconds=60)
 # How often the device coordinator reads system information, settings and MQTT settings.
 DEVICE_REFRESH_INTERVAL: Final = timedelta(minutes=5)
 # Reporting interval assumed until the device tells its own (seconds).

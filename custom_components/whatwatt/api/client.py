@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT: Final = 5.0
+# A request and at most two repetitions signed with the challenge of the 401 before them (the
+# second only after a ``stale`` one).
+_AUTH_ATTEMPTS: Final = 3
 DEFAULT_PORT: Final = 80
 
 # Routes that answer 404 on a FREE licence (README section 5).
@@ -263,17 +266,21 @@ class WhatwattClient:
     ) -> aiohttp.ClientResponse:
         """Send a request with authentication and return the (unread) non-401 response.
 
-        ``path_qs`` is the path plus query exactly as sent (it is signed by Digest). Answers a
-        first challenge (or a ``stale`` one) by repeating the request once; a second 401 or a
-        401 without a password raises WhatwattAuthError. The caller must release the response.
-        Connection failures raise WhatwattConnectionError / WhatwattTimeoutError.
+        ``path_qs`` is the path plus query exactly as sent (it is signed by Digest). A refusal
+        counts only once it is confirmed: a 401 is answered by repeating the request signed with
+        the fresh challenge that 401 carried, and only a 401 to that repetition, without
+        ``stale``, raises WhatwattAuthError ("rejected the password"); a ``stale`` one (the nonce
+        expired or the device restarted in between) is answered once more. A 401 without a
+        password raises at once. The challenge of the last 401 is kept, so the next call is
+        signed with a fresh nonce. The caller must release the response. Connection failures
+        raise WhatwattConnectionError / WhatwattTimeoutError.
         """
         url = URL(self.base_url + path_qs, encoded=True)
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         timeout = self._client_timeout(total_timeout, read_timeout)
-        for attempt in range(2):
+        for attempt in range(_AUTH_ATTEMPTS):
             authorization = self._auth.authorization(method, path_qs, body or b"")
             if authorization is None:
                 headers.pop("Authorization", None)
@@ -283,19 +290,22 @@ class WhatwattClient:
             _LOGGER.debug("%s %s -> %s", method, path_qs, response.status)
             if response.status != 401:
                 return response
-            challenges = response.headers.getall("WWW-Authenticate", [])
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                await response.read()  # drain the small body so the connection is reused
-            response.release()
-            if not self._auth.has_password:
-                raise WhatwattAuthError("the device requires a password")
-            if attempt == 1:
-                raise WhatwattAuthError("the device rejected the password")
-            try:
-                self._auth.learn(challenges)
-            except UnsupportedChallengeError as err:
-                raise WhatwattAuthError(str(err)) from err
-        raise WhatwattAuthError("authentication failed")  # pragma: no cover - loop always exits
+            if not await self._challenged(response) and attempt > 0:
+                break  # refused although signed with the fresh challenge: the password is wrong
+        raise WhatwattAuthError("the device rejected the password")
+
+    async def _challenged(self, response: aiohttp.ClientResponse) -> bool:
+        """Learn the challenge of a 401; return True when it says the nonce was only stale."""
+        challenges = response.headers.getall("WWW-Authenticate", [])
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            await response.read()  # drain the small body so the connection is reused
+        response.release()
+        if not self._auth.has_password:
+            raise WhatwattAuthError("the device requires a password")
+        try:
+            return self._auth.learn(challenges).stale
+        except UnsupportedChallengeError as err:
+            raise WhatwattAuthError(str(err)) from err
 
     async def _send(
         self,
