@@ -7,6 +7,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import os
 import re
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
@@ -44,8 +45,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT: Final = 5.0
-# A request and at most two repetitions signed with the challenge of the 401 before them (the
-# second only after a ``stale`` one).
+# A request, its repetition with the 401's fresh challenge, one more after a ``stale`` one.
 _AUTH_ATTEMPTS: Final = 3
 DEFAULT_PORT: Final = 80
 
@@ -329,7 +329,9 @@ class WhatwattClient:
             raise WhatwattTimeoutError(f"{self._host} did not answer in time") from err
         except aiohttp.ClientConnectorError as err:
             self.requests_sent -= 1  # never reached the device
-            raise WhatwattConnectionError(f"cannot connect to {self._host}: {err}") from err
+            errno = err.errno or 0  # the system's words ("Connection refused"), not aiohttp's
+            reason = os.strerror(errno) if errno > 0 else err.strerror or type(err).__name__
+            raise WhatwattConnectionError(f"cannot connect to {self._host}: {reason}") from err
         except aiohttp.ClientError as err:
             raise WhatwattConnectionError(f"error talking to {self._host}: {err}") from err
 
