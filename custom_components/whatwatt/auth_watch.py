@@ -195,10 +195,12 @@ class WatchedCoordinator[DataT](DataUpdateCoordinator[DataT]):
         except ConfigEntryAuthFailed:
             return
         except UpdateFailed as err:
-            self.logger.error("Error fetching %s data: %s", self.name, err)
-            await self.async_refresh()  # the failure is known: not logged again; polls on
+            failure = err
+        else:
+            self.async_set_updated_data(data)
             return
-        self.async_set_updated_data(data)
+        self.logger.error("Error fetching %s data: %s", self.name, failure)
+        await self.async_refresh()  # the failure is known: not logged again; polls on
 
 
 __all__ = ["AuthWatch", "WatchedCoordinator"]

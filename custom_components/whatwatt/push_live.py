@@ -185,6 +185,7 @@ class LiveSource:
                 self._on_event()
                 self._on_report(report)
         except WhatwattAuthError as err:
+            self._settle_close(stream)  # a refused attempt: a clean close before it was no drop
             self._failing = False  # the watch logs the heal
             self._on_refused(err)
             return None

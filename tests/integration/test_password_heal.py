@@ -264,6 +264,34 @@ async def test_live_wrong_for_good(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.parametrize("sim_options", PROTECTED)
+async def test_live_close_then_refusal_is_no_takeover(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """The device closes the stream and refuses the password: no take-over drop is counted."""
+    entry = await setup_live(hass, sim, "secret")
+    source = entry.runtime_data.source
+    await shows(hass, await sim.emit_telegram())
+    sim.faults.wrong_password = True
+    sim.live.drop()  # a clean close ...
+    await wait_for(hass, lambda: state(hass, "power_import") == STATE_UNAVAILABLE)
+    await tick(hass, freezer, 1)  # ... and the next attempt is refused
+    await wait_for(hass, lambda: reauth_flows(hass) == [SOURCE_REAUTH])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    sim.faults.wrong_password = False
+    await sim.emit_telegram()
+    await tick(hass, freezer, MINUTE)
+    await wait_connections(sim, 2)
+    await sim.live.wait_clients(1)
+    await shows(hass, await sim.emit_telegram())
+    sim.live.drop()  # a close after the heal: the one before the refusal is not a drop
+    await wait_for(hass, lambda: state(hass, "power_import") == STATE_UNAVAILABLE)
+    await tick(hass, freezer, 1)
+    await wait_connections(sim, 3)
+    assert source.diagnostics()["drops"] == 0
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
 # --- MQTT with the device address ----------------------------------------------------------------
 
 
