@@ -64,6 +64,7 @@ PLAN: Final = {
 }
 _TITLE: Final = re.compile(r"whatwatt Go \w{6} (REST|MQTT only|MQTT \+ address|live)")
 _DEVICE_ID: Final = re.compile(r"\bCAFE\w{8}\b")
+_ADDRESS: Final = re.compile(r"127\.0\.0\.1:\d+")
 AIOHTTP_WORDS: Final = (
     "aiohttp",
     "ClientPayloadError",
@@ -147,6 +148,7 @@ class LogTally(logging.Handler):
 def _shape(message: str) -> str:
     """Return a log message without the entry's name and id (lines of all entries add up)."""
     message = _TITLE.sub("<entry>", message)
+    message = _ADDRESS.sub("<address>", message)
     return _DEVICE_ID.sub("<id>", message)[:120]
 
 
