@@ -32,6 +32,9 @@ MAX_SCAN_INTERVAL: Final = 300
 CONF_DEMAND_WINDOW: Final = "demand_window"
 CONF_DEMAND_PEAKS: Final = "demand_peaks"
 
+# While the device refuses the stored password (re-authentication asked), it is tried again this
+# often; the entry carries on by itself once it works (README: Troubleshooting).
+AUTH_RETRY_INTERVAL: Final = timedelta(seconds=60)
 # How often the device coordinator reads system information, settings and MQTT settings.
 DEVICE_REFRESH_INTERVAL: Final = timedelta(minutes=5)
 # Reporting interval assumed until the device tells its own (seconds).

@@ -20,13 +20,13 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api.changes import ReadingProgress, boot_time, changed_keys, system_after_write
 from .api.errors import WhatwattAuthError, WhatwattError
 from .api.models import Report, SystemInfo
 from .api.totals import TotalsGuard
+from .auth_watch import WatchedCoordinator
 from .const import (
     DEFAULT_NAME,
     DEFAULT_REPORT_INTERVAL,
@@ -38,13 +38,13 @@ from .const import (
     STALE_INTERVALS,
     device_title,
 )
-from .errors import update_error
 
 if TYPE_CHECKING:
     import asyncio
 
     from .api.client import WhatwattClient
     from .api.models import MqttSettings, Settings
+    from .auth_watch import AuthWatch
 
 # The device's default publishing interval (``services.report_interval``), until it is read.
 DEFAULT_PUBLISH_INTERVAL: Final = 30.0
@@ -90,6 +90,7 @@ class WhatwattRuntimeData:
     submeters: object | None = None
     backfill: EntryBackfill | None = None
     demand: object | None = None
+    auth: AuthWatch | None = None  # an entry with the device address: its password
 
 
 type WhatwattConfigEntry = ConfigEntry[WhatwattRuntimeData]
@@ -115,7 +116,7 @@ class DeviceState:
     events: tuple[DeviceEvent, ...] = field(default=(), compare=False)
 
 
-class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
+class DeviceCoordinator(WatchedCoordinator[DeviceState]):
     """Read the device's system information and configuration every few minutes."""
 
     config_entry: WhatwattConfigEntry
@@ -173,14 +174,14 @@ class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
         try:
             system = await client.get_system()
         except WhatwattError as err:
-            raise update_error(err) from err
+            raise self.read_error(err) from err
         settings = previous.settings if previous is not None else None
         mqtt_settings = previous.mqtt_settings if previous is not None else None
         try:
             settings = await client.get_settings()
             mqtt_settings = await client.get_mqtt_settings()
         except WhatwattAuthError as err:
-            raise update_error(err) from err
+            raise self.read_error(err) from err
         except WhatwattError as err:  # the configuration stays as last known (unknown at first)
             LOGGER.debug("%s: configuration not read: %s", self.config_entry.title, err)
         now = dt_util.utcnow()
@@ -259,7 +260,7 @@ class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
         self._expect_reboot = True
 
 
-class MeasurementCoordinator(DataUpdateCoordinator[Report]):
+class MeasurementCoordinator(WatchedCoordinator[Report]):
     """Keep the latest reading: polled over REST, or pushed by a live stream or MQTT."""
 
     config_entry: WhatwattConfigEntry
@@ -395,11 +396,10 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
             return self.data
         try:
             report = await self.client.get_report()
-        except WhatwattAuthError as err:
-            self._stop_fallback()
-            raise update_error(err) from err
         except WhatwattError as err:
-            raise update_error(err) from err
+            if isinstance(err, WhatwattAuthError):
+                self._stop_fallback()
+            raise self.read_error(err) from err
         self.fresh = self._progress.advancing(report, dt_util.utcnow(), self.stale_after)
         self._note_boot(report)
         self._apply_poll_interval()

@@ -10,7 +10,9 @@ they are wired here with callables and coordinator listeners:
 - a push source hands readings to the measurement coordinator (``async_push``) and, for the
   live stream, its failures (``async_push_failed``);
 - the MQTT source follows the device's publish topic from each device read (the first one
-  at set-up included, before it subscribes).
+  at set-up included, before it subscribes);
+- an entry with the device address has an ``AuthWatch``: the coordinators and the live stream
+  tell it a refused password, and it resumes them when the stored password works again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
+from .auth_watch import AuthWatch
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
@@ -76,6 +79,7 @@ async def async_build_runtime(
         fallback=transport == TRANSPORT_MQTT,
         on_reboot=device.async_schedule_read,
     )
+    auth = _auth_watch(hass, entry, client, device, measurements)
     # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
     await device.async_setup(required=transport != TRANSPORT_MQTT)
     _follow(device, measurements.async_follow_device)
@@ -86,7 +90,42 @@ async def async_build_runtime(
     elif transport == TRANSPORT_MQTT and client is not None and device.last_update_success:
         await measurements.async_refresh()  # the baseline: values before the first message
     source = _push_source(hass, entry, device, measurements, zone)
-    return WhatwattRuntimeData(client, device, measurements, source)
+    if auth is not None:
+        _resume_on_heal(auth, transport, device, measurements, source)
+    return WhatwattRuntimeData(client, device, measurements, source, auth=auth)
+
+
+def _auth_watch(
+    hass: HomeAssistant,
+    entry: WhatwattConfigEntry,
+    client: WhatwattClient | None,
+    device: DeviceCoordinator,
+    measurements: MeasurementCoordinator,
+) -> AuthWatch | None:
+    """Return the watch of the entry's password (an entry with the device address)."""
+    if client is None:
+        return None
+    auth = AuthWatch(hass, entry, client)
+    device.on_refused = measurements.on_refused = auth.async_refused
+    entry.async_on_unload(auth.async_stop)
+    return auth
+
+
+def _resume_on_heal(
+    auth: AuthWatch,
+    transport: str,
+    device: DeviceCoordinator,
+    measurements: MeasurementCoordinator,
+    source: PushSource | None,
+) -> None:
+    """Say what carries on when the stored password works again: reads, polling, the stream."""
+    auth.on_heal(device.async_resume)
+    if transport == TRANSPORT_REST:
+        auth.on_heal(measurements.async_resume)
+    elif isinstance(source, LiveSource):
+        auth.on_heal(source.async_resume)
+    else:  # MQTT with the device address: the REST stand-in watches for silence again
+        auth.on_heal(measurements.async_watch_silence)
 
 
 def _push_source(
@@ -113,6 +152,7 @@ def _push_source(
         device.client,
         on_report=measurements.async_push,
         on_error=measurements.async_push_failed,
+        on_refused=measurements.async_set_refused,
         on_quiet=device.async_schedule_read,
         interval=lambda: measurements.interval,
         tz=zone,
@@ -132,3 +172,5 @@ async def async_start_feed(entry: WhatwattConfigEntry) -> None:
         entry.async_on_unload(source.async_stop)
         await source.async_start()
         runtime.measurements.async_watch_silence()
+    if runtime.auth is not None:
+        runtime.auth.async_start()
