@@ -1,25 +1,8 @@
-"""Config flow and options flow of the whatwatt Go integration.
-
-Set-up starts with the menu ``user``: how the data reaches Home Assistant.
-
-- ``rest`` or ``live``: the device's address (``host``); ``password`` for a protected device.
-- ``mqtt`` opens ``mqtt_topic``: the topic (``topic``; optionally ``host``, ``password``,
-  ``configure_device``); ``mqtt_broker`` configures the device if asked; ``mqtt_wait`` waits
-  for the first message on the topic; ``mqtt_finish`` adds the device.
-
-Discovery: ``zeroconf`` → ``discovery_confirm`` (→ ``password``). ``reauth`` →
-``reauth_confirm``. ``reconfigure``: the same menu (``reconfigure_<transport>``, naming the
-current one) and branches with the entry's values suggested; another device there is a form
-error. A FREE device on ``rest``/``mqtt`` leads to the menu ``license_free`` (live stream, or
-back). Options (``init``; ``submeters`` when there are sub-meters): the polling interval of a
-REST entry, the kind of each sub-meter, the demand's window and peaks (every entry). The MQTT
-forms, checks, broker proposal and first-message wait: ``mqtt_setup.py``.
-"""
+"""Config flow of the whatwatt Go integration: set-up, discovery, reauth, reconfigure."""
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
@@ -33,12 +16,12 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import callback
-from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
 from .api.parse_common import as_device_id
+from .api.requests import URL
 from .const import (
     CONF_TRANSPORT,
     DOMAIN,
@@ -57,33 +40,30 @@ from .migration import ENTRY_VERSION, async_adopt, learns_device_id
 from .mqtt_setup import (
     BROKER_SCHEMA,
     CONF_CONFIGURE_DEVICE,
+    HOST_SCHEMA,
     MQTT_SCHEMA,
+    PASSWORD_SCHEMA,
     MqttBranch,
     broker_form_fields,
     broker_host,
-    broker_suggestions,
     proposed_broker,
+    without_password,
 )
 from .submeter import WhatwattOptionsFlow
 
-if TYPE_CHECKING and sys.version_info >= (3, 14):
-    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
-else:
-    import voluptuous as vol
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    import sys
 
     from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
     from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
     from .api.models import SystemInfo
 
-HOST_SCHEMA: Final = vol.Schema({vol.Required(CONF_HOST): selector.TextSelector()})
-PASSWORD_SELECTOR: Final = selector.TextSelector(
-    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-)
-PASSWORD_SCHEMA: Final = vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
+    if sys.version_info >= (3, 14):
+        import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+    else:
+        import voluptuous as vol
 
 
 class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -113,11 +93,29 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return True in a reconfigure flow."""
         return self.source == SOURCE_RECONFIGURE
 
+    def _entry(self) -> ConfigEntry | None:
+        """Return the reconfigured entry (None in other flows)."""
+        return self._get_reconfigure_entry() if self._reconfiguring else None
+
     def _stored(self, key: str) -> Any:
         """Return a value of the reconfigured entry's data (None in other flows)."""
-        if not self._reconfiguring:
-            return None
-        return self._get_reconfigure_entry().data.get(key)
+        return entry.data.get(key) if (entry := self._entry()) is not None else None
+
+    def _form(
+        self,
+        step_id: str,
+        schema: vol.Schema,
+        suggested: Mapping[str, Any] | None,
+        errors: dict[str, str],
+        placeholders: dict[str, str] | None = None,
+    ) -> ConfigFlowResult:
+        """Show a form with ``suggested`` values, ``errors`` and ``placeholders``."""
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     def _client(self, host: str, password: str | None) -> WhatwattClient:
         return WhatwattClient(async_get_clientsession(self.hass), host, password)
@@ -184,11 +182,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         return self._save(system.device_id, system.name, data)
 
     async def _async_claim(self, device_id: str, updates: dict[str, Any] | None = None) -> None:
-        """Make ``device_id`` the flow's device; abort when it is added already.
-
-        Its entry takes the address ``updates`` unless it is MQTT-only (it stays so; the
-        abort says which).
-        """
+        """Make ``device_id`` the flow's device; abort when it is added already."""
         await self.async_set_unique_id(device_id, raise_on_progress=False)
         if not self._reconfiguring:
             self._abort_if_configured(updates)
@@ -254,13 +248,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Show the address form: as typed, else the address known (typed or the entry's)."""
         host = self._host or self._stored(CONF_HOST)
-        return self.async_show_form(
-            step_id=self._transport,
-            data_schema=self.add_suggested_values_to_schema(
-                HOST_SCHEMA, user_input or ({CONF_HOST: host} if host else None)
-            ),
-            errors=errors,
-        )
+        suggested = user_input or ({CONF_HOST: host} if host else None)
+        return self._form(self._transport, HOST_SCHEMA, suggested, errors)
 
     async def async_step_password(
         self, user_input: dict[str, Any] | None = None
@@ -281,12 +270,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 return result
             if errors.get("base") == "wrong_device":  # the address is to be corrected
                 return self._address_form(errors)
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=PASSWORD_SCHEMA,
-            errors=errors,
-            description_placeholders={**placeholders, "host": self._host},
-        )
+        placeholders = {**placeholders, "host": self._host}
+        return self._form(step_id, PASSWORD_SCHEMA, None, errors, placeholders)
 
     async def async_step_mqtt(
         self,
@@ -320,22 +305,12 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 if user_input.get(CONF_CONFIGURE_DEVICE):
                     return await self.async_step_mqtt_broker()
                 return await self.async_step_mqtt_wait()
-        entry = self._get_reconfigure_entry() if self._reconfiguring else None
-        return self.async_show_form(
-            step_id="mqtt_topic",
-            data_schema=self.add_suggested_values_to_schema(
-                MQTT_SCHEMA, self._mqtt.suggestions(entry)
-            ),
-            errors=errors,
-        )
+        return self._form("mqtt_topic", MQTT_SCHEMA, self._mqtt.suggestions(self._entry()), errors)
 
     async def async_step_mqtt_broker(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the broker the device should use and its own user there; then configure it.
-
-        Home Assistant's broker address is proposed; its login is never used (``mqtt_setup``).
-        """
+        """Ask for the broker the device should use and its own user there; then configure it."""
         host, system = self._mqtt.host, self._mqtt.system
         assert host is not None
         assert system is not None
@@ -351,14 +326,12 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                     errors["base"] = form_error(err, rejected="provisioning_rejected")
                 else:
                     return await self.async_step_mqtt_wait()
-        return self.async_show_form(
-            step_id="mqtt_broker",
-            data_schema=self.add_suggested_values_to_schema(
-                BROKER_SCHEMA, broker_suggestions(user_input, proposed)
-            ),
-            errors=errors,
-            description_placeholders={"broker": broker_host(self.hass) or "-"},
-        )
+        if user_input is not None:
+            suggested = without_password(user_input)
+        else:
+            suggested = {URL: proposed[URL]} if proposed else {}
+        placeholders = {"broker": broker_host(self.hass) or "-"}
+        return self._form("mqtt_broker", BROKER_SCHEMA, suggested, errors, placeholders)
 
     async def async_step_mqtt_wait(
         self,
@@ -373,10 +346,11 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 progress_task=task,
                 description_placeholders={"topic": self._mqtt.topic},
             )
-        if not self._mqtt.end_wait():
-            return self.async_show_progress_done(next_step_id="mqtt_topic")
-        if self._other_device(self._mqtt.device_id):
-            self._mqtt.errors = {"base": "wrong_device"}
+        error = self._mqtt.end_wait()
+        if error is None and self._other_device(self._mqtt.device_id):
+            error = "wrong_device"
+        if error is not None:
+            self._mqtt.errors = {"base": error}
             return self.async_show_progress_done(next_step_id="mqtt_topic")
         return self.async_show_progress_done(next_step_id="mqtt_finish")
 
@@ -441,17 +415,11 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         self,
         user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> ConfigFlowResult:
-        """Let the user choose the transport again (the current one to change the address).
-
-        The chosen branch validates like set-up (address, password, licence, topic, first
-        message) with the entry's values suggested and its stored password tried first.
-        """
+        """Let the user choose the transport again (the current one to change the address)."""
         entry = self._get_reconfigure_entry()
         return self.async_show_menu(
-            # One menu per current transport, so that its text names it in the user's language.
-            step_id=f"reconfigure_{transport_of(entry)}",
+            step_id=f"reconfigure_{transport_of(entry)}",  # its text names the current transport
             menu_options=list(TRANSPORTS),
-            # The menu's title gets no placeholders on older frontends: name it in the text.
             description_placeholders={"name": entry.title},
         )
 

@@ -1,20 +1,4 @@
-"""MQTT set-up: the config flow's MQTT forms and branch, Home Assistant's broker, the first message.
-
-The ``mqtt_topic`` form (``MQTT_SCHEMA``, ``check_topic_form``) takes the topic the device
-publishes to and, optionally, its address for REST. The ``mqtt_broker`` form (``BROKER_SCHEMA``,
-``broker_form_fields``) asks for the broker the device should use. There the integration
-proposes the *address* of the broker Home Assistant's MQTT integration uses (also the
-``configure_mqtt`` fill-in). That only works when the address means the same thing to the
-device: loopback addresses and the host names of Home Assistant add-ons (``core-mosquitto``) do
-not (``api.requests.unreachable_from_device``), so the person is asked for a ``url`` instead.
-Home Assistant's broker credentials are never read here: the device gets a broker user of its
-own, given by the person (or none, for a broker that allows anonymous clients). The broker's CA
-certificate is public and is proposed with the address.
-
-``FirstMessageWait`` waits, bounded, for the first usable message on a topic (which tells the
-device id). ``MqttBranch`` is what the flow's MQTT branch has learnt, and owns the wait so that
-it ends with the flow.
-"""
+"""MQTT set-up: the flow's forms and MQTT branch, Home Assistant's broker, the first message."""
 
 from __future__ import annotations
 
@@ -84,14 +68,15 @@ FIRST_MESSAGE_TIMEOUT: Final = 65.0
 MAX_FIRST_MESSAGE_TIMEOUT: Final = 300.0
 
 CONF_CONFIGURE_DEVICE: Final = "configure_device"
+PASSWORD_SELECTOR: Final = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+HOST_SCHEMA: Final = vol.Schema({vol.Required(CONF_HOST): TextSelector()})
+PASSWORD_SCHEMA: Final = vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
 # Form ``mqtt_topic``: the topic; the device's address and password for REST (optional).
 MQTT_SCHEMA: Final = vol.Schema(
     {
         vol.Required(CONF_TOPIC): TextSelector(),
         vol.Optional(CONF_HOST): TextSelector(),
-        vol.Optional(CONF_PASSWORD): TextSelector(
-            TextSelectorConfig(type=TextSelectorType.PASSWORD)
-        ),
+        vol.Optional(CONF_PASSWORD): PASSWORD_SELECTOR,
         vol.Optional(CONF_CONFIGURE_DEVICE, default=False): BooleanSelector(),
     }
 )
@@ -111,10 +96,7 @@ BROKER_LIMITS: Final = {USERNAME: MAX_USERNAME, PASSWORD: MAX_PASSWORD}
 
 
 def check_topic_form(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str, str]]:
-    """Return the ``mqtt_topic`` form's topic, the device's address (None: none), field errors.
-
-    The device must be able to publish to the topic; configuring it needs its address.
-    """
+    """Return the ``mqtt_topic`` form's topic, the device's address (None: none), field errors."""
     topic = str(form[CONF_TOPIC]).strip()
     if error := topic_error(topic):
         return topic, None, {CONF_TOPIC: error}
@@ -130,10 +112,7 @@ def check_topic_form(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str
 
 
 def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
-    """Return the config entry of Home Assistant's MQTT integration in use, if there is one.
-
-    Disabled entries do not count; of several, a loaded one comes first.
-    """
+    """Return the config entry of Home Assistant's MQTT integration in use, if there is one."""
     entries = [
         entry
         for entry in hass.config_entries.async_entries(MQTT_DOMAIN)
@@ -144,13 +123,7 @@ def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
 
 
 def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
-    """Return the ``configure_mqtt`` fields that point the device at Home Assistant's broker.
-
-    The result holds ``url`` and, when Home Assistant's broker uses TLS with its own CA,
-    ``ca_certificate`` (public). Never a user name or password: Home Assistant's login on its
-    broker (with the Mosquitto add-on, its service user) is not the device's to have. Raises a
-    translated ServiceValidationError asking for ``url`` when there is no usable broker.
-    """
+    """Return ``url`` (and the public CA certificate) of Home Assistant's broker, never a login."""
     entry = home_assistant_mqtt_entry(hass)
     if entry is None or not (broker := str(entry.data.get(CONF_BROKER) or "").strip()):
         raise validation_error("mqtt_broker_unknown")
@@ -182,24 +155,15 @@ def broker_host(hass: HomeAssistant) -> str:
     return str(entry.data.get(CONF_BROKER) or "")
 
 
-def broker_suggestions(
-    user_input: Mapping[str, Any] | None, proposed: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Return what the ``mqtt_broker`` form suggests: the form as given, else the proposal."""
-    if user_input is not None:
-        return {key: value for key, value in user_input.items() if key != PASSWORD}
-    return {URL: proposed.get(URL)} if proposed else {}
+def without_password(form: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a form as given, to suggest again: never a password."""
+    return {key: value for key, value in form.items() if key != PASSWORD}
 
 
 def broker_form_fields(
     user_input: Mapping[str, Any], proposed: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Return the ``configure_mqtt`` fields of the ``mqtt_broker`` form, and field errors.
-
-    ``url`` as given (normalized); the device's own broker user name and password when given
-    (none clears them on the device); the CA certificate of Home Assistant's broker when the
-    address is the ``proposed`` one (``proposed_broker``).
-    """
+    """Return the ``configure_mqtt`` fields of the ``mqtt_broker`` form, and field errors."""
     fields: dict[str, Any] = {}
     errors: dict[str, str] = {}
     try:
@@ -222,11 +186,6 @@ def broker_form_fields(
     return fields, errors
 
 
-def as_bytes(payload: str | bytes | bytearray) -> str | bytes:
-    """Return an MQTT payload as the parser takes it."""
-    return bytes(payload) if isinstance(payload, bytearray) else payload
-
-
 def first_message_timeout(report_interval: float | None) -> float:
     """Return how long to wait for the first message from a device with this cadence."""
     if not report_interval:
@@ -235,13 +194,7 @@ def first_message_timeout(report_interval: float | None) -> float:
 
 
 class FirstMessageWait:
-    """Wait at most ``limit`` s for a usable message on ``topic``; ``task`` gives it or None.
-
-    With ``device_id`` known, a message must carry that id or none; without it, a message must
-    carry an id (that is what the caller wants to learn). Unparsable messages are skipped. The
-    subscription lives as long as the wait: until a message, the time limit, or ``cancel()``
-    (which the flow calls when it is removed), whichever comes first.
-    """
+    """Wait at most ``limit`` s for a usable message on ``topic``; ``task`` gives it or None."""
 
     def __init__(
         self, hass: HomeAssistant, topic: str, device_id: str | None, limit: float
@@ -257,11 +210,6 @@ class FirstMessageWait:
         self.task: asyncio.Task[Report | None] = hass.async_create_task(
             self._async_wait(), name=f"whatwatt first message on {topic}"
         )
-
-    @property
-    def subscribed(self) -> bool:
-        """Return True while the wait holds its subscription."""
-        return self._unsubscribe is not None
 
     @callback
     def cancel(self) -> None:
@@ -281,7 +229,10 @@ class FirstMessageWait:
         if self._found.done():
             return
         try:
-            report = parse_mqtt_payload(as_bytes(msg.payload))
+            payload = msg.payload
+            if isinstance(payload, bytearray):
+                payload = bytes(payload)
+            report = parse_mqtt_payload(payload)
         except WhatwattInvalidResponseError:
             return
         if self._device_id is None and report.device_id is None:
@@ -309,13 +260,7 @@ class FirstMessageWait:
 
 @dataclass(slots=True)
 class MqttBranch:
-    """What the config flow's MQTT branch knows: its form, the device, the first-message wait.
-
-    ``form`` is the ``mqtt_topic`` form as last given (suggested again after a failed wait,
-    whose error ``errors`` carries to the form). Given an address, the device was probed over
-    REST: ``host``, ``password``, ``system`` and its report ``interval``. ``device_id`` is
-    known from REST or from the first message. The flow ends the ``wait`` when it is removed.
-    """
+    """What the config flow's MQTT branch knows: its form, the device, the first-message wait."""
 
     form: dict[str, Any] | None = None
     errors: dict[str, str] | None = None
@@ -330,12 +275,7 @@ class MqttBranch:
     async def async_check(
         self, hass: HomeAssistant, form: dict[str, Any], stored_password: str | None, probe: Probe
     ) -> dict[str, str]:
-        """Check the ``mqtt_topic`` form and keep it; return the form's errors.
-
-        With an address, ``probe`` (the flow's REST probe) reads the device, with the form's
-        password or else ``stored_password`` (a reconfigured entry's). Publishing over MQTT
-        needs a Plus licence; the device's report interval sets the first-message wait.
-        """
+        """Check the ``mqtt_topic`` form and keep it; return the form's errors."""
         self.form = form
         topic, host, errors = check_topic_form(form)
         if errors:
@@ -365,13 +305,9 @@ class MqttBranch:
         return {}
 
     def suggestions(self, entry: ConfigEntry | None) -> dict[str, Any]:
-        """Return what the ``mqtt_topic`` form suggests (never a password).
-
-        The form as last given; else the reconfigured ``entry``'s topic and address, or the
-        default topic of its device.
-        """
+        """Return what the ``mqtt_topic`` form suggests: as last given, else the entry's."""
         if self.form is not None:
-            return {key: value for key, value in self.form.items() if key != CONF_PASSWORD}
+            return without_password(self.form)
         if entry is None:
             return {}
         suggested = {
@@ -391,18 +327,14 @@ class MqttBranch:
             self.wait = FirstMessageWait(hass, self.topic, known, limit)
         return self.wait.task
 
-    def end_wait(self) -> bool:
-        """Take the finished wait's result: True when a message told the device id.
-
-        Without a message, the form shows ``no_message``.
-        """
+    def end_wait(self) -> str | None:
+        """Take the finished wait's result: the form error ``no_message``, or None (device id)."""
         assert self.wait is not None
         report, self.wait = self.wait.task.result(), None
         if report is None:
-            self.errors = {"base": "no_message"}
-            return False
+            return "no_message"
         self.device_id = self.system.device_id if self.system is not None else report.device_id
-        return True
+        return None
 
     @callback
     def cancel_wait(self) -> None:
