@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     else:
         import voluptuous as vol
 
+type StepInput = dict[str, Any] | None  # what a form step is given (None: show the form)
+
 
 class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a whatwatt Go, re-authenticate it, or change how its data arrives."""
@@ -211,24 +213,19 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             entry, data=data, options=options_for_transport(self._transport, entry.options)
         )
 
-    async def async_step_user(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> ConfigFlowResult:
+    async def async_step_user(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
         """Let the user choose how the data reaches Home Assistant."""
         return self.async_show_menu(step_id="user", menu_options=list(TRANSPORTS))
 
-    async def async_step_rest(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_rest(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the address of a device to poll over REST."""
         return await self._async_step_address(TRANSPORT_REST, user_input)
 
-    async def async_step_live(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_live(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the address of a device to follow through its live stream."""
         return await self._async_step_address(TRANSPORT_LIVE, user_input)
 
-    async def _async_step_address(
-        self, transport: str, user_input: dict[str, Any] | None
-    ) -> ConfigFlowResult:
+    async def _async_step_address(self, transport: str, user_input: StepInput) -> ConfigFlowResult:
         """Validate an address and probe the device behind it (steps ``rest`` and ``live``)."""
         self._transport = transport
         errors: dict[str, str] = {}
@@ -244,21 +241,19 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         return self._address_form(errors, user_input)
 
     def _address_form(
-        self, errors: dict[str, str], user_input: dict[str, Any] | None = None
+        self, errors: dict[str, str], user_input: StepInput = None
     ) -> ConfigFlowResult:
         """Show the address form: as typed, else the address known (typed or the entry's)."""
         host = self._host or self._stored(CONF_HOST)
         suggested = user_input or ({CONF_HOST: host} if host else None)
         return self._form(self._transport, HOST_SCHEMA, suggested, errors)
 
-    async def async_step_password(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_password(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the password of a protected device."""
         return await self._async_step_password("password", user_input, {})
 
     async def _async_step_password(
-        self, step_id: str, user_input: dict[str, Any] | None, placeholders: dict[str, str]
+        self, step_id: str, user_input: StepInput, placeholders: dict[str, str]
     ) -> ConfigFlowResult:
         """Try a password on the device at ``self._host`` (``password``, ``reauth_confirm``)."""
         assert self._host is not None
@@ -280,18 +275,16 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         """Open the MQTT branch: the menu's option ``mqtt`` (there is no MQTT discovery)."""
         return await self.async_step_mqtt_topic()
 
-    async def async_step_mqtt_topic(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_mqtt_topic(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the topic (and optionally the device's address); then configure or wait."""
         self._transport = TRANSPORT_MQTT
         if not await mqtt.async_wait_for_mqtt_client(self.hass):
             return self.async_abort(reason="mqtt_not_configured")
         errors, self._mqtt.errors = self._mqtt.errors or {}, None
         if user_input is not None:
-            stored_password = self._stored(CONF_PASSWORD)
+            password = self._stored(CONF_PASSWORD)
             errors = await self._mqtt.async_check(
-                self.hass, user_input, stored_password, self._async_probe
+                self.hass, user_input, password, self._async_probe
             )
             self._host = self._mqtt.host
             if errors.get("base") == "license_free":
@@ -307,16 +300,16 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self.async_step_mqtt_wait()
         return self._form("mqtt_topic", MQTT_SCHEMA, self._mqtt.suggestions(self._entry()), errors)
 
-    async def async_step_mqtt_broker(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_mqtt_broker(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the broker the device should use and its own user there; then configure it."""
         host, system = self._mqtt.host, self._mqtt.system
         assert host is not None
         assert system is not None
         proposed = proposed_broker(self.hass) or {}
         errors: dict[str, str] = {}
+        suggested = {URL: proposed[URL]} if proposed else {}
         if user_input is not None:
+            suggested = without_password(user_input)
             broker, errors = broker_form_fields(user_input, proposed)
             if not errors:
                 client = self._client(host, self._mqtt.password)
@@ -326,17 +319,10 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                     errors["base"] = form_error(err, rejected="provisioning_rejected")
                 else:
                     return await self.async_step_mqtt_wait()
-        if user_input is not None:
-            suggested = without_password(user_input)
-        else:
-            suggested = {URL: proposed[URL]} if proposed else {}
         placeholders = {"broker": broker_host(self.hass) or "-"}
         return self._form("mqtt_broker", BROKER_SCHEMA, suggested, errors, placeholders)
 
-    async def async_step_mqtt_wait(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> ConfigFlowResult:
+    async def async_step_mqtt_wait(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
         """Wait (bounded) for the first message on the topic; none leads back to the form."""
         task = self._mqtt.start_wait(self.hass)
         if not task.done():
@@ -354,10 +340,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_show_progress_done(next_step_id="mqtt_topic")
         return self.async_show_progress_done(next_step_id="mqtt_finish")
 
-    async def async_step_mqtt_finish(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> ConfigFlowResult:
+    async def async_step_mqtt_finish(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
         """Create the MQTT entry, or update the reconfigured one (the device id is known now)."""
         device_id = self._mqtt.device_id
         assert device_id is not None
@@ -376,45 +359,32 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         await self.async_set_unique_id(device_id)
         self._abort_if_configured({CONF_HOST: host})
         self._host = host
-        self._transport = TRANSPORT_REST
         self.context["title_placeholders"] = {"name": device_title(None, device_id)}
         return await self.async_step_discovery_confirm()
 
-    async def async_step_discovery_confirm(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_discovery_confirm(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Confirm adding a discovered device."""
         assert self._host is not None
         errors: dict[str, str] = {}
         if user_input is not None and (result := await self._async_probe_and_finish(None, errors)):
             return result
         self._set_confirm_only()
+        placeholders = {"name": self.context["title_placeholders"]["name"], "host": self._host}
         return self.async_show_form(
-            step_id="discovery_confirm",
-            errors=errors,
-            description_placeholders={
-                "name": self.context["title_placeholders"]["name"],
-                "host": self._host,
-            },
+            step_id="discovery_confirm", errors=errors, description_placeholders=placeholders
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start re-authentication when the password stopped working."""
         self._host = entry_data[CONF_HOST]
-        self._transport = transport_of(self._get_reauth_entry())
         return await self.async_step_reauth_confirm()
 
-    async def async_step_reauth_confirm(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_reauth_confirm(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the new password."""
         name = self._get_reauth_entry().title
         return await self._async_step_password("reauth_confirm", user_input, {"name": name})
 
-    async def async_step_reconfigure(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> ConfigFlowResult:
+    async def async_step_reconfigure(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
         """Let the user choose the transport again (the current one to change the address)."""
         entry = self._get_reconfigure_entry()
         return self.async_show_menu(
