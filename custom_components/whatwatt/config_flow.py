@@ -90,14 +90,9 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         """End the first-message wait (task and subscription) with the flow."""
         self._mqtt.cancel_wait()
 
-    @property
-    def _reconfiguring(self) -> bool:
-        """Return True in a reconfigure flow."""
-        return self.source == SOURCE_RECONFIGURE
-
     def _entry(self) -> ConfigEntry | None:
         """Return the reconfigured entry (None in other flows)."""
-        return self._get_reconfigure_entry() if self._reconfiguring else None
+        return self._get_reconfigure_entry() if self.source == SOURCE_RECONFIGURE else None
 
     def _stored(self, key: str) -> Any:
         """Return a value of the reconfigured entry's data (None in other flows)."""
@@ -135,14 +130,13 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def _other_device(self, device_id: str | None) -> bool:
         """Return True when reconfigure reached another device than the entry's."""
-        if not self._reconfiguring or device_id is None:
+        if (entry := self._entry()) is None or device_id is None:
             return False
-        entry = self._get_reconfigure_entry()
         return not learns_device_id(entry) and entry.unique_id != device_id
 
     def _license_menu(self) -> ConfigFlowResult:
         """Offer the live stream (FREE allows neither REST nor MQTT) or the transport menu."""
-        back = "reconfigure" if self._reconfiguring else "user"
+        back = "reconfigure" if self._entry() is not None else "user"
         return self.async_show_menu(step_id="license_free", menu_options=[TRANSPORT_LIVE, back])
 
     async def _async_probe_and_finish(
@@ -186,7 +180,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_claim(self, device_id: str, updates: dict[str, Any] | None = None) -> None:
         """Make ``device_id`` the flow's device; abort when it is added already."""
         await self.async_set_unique_id(device_id, raise_on_progress=False)
-        if not self._reconfiguring:
+        if self._entry() is None:
             self._abort_if_configured(updates)
 
     def _abort_if_configured(self, updates: dict[str, Any] | None) -> None:
@@ -199,13 +193,12 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def _save(self, device_id: str, name: str | None, data: dict[str, Any]) -> ConfigFlowResult:
         """Create the claimed device's entry, or store ``data`` on the reconfigured entry."""
-        if not self._reconfiguring:
+        if (entry := self._entry()) is None:
             return self.async_create_entry(
                 title=device_title(name, device_id),
                 data=data,
                 options=options_for_transport(self._transport, {}),
             )
-        entry = self._get_reconfigure_entry()
         # An entry taken over from the vendor's integration learns its device now.
         if learns_device_id(entry) and not async_adopt(self.hass, entry, device_id):
             return self.async_abort(reason="vendor_device_taken")
@@ -289,12 +282,12 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             self._host = self._mqtt.host
             if errors.get("base") == "license_free":
                 return self._license_menu()
-            system = self._mqtt.system
-            if not errors and self._other_device(system.device_id if system else None):
+            device_id = self._mqtt.device_id  # known when the device was read over REST
+            if not errors and self._other_device(device_id):
                 errors = {"base": "wrong_device"}
             if not errors:
-                if system is not None:  # abort early for an added device
-                    await self._async_claim(system.device_id)
+                if device_id is not None:  # abort early for an added device
+                    await self._async_claim(device_id)
                 if user_input.get(CONF_CONFIGURE_DEVICE):
                     return await self.async_step_mqtt_broker()
                 return await self.async_step_mqtt_wait()
@@ -302,9 +295,9 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_mqtt_broker(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the broker the device should use and its own user there; then configure it."""
-        host, system = self._mqtt.host, self._mqtt.system
+        host, device_id = self._mqtt.host, self._mqtt.device_id
         assert host is not None
-        assert system is not None
+        assert device_id is not None
         proposed = proposed_broker(self.hass) or {}
         errors: dict[str, str] = {}
         suggested = {URL: proposed[URL]} if proposed else {}
@@ -314,7 +307,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 client = self._client(host, self._mqtt.password)
                 try:
-                    await async_provision_mqtt(client, system.device_id, self._mqtt.topic, broker)
+                    await async_provision_mqtt(client, device_id, self._mqtt.topic, broker)
                 except WhatwattError as err:
                     errors["base"] = form_error(err, rejected="provisioning_rejected")
                 else:

@@ -80,12 +80,10 @@ MQTT_SCHEMA: Final = vol.Schema(
         vol.Optional(CONF_CONFIGURE_DEVICE, default=False): BooleanSelector(),
     }
 )
-# Form ``mqtt_broker``: fields of the ``configure_mqtt`` action. ``username``/``password`` are
-# the device's own user on the broker (never Home Assistant's); both optional.
+# Form ``mqtt_broker``: the device's broker and its own user there (no autofill of a login).
 BROKER_SCHEMA: Final = vol.Schema(
     {
         vol.Required(URL): TextSelector(),
-        # No autofill: a browser would offer the person's Home Assistant login here.
         vol.Optional(USERNAME): TextSelector(TextSelectorConfig(autocomplete="off")),
         vol.Optional(PASSWORD): TextSelector(
             TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="new-password")
@@ -113,13 +111,8 @@ def check_topic_form(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str
 
 def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
     """Return the config entry of Home Assistant's MQTT integration in use, if there is one."""
-    entries = [
-        entry
-        for entry in hass.config_entries.async_entries(MQTT_DOMAIN)
-        if entry.disabled_by is None
-    ]
-    entries.sort(key=lambda entry: entry.state is not ConfigEntryState.LOADED)
-    return entries[0] if entries else None
+    entries = hass.config_entries.async_entries(MQTT_DOMAIN, include_disabled=False)
+    return min(entries, key=lambda entry: entry.state is not ConfigEntryState.LOADED, default=None)
 
 
 def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
@@ -150,9 +143,8 @@ def proposed_broker(hass: HomeAssistant) -> dict[str, Any] | None:
 
 def broker_host(hass: HomeAssistant) -> str:
     """Return the broker address of Home Assistant's MQTT entry (for the form's text)."""
-    if (entry := home_assistant_mqtt_entry(hass)) is None:
-        return ""
-    return str(entry.data.get(CONF_BROKER) or "")
+    entry = home_assistant_mqtt_entry(hass)
+    return str(entry.data.get(CONF_BROKER) or "") if entry is not None else ""
 
 
 def without_password(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -200,15 +192,12 @@ class FirstMessageWait:
         self, hass: HomeAssistant, topic: str, device_id: str | None, limit: float
     ) -> None:
         """Subscribe and start waiting (the subscription is made before this returns)."""
-        self._hass = hass
-        self._topic = topic
         self._device_id = device_id
-        self._limit = limit
         self._found: asyncio.Future[Report] = hass.loop.create_future()
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._cancelled = False
         self.task: asyncio.Task[Report | None] = hass.async_create_task(
-            self._async_wait(), name=f"whatwatt first message on {topic}"
+            self._async_wait(hass, topic, limit), name=f"whatwatt first message on {topic}"
         )
 
     @callback
@@ -241,16 +230,14 @@ class FirstMessageWait:
             return
         self._found.set_result(report)
 
-    async def _async_wait(self) -> Report | None:
-        unsubscribe = await mqtt.async_subscribe(
-            self._hass, self._topic, self._message, qos=0, encoding=None
-        )
+    async def _async_wait(self, hass: HomeAssistant, topic: str, limit: float) -> Report | None:
+        unsubscribe = await mqtt.async_subscribe(hass, topic, self._message, qos=0, encoding=None)
         if self._cancelled:  # cancelled while subscribing
             unsubscribe()
             return None
         self._unsubscribe = unsubscribe
         try:
-            async with asyncio.timeout(self._limit):
+            async with asyncio.timeout(limit):
                 return await self._found
         except TimeoutError:
             return None
@@ -282,7 +269,7 @@ class MqttBranch:
             return errors
         # A new try: what an earlier one learnt goes.
         self.topic = topic
-        self.host = self.password = self.system = self.interval = None
+        self.host = self.password = self.system = self.interval = self.device_id = None
         if host is None:
             return {}
         password = form.get(CONF_PASSWORD) or stored_password or None
@@ -295,7 +282,7 @@ class MqttBranch:
         self.host, self.password = host, password
         if not system.is_licensed:  # the flow offers the live stream at this address
             return {"base": "license_free"}
-        self.system = system
+        self.system, self.device_id = system, system.device_id
         try:
             settings = await client.get_settings()
         except WhatwattError:
@@ -322,9 +309,8 @@ class MqttBranch:
     def start_wait(self, hass: HomeAssistant) -> asyncio.Task[Report | None]:
         """Return the task of the first-message wait, starting the wait unless it runs."""
         if self.wait is None:
-            known = self.system.device_id if self.system else None
             limit = first_message_timeout(self.interval)
-            self.wait = FirstMessageWait(hass, self.topic, known, limit)
+            self.wait = FirstMessageWait(hass, self.topic, self.device_id, limit)
         return self.wait.task
 
     def end_wait(self) -> str | None:
@@ -333,7 +319,7 @@ class MqttBranch:
         report, self.wait = self.wait.task.result(), None
         if report is None:
             return "no_message"
-        self.device_id = self.system.device_id if self.system is not None else report.device_id
+        self.device_id = self.device_id or report.device_id
         return None
 
     @callback
