@@ -25,7 +25,6 @@ from .api.requests import URL
 from .const import (
     CONF_TRANSPORT,
     DOMAIN,
-    LOGGER,
     TRANSPORT_LIVE,
     TRANSPORT_MQTT,
     TRANSPORT_REST,
@@ -44,6 +43,7 @@ from .mqtt_setup import (
     MQTT_SCHEMA,
     PASSWORD_SCHEMA,
     MqttBranch,
+    async_read_system,
     broker_form_fields,
     broker_host,
     proposed_broker,
@@ -117,17 +117,6 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     def _client(self, host: str, password: str | None) -> WhatwattClient:
         return WhatwattClient(async_get_clientsession(self.hass), host, password)
 
-    async def _async_probe(self, client: WhatwattClient) -> tuple[SystemInfo | None, str | None]:
-        """Read /api/v1/system: the system information, or a form error key (REST needs Plus)."""
-        try:
-            system = await client.get_system()
-        except WhatwattError as err:
-            return None, form_error(err)
-        except Exception:  # noqa: BLE001 - anything unexpected becomes a form error
-            LOGGER.exception("Unexpected error while probing %s", client.host)
-            return None, "unknown"
-        return system, None
-
     def _other_device(self, device_id: str | None) -> bool:
         """Return True when reconfigure reached another device than the entry's."""
         if (entry := self._entry()) is None or device_id is None:
@@ -144,7 +133,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult | None:
         """Add the device at ``self._host``, or ask for its password; else None (``errors``)."""
         assert self._host is not None
-        system, error = await self._async_probe(self._client(self._host, password))
+        system, error = await async_read_system(self._client(self._host, password))
         if system is not None and self._other_device(system.device_id):
             error = "wrong_device"
         elif system is not None:
@@ -177,15 +166,14 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         data = {**address, CONF_TRANSPORT: self._transport}
         return self._save(system.device_id, system.name, data)
 
-    async def _async_claim(self, device_id: str, updates: dict[str, Any] | None = None) -> None:
+    async def _async_claim(
+        self, device_id: str, updates: dict[str, Any] | None = None, *, discovered: bool = False
+    ) -> None:
         """Make ``device_id`` the flow's device; abort when it is added already."""
-        await self.async_set_unique_id(device_id, raise_on_progress=False)
-        if self._entry() is None:
-            self._abort_if_configured(updates)
-
-    def _abort_if_configured(self, updates: dict[str, Any] | None) -> None:
-        assert self.unique_id is not None
-        known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, self.unique_id)
+        await self.async_set_unique_id(device_id, raise_on_progress=discovered)
+        if self._entry() is not None:
+            return
+        known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
         if known is not None and CONF_HOST not in known.data:
             updates = None  # an MQTT-only entry gets its address through reconfigure only
         error = "already_configured" if updates else "already_configured_kept"
@@ -275,9 +263,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="mqtt_not_configured")
         errors, self._mqtt.errors = self._mqtt.errors or {}, None
         if user_input is not None:
-            password = self._stored(CONF_PASSWORD)
             errors = await self._mqtt.async_check(
-                self.hass, user_input, password, self._async_probe
+                self.hass, user_input, self._stored(CONF_PASSWORD)
             )
             self._host = self._mqtt.host
             if errors.get("base") == "license_free":
@@ -328,10 +315,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         error = self._mqtt.end_wait()
         if error is None and self._other_device(self._mqtt.device_id):
             error = "wrong_device"
-        if error is not None:
-            self._mqtt.errors = {"base": error}
-            return self.async_show_progress_done(next_step_id="mqtt_topic")
-        return self.async_show_progress_done(next_step_id="mqtt_finish")
+        self._mqtt.errors = {"base": error} if error else None  # shown by the form again
+        return self.async_show_progress_done(next_step_id="mqtt_topic" if error else "mqtt_finish")
 
     async def async_step_mqtt_finish(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
         """Create the MQTT entry, or update the reconfigured one (the device id is known now)."""
@@ -348,10 +333,10 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="not_whatwatt_device")
         address = discovery_info.ip_address
         host = f"[{address}]" if address.version == 6 else str(address)
-        host = normalize_host(f"{host}:{discovery_info.port}" if discovery_info.port else host)
-        await self.async_set_unique_id(device_id)
-        self._abort_if_configured({CONF_HOST: host})
-        self._host = host
+        self._host = normalize_host(
+            f"{host}:{discovery_info.port}" if discovery_info.port else host
+        )
+        await self._async_claim(device_id, {CONF_HOST: self._host}, discovered=True)
         self.context["title_placeholders"] = {"name": device_title(None, device_id)}
         return await self.async_step_discovery_confirm()
 

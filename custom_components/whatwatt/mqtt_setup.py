@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 import sys
 from typing import TYPE_CHECKING, Any, Final
@@ -37,8 +38,8 @@ from .api.requests import (
     url_unreachable_from_device,
 )
 from .api.template import default_topic
-from .const import CONF_TOPIC, CONF_TRANSPORT, TRANSPORT_MQTT
-from .errors import AUTH_ERROR, validation_error
+from .const import CONF_TOPIC, CONF_TRANSPORT, LOGGER, TRANSPORT_MQTT
+from .errors import AUTH_ERROR, form_error, validation_error
 
 if TYPE_CHECKING and sys.version_info >= (3, 14):
     import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
@@ -46,7 +47,7 @@ else:
     import voluptuous as vol
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Mapping
 
     from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
@@ -59,9 +60,6 @@ _CONF_CERTIFICATE: Final = "certificate"
 _CONF_TRANSPORT: Final = "transport"
 DEFAULT_MQTT_PORT: Final = 1883
 DEFAULT_MQTTS_PORT: Final = 8883
-
-# The config flow's REST probe: the device's system information, or a form error key.
-type Probe = Callable[[WhatwattClient], Awaitable[tuple[SystemInfo | None, str | None]]]
 
 # Waiting for the first message: at least this long, or two report intervals and a margin.
 FIRST_MESSAGE_TIMEOUT: Final = 65.0
@@ -178,11 +176,16 @@ def broker_form_fields(
     return fields, errors
 
 
-def first_message_timeout(report_interval: float | None) -> float:
-    """Return how long to wait for the first message from a device with this cadence."""
-    if not report_interval:
-        return FIRST_MESSAGE_TIMEOUT
-    return min(max(FIRST_MESSAGE_TIMEOUT, 2 * report_interval + 5), MAX_FIRST_MESSAGE_TIMEOUT)
+async def async_read_system(client: WhatwattClient) -> tuple[SystemInfo | None, str | None]:
+    """Read /api/v1/system: the system information, or a form error key (REST needs Plus)."""
+    try:
+        system = await client.get_system()
+    except WhatwattError as err:
+        return None, form_error(err)
+    except Exception:  # noqa: BLE001 - anything unexpected becomes a form error
+        LOGGER.exception("Unexpected error while probing %s", client.host)
+        return None, "unknown"
+    return system, None
 
 
 class FirstMessageWait:
@@ -260,7 +263,7 @@ class MqttBranch:
     wait: FirstMessageWait | None = None
 
     async def async_check(
-        self, hass: HomeAssistant, form: dict[str, Any], stored_password: str | None, probe: Probe
+        self, hass: HomeAssistant, form: dict[str, Any], stored_password: str | None
     ) -> dict[str, str]:
         """Check the ``mqtt_topic`` form and keep it; return the form's errors."""
         self.form = form
@@ -274,7 +277,7 @@ class MqttBranch:
             return {}
         password = form.get(CONF_PASSWORD) or stored_password or None
         client = WhatwattClient(async_get_clientsession(hass), host, password)
-        system, error = await probe(client)
+        system, error = await async_read_system(client)
         if error == AUTH_ERROR:
             return {CONF_PASSWORD: AUTH_ERROR if password else "password_required"}
         if system is None:
@@ -283,12 +286,8 @@ class MqttBranch:
         if not system.is_licensed:  # the flow offers the live stream at this address
             return {"base": "license_free"}
         self.system, self.device_id = system, system.device_id
-        try:
-            settings = await client.get_settings()
-        except WhatwattError:
-            return {}
-        if settings.report_interval:
-            self.interval = float(settings.report_interval)
+        with contextlib.suppress(WhatwattError):  # else the wait is the shortest
+            self.interval = (await client.get_settings()).report_interval
         return {}
 
     def suggestions(self, entry: ConfigEntry | None) -> dict[str, Any]:
@@ -309,7 +308,9 @@ class MqttBranch:
     def start_wait(self, hass: HomeAssistant) -> asyncio.Task[Report | None]:
         """Return the task of the first-message wait, starting the wait unless it runs."""
         if self.wait is None:
-            limit = first_message_timeout(self.interval)
+            limit = FIRST_MESSAGE_TIMEOUT  # or two report intervals and a margin, bounded
+            if self.interval:
+                limit = min(max(limit, 2 * self.interval + 5), MAX_FIRST_MESSAGE_TIMEOUT)
             self.wait = FirstMessageWait(hass, self.topic, self.device_id, limit)
         return self.wait.task
 
