@@ -229,14 +229,10 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         suggested = user_input or ({CONF_HOST: host} if host else None)
         return self._form(self._transport, HOST_SCHEMA, suggested, errors)
 
-    async def async_step_password(self, user_input: StepInput = None) -> ConfigFlowResult:
-        """Ask for the password of a protected device."""
-        return await self._async_step_password("password", user_input, {})
-
-    async def _async_step_password(
-        self, step_id: str, user_input: StepInput, placeholders: dict[str, str]
+    async def async_step_password(
+        self, user_input: StepInput = None, step_id: str = "password", name: str | None = None
     ) -> ConfigFlowResult:
-        """Try a password on the device at ``self._host`` (``password``, ``reauth_confirm``)."""
+        """Ask for the password of a protected device (also as ``reauth_confirm``)."""
         assert self._host is not None
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -246,7 +242,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 return result
             if errors.get("base") == "wrong_device":  # the address is to be corrected
                 return self._address_form(errors)
-        placeholders = {**placeholders, "host": self._host}
+        placeholders = {"host": self._host} | ({"name": name} if name is not None else {})
         return self._form(step_id, PASSWORD_SCHEMA, None, errors, placeholders)
 
     async def async_step_mqtt(
@@ -360,7 +356,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reauth_confirm(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the new password."""
         name = self._get_reauth_entry().title
-        return await self._async_step_password("reauth_confirm", user_input, {"name": name})
+        return await self.async_step_password(user_input, "reauth_confirm", name)
 
     async def async_step_reconfigure(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
         """Let the user choose the transport again (the current one to change the address)."""

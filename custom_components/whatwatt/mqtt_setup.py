@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
+from homeassistant.components.mqtt import const as mqtt_const
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT
 from homeassistant.core import callback
@@ -53,13 +54,7 @@ if TYPE_CHECKING:
 
     from .api.models import Report, SystemInfo
 
-MQTT_DOMAIN: Final = "mqtt"
-# Keys of Home Assistant's MQTT config entry (homeassistant.components.mqtt.const).
-CONF_BROKER: Final = "broker"
-_CONF_CERTIFICATE: Final = "certificate"
-_CONF_TRANSPORT: Final = "transport"
-DEFAULT_MQTT_PORT: Final = 1883
-DEFAULT_MQTTS_PORT: Final = 8883
+DEFAULT_MQTTS_PORT: Final = 8883  # Home Assistant's broker with TLS and no port given
 
 # Waiting for the first message: at least this long, or two report intervals and a margin.
 FIRST_MESSAGE_TIMEOUT: Final = 65.0
@@ -109,21 +104,22 @@ def check_topic_form(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str
 
 def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
     """Return the config entry of Home Assistant's MQTT integration in use, if there is one."""
-    entries = hass.config_entries.async_entries(MQTT_DOMAIN, include_disabled=False)
+    entries = hass.config_entries.async_entries(mqtt_const.DOMAIN, include_disabled=False)
     return min(entries, key=lambda entry: entry.state is not ConfigEntryState.LOADED, default=None)
 
 
 def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
     """Return ``url`` (and the public CA certificate) of Home Assistant's broker, never a login."""
     entry = home_assistant_mqtt_entry(hass)
-    if entry is None or not (broker := str(entry.data.get(CONF_BROKER) or "").strip()):
+    if entry is None or not (broker := str(entry.data.get(mqtt_const.CONF_BROKER) or "").strip()):
         raise validation_error("mqtt_broker_unknown")
     data = entry.data
-    if unreachable_from_device(broker) or data.get(_CONF_TRANSPORT, "tcp") != "tcp":
+    transport = data.get(mqtt_const.CONF_TRANSPORT, mqtt_const.TRANSPORT_TCP)
+    if unreachable_from_device(broker) or transport != mqtt_const.TRANSPORT_TCP:
         raise validation_error("mqtt_broker_unreachable", broker=broker)
-    certificate = data.get(_CONF_CERTIFICATE)
+    certificate = data.get(mqtt_const.CONF_CERTIFICATE)
     tls = bool(certificate)
-    port = int(data.get(CONF_PORT) or (DEFAULT_MQTTS_PORT if tls else DEFAULT_MQTT_PORT))
+    port = int(data.get(CONF_PORT) or (DEFAULT_MQTTS_PORT if tls else mqtt_const.DEFAULT_PORT))
     host = f"[{broker}]" if ":" in broker else broker
     fields: dict[str, Any] = {URL: f"{'mqtts' if tls else 'mqtt'}://{host}:{port}"}
     if isinstance(certificate, str) and PEM_CERTIFICATE in certificate:
@@ -142,7 +138,7 @@ def proposed_broker(hass: HomeAssistant) -> dict[str, Any] | None:
 def broker_host(hass: HomeAssistant) -> str:
     """Return the broker address of Home Assistant's MQTT entry (for the form's text)."""
     entry = home_assistant_mqtt_entry(hass)
-    return str(entry.data.get(CONF_BROKER) or "") if entry is not None else ""
+    return str(entry.data.get(mqtt_const.CONF_BROKER) or "") if entry is not None else ""
 
 
 def without_password(form: Mapping[str, Any]) -> dict[str, Any]:
