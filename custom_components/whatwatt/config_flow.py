@@ -114,9 +114,6 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=placeholders,
         )
 
-    def _client(self, host: str, password: str | None) -> WhatwattClient:
-        return WhatwattClient(async_get_clientsession(self.hass), host, password)
-
     def _other_device(self, device_id: str | None) -> bool:
         """Return True when reconfigure reached another device than the entry's."""
         if (entry := self._entry()) is None or device_id is None:
@@ -133,7 +130,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult | None:
         """Add the device at ``self._host``, or ask for its password; else None (``errors``)."""
         assert self._host is not None
-        system, error = await async_read_system(self._client(self._host, password))
+        client = WhatwattClient(async_get_clientsession(self.hass), self._host, password)
+        system, error = await async_read_system(client)
         if system is not None and self._other_device(system.device_id):
             error = "wrong_device"
         elif system is not None:
@@ -156,8 +154,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_update_reload_and_abort(
                 self._get_reauth_entry(), data_updates={CONF_PASSWORD: password}
             )
-        if self.source == SOURCE_ZEROCONF and not system.is_licensed:
-            # REST polling needs Plus; the live stream works on FREE (the form says so).
+        if self.source == SOURCE_ZEROCONF and not system.is_licensed:  # REST polling needs Plus
             self._transport = TRANSPORT_LIVE
         address: dict[str, Any] = {CONF_HOST: self._host}
         if password:
@@ -187,7 +184,6 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 data=data,
                 options=options_for_transport(self._transport, {}),
             )
-        # An entry taken over from the vendor's integration learns its device now.
         if learns_device_id(entry) and not async_adopt(self.hass, entry, device_id):
             return self.async_abort(reason="vendor_device_taken")
         return self.async_update_reload_and_abort(
@@ -278,8 +274,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_mqtt_broker(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the broker the device should use and its own user there; then configure it."""
-        host, device_id = self._mqtt.host, self._mqtt.device_id
-        assert host is not None
+        client, device_id = self._mqtt.client, self._mqtt.device_id
+        assert client is not None
         assert device_id is not None
         proposed = proposed_broker(self.hass) or {}
         errors: dict[str, str] = {}
@@ -288,7 +284,6 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             suggested = without_password(user_input)
             broker, errors = broker_form_fields(user_input, proposed)
             if not errors:
-                client = self._client(host, self._mqtt.password)
                 try:
                     await async_provision_mqtt(client, device_id, self._mqtt.topic, broker)
                 except WhatwattError as err:
@@ -329,9 +324,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="not_whatwatt_device")
         address = discovery_info.ip_address
         host = f"[{address}]" if address.version == 6 else str(address)
-        self._host = normalize_host(
-            f"{host}:{discovery_info.port}" if discovery_info.port else host
-        )
+        port = f":{discovery_info.port}" if discovery_info.port else ""
+        self._host = normalize_host(host + port)
         await self._async_claim(device_id, {CONF_HOST: self._host}, discovered=True)
         self.context["title_placeholders"] = {"name": device_title(None, device_id)}
         return await self.async_step_discovery_confirm()

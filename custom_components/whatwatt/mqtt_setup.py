@@ -91,11 +91,9 @@ def check_topic_form(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str
     topic = str(form[CONF_TOPIC]).strip()
     if error := topic_error(topic):
         return topic, None, {CONF_TOPIC: error}
-    address = str(form.get(CONF_HOST) or "").strip()
-    if not address:
-        if form.get(CONF_CONFIGURE_DEVICE):
-            return topic, None, {CONF_HOST: "host_required_to_configure"}
-        return topic, None, {}
+    if not (address := str(form.get(CONF_HOST) or "").strip()):
+        configure = form.get(CONF_CONFIGURE_DEVICE)  # that needs the device's address
+        return topic, None, {CONF_HOST: "host_required_to_configure"} if configure else {}
     try:
         return topic, normalize_host(address), {}
     except ValueError:
@@ -253,6 +251,7 @@ class MqttBranch:
     topic: str = ""
     host: str | None = None
     password: str | None = None
+    client: WhatwattClient | None = None  # the device's, once read over REST
     system: SystemInfo | None = None
     interval: float | None = None
     device_id: str | None = None
@@ -268,7 +267,8 @@ class MqttBranch:
             return errors
         # A new try: what an earlier one learnt goes.
         self.topic = topic
-        self.host = self.password = self.system = self.interval = self.device_id = None
+        self.host = self.password = self.client = self.system = self.interval = None
+        self.device_id = None
         if host is None:
             return {}
         password = form.get(CONF_PASSWORD) or stored_password or None
@@ -278,7 +278,7 @@ class MqttBranch:
             return {CONF_PASSWORD: AUTH_ERROR if password else "password_required"}
         if system is None:
             return {"base": error or "unknown"}
-        self.host, self.password = host, password
+        self.host, self.password, self.client = host, password, client
         if not system.is_licensed:  # the flow offers the live stream at this address
             return {"base": "license_free"}
         self.system, self.device_id = system, system.device_id
@@ -292,11 +292,8 @@ class MqttBranch:
             return without_password(self.form)
         if entry is None:
             return {}
-        suggested = {
-            key: value
-            for key in (CONF_TOPIC, CONF_HOST)
-            if (value := entry.data.get(key)) is not None
-        }
+        data = entry.data
+        suggested = {key: data[key] for key in (CONF_TOPIC, CONF_HOST) if data.get(key) is not None}
         if CONF_TOPIC not in suggested and entry.unique_id:
             suggested[CONF_TOPIC] = default_topic(entry.unique_id)
         return suggested
