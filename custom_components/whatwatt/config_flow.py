@@ -1,25 +1,8 @@
-"""Config flow and options flow of the whatwatt Go integration.
-
-Set-up starts with the menu ``user``: how the data reaches Home Assistant.
-
-- ``rest`` or ``live``: the device's address (``host``); ``password`` for a protected device.
-- ``mqtt`` opens ``mqtt_topic``: the topic (``topic``; optionally ``host``, ``password``,
-  ``configure_device``); ``mqtt_broker`` configures the device if asked; ``mqtt_wait`` waits
-  for the first message on the topic; ``mqtt_finish`` adds the device.
-
-Discovery: ``zeroconf`` → ``discovery_confirm`` (→ ``password``). ``reauth`` →
-``reauth_confirm``. ``reconfigure``: the same menu (``reconfigure_<transport>``, naming the
-current one) and branches with the entry's values suggested; another device there is a form
-error. A FREE device on ``rest``/``mqtt`` leads to the menu ``license_free`` (live stream, or
-back). Options (``init``; ``submeters`` when there are sub-meters): the polling interval of a
-REST entry, the kind of each sub-meter, the demand's window and peaks (every entry). The MQTT
-forms, checks, broker proposal and first-message wait: ``mqtt_setup.py``.
-"""
+"""Config flow of the whatwatt Go integration: set-up, discovery, reauth, reconfigure."""
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
@@ -33,16 +16,15 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import callback
-from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
 from .api.parse_common import as_device_id
+from .api.requests import URL
 from .const import (
     CONF_TRANSPORT,
     DOMAIN,
-    LOGGER,
     TRANSPORT_LIVE,
     TRANSPORT_MQTT,
     TRANSPORT_REST,
@@ -57,33 +39,33 @@ from .migration import ENTRY_VERSION, async_adopt, learns_device_id
 from .mqtt_setup import (
     BROKER_SCHEMA,
     CONF_CONFIGURE_DEVICE,
+    HOST_SCHEMA,
     MQTT_SCHEMA,
+    PASSWORD_SCHEMA,
     MqttBranch,
+    async_read_system,
     broker_form_fields,
     broker_host,
-    broker_suggestions,
     proposed_broker,
+    without_password,
 )
 from .submeter import WhatwattOptionsFlow
 
-if TYPE_CHECKING and sys.version_info >= (3, 14):
-    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
-else:
-    import voluptuous as vol
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    import sys
 
     from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
     from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
     from .api.models import SystemInfo
 
-HOST_SCHEMA: Final = vol.Schema({vol.Required(CONF_HOST): selector.TextSelector()})
-PASSWORD_SELECTOR: Final = selector.TextSelector(
-    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-)
-PASSWORD_SCHEMA: Final = vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
+    if sys.version_info >= (3, 14):
+        import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+    else:
+        import voluptuous as vol
+
+type StepInput = dict[str, Any] | None  # what a form step is given (None: show the form)
 
 
 class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -108,41 +90,39 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         """End the first-message wait (task and subscription) with the flow."""
         self._mqtt.cancel_wait()
 
-    @property
-    def _reconfiguring(self) -> bool:
-        """Return True in a reconfigure flow."""
-        return self.source == SOURCE_RECONFIGURE
+    def _entry(self) -> ConfigEntry | None:
+        """Return the reconfigured entry (None in other flows)."""
+        return self._get_reconfigure_entry() if self.source == SOURCE_RECONFIGURE else None
 
     def _stored(self, key: str) -> Any:
         """Return a value of the reconfigured entry's data (None in other flows)."""
-        if not self._reconfiguring:
-            return None
-        return self._get_reconfigure_entry().data.get(key)
+        return entry.data.get(key) if (entry := self._entry()) is not None else None
 
-    def _client(self, host: str, password: str | None) -> WhatwattClient:
-        return WhatwattClient(async_get_clientsession(self.hass), host, password)
-
-    async def _async_probe(self, client: WhatwattClient) -> tuple[SystemInfo | None, str | None]:
-        """Read /api/v1/system: the system information, or a form error key (REST needs Plus)."""
-        try:
-            system = await client.get_system()
-        except WhatwattError as err:
-            return None, form_error(err)
-        except Exception:  # noqa: BLE001 - anything unexpected becomes a form error
-            LOGGER.exception("Unexpected error while probing %s", client.host)
-            return None, "unknown"
-        return system, None
+    def _form(
+        self,
+        step_id: str,
+        schema: vol.Schema,
+        suggested: Mapping[str, Any] | None,
+        errors: dict[str, str],
+        placeholders: dict[str, str] | None = None,
+    ) -> ConfigFlowResult:
+        """Show a form with ``suggested`` values, ``errors`` and ``placeholders``."""
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     def _other_device(self, device_id: str | None) -> bool:
         """Return True when reconfigure reached another device than the entry's."""
-        if not self._reconfiguring or device_id is None:
+        if (entry := self._entry()) is None or device_id is None:
             return False
-        entry = self._get_reconfigure_entry()
         return not learns_device_id(entry) and entry.unique_id != device_id
 
     def _license_menu(self) -> ConfigFlowResult:
         """Offer the live stream (FREE allows neither REST nor MQTT) or the transport menu."""
-        back = "reconfigure" if self._reconfiguring else "user"
+        back = "reconfigure" if self._entry() is not None else "user"
         return self.async_show_menu(step_id="license_free", menu_options=[TRANSPORT_LIVE, back])
 
     async def _async_probe_and_finish(
@@ -150,7 +130,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult | None:
         """Add the device at ``self._host``, or ask for its password; else None (``errors``)."""
         assert self._host is not None
-        system, error = await self._async_probe(self._client(self._host, password))
+        client = WhatwattClient(async_get_clientsession(self.hass), self._host, password)
+        system, error = await async_read_system(client)
         if system is not None and self._other_device(system.device_id):
             error = "wrong_device"
         elif system is not None:
@@ -173,8 +154,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_update_reload_and_abort(
                 self._get_reauth_entry(), data_updates={CONF_PASSWORD: password}
             )
-        if self.source == SOURCE_ZEROCONF and not system.is_licensed:
-            # REST polling needs Plus; the live stream works on FREE (the form says so).
+        if self.source == SOURCE_ZEROCONF and not system.is_licensed:  # REST polling needs Plus
             self._transport = TRANSPORT_LIVE
         address: dict[str, Any] = {CONF_HOST: self._host}
         if password:
@@ -183,19 +163,14 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         data = {**address, CONF_TRANSPORT: self._transport}
         return self._save(system.device_id, system.name, data)
 
-    async def _async_claim(self, device_id: str, updates: dict[str, Any] | None = None) -> None:
-        """Make ``device_id`` the flow's device; abort when it is added already.
-
-        Its entry takes the address ``updates`` unless it is MQTT-only (it stays so; the
-        abort says which).
-        """
-        await self.async_set_unique_id(device_id, raise_on_progress=False)
-        if not self._reconfiguring:
-            self._abort_if_configured(updates)
-
-    def _abort_if_configured(self, updates: dict[str, Any] | None) -> None:
-        assert self.unique_id is not None
-        known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, self.unique_id)
+    async def _async_claim(
+        self, device_id: str, updates: dict[str, Any] | None = None, *, discovered: bool = False
+    ) -> None:
+        """Make ``device_id`` the flow's device; abort when it is added already."""
+        await self.async_set_unique_id(device_id, raise_on_progress=discovered)
+        if self._entry() is not None:
+            return
+        known = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
         if known is not None and CONF_HOST not in known.data:
             updates = None  # an MQTT-only entry gets its address through reconfigure only
         error = "already_configured" if updates else "already_configured_kept"
@@ -203,38 +178,31 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def _save(self, device_id: str, name: str | None, data: dict[str, Any]) -> ConfigFlowResult:
         """Create the claimed device's entry, or store ``data`` on the reconfigured entry."""
-        if not self._reconfiguring:
+        if (entry := self._entry()) is None:
             return self.async_create_entry(
                 title=device_title(name, device_id),
                 data=data,
                 options=options_for_transport(self._transport, {}),
             )
-        entry = self._get_reconfigure_entry()
-        # An entry taken over from the vendor's integration learns its device now.
         if learns_device_id(entry) and not async_adopt(self.hass, entry, device_id):
             return self.async_abort(reason="vendor_device_taken")
         return self.async_update_reload_and_abort(
             entry, data=data, options=options_for_transport(self._transport, entry.options)
         )
 
-    async def async_step_user(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> ConfigFlowResult:
+    async def async_step_user(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
         """Let the user choose how the data reaches Home Assistant."""
         return self.async_show_menu(step_id="user", menu_options=list(TRANSPORTS))
 
-    async def async_step_rest(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_rest(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the address of a device to poll over REST."""
         return await self._async_step_address(TRANSPORT_REST, user_input)
 
-    async def async_step_live(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_live(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the address of a device to follow through its live stream."""
         return await self._async_step_address(TRANSPORT_LIVE, user_input)
 
-    async def _async_step_address(
-        self, transport: str, user_input: dict[str, Any] | None
-    ) -> ConfigFlowResult:
+    async def _async_step_address(self, transport: str, user_input: StepInput) -> ConfigFlowResult:
         """Validate an address and probe the device behind it (steps ``rest`` and ``live``)."""
         self._transport = transport
         errors: dict[str, str] = {}
@@ -250,28 +218,17 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         return self._address_form(errors, user_input)
 
     def _address_form(
-        self, errors: dict[str, str], user_input: dict[str, Any] | None = None
+        self, errors: dict[str, str], user_input: StepInput = None
     ) -> ConfigFlowResult:
         """Show the address form: as typed, else the address known (typed or the entry's)."""
         host = self._host or self._stored(CONF_HOST)
-        return self.async_show_form(
-            step_id=self._transport,
-            data_schema=self.add_suggested_values_to_schema(
-                HOST_SCHEMA, user_input or ({CONF_HOST: host} if host else None)
-            ),
-            errors=errors,
-        )
+        suggested = user_input or ({CONF_HOST: host} if host else None)
+        return self._form(self._transport, HOST_SCHEMA, suggested, errors)
 
     async def async_step_password(
-        self, user_input: dict[str, Any] | None = None
+        self, user_input: StepInput = None, step_id: str = "password", name: str | None = None
     ) -> ConfigFlowResult:
-        """Ask for the password of a protected device."""
-        return await self._async_step_password("password", user_input, {})
-
-    async def _async_step_password(
-        self, step_id: str, user_input: dict[str, Any] | None, placeholders: dict[str, str]
-    ) -> ConfigFlowResult:
-        """Try a password on the device at ``self._host`` (``password``, ``reauth_confirm``)."""
+        """Ask for the password of a protected device (also as ``reauth_confirm``)."""
         assert self._host is not None
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -281,12 +238,8 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 return result
             if errors.get("base") == "wrong_device":  # the address is to be corrected
                 return self._address_form(errors)
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=PASSWORD_SCHEMA,
-            errors=errors,
-            description_placeholders={**placeholders, "host": self._host},
-        )
+        placeholders = {"host": self._host} | ({"name": name} if name is not None else {})
+        return self._form(step_id, PASSWORD_SCHEMA, None, errors, placeholders)
 
     async def async_step_mqtt(
         self,
@@ -295,75 +248,52 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         """Open the MQTT branch: the menu's option ``mqtt`` (there is no MQTT discovery)."""
         return await self.async_step_mqtt_topic()
 
-    async def async_step_mqtt_topic(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_mqtt_topic(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the topic (and optionally the device's address); then configure or wait."""
         self._transport = TRANSPORT_MQTT
         if not await mqtt.async_wait_for_mqtt_client(self.hass):
             return self.async_abort(reason="mqtt_not_configured")
         errors, self._mqtt.errors = self._mqtt.errors or {}, None
         if user_input is not None:
-            stored_password = self._stored(CONF_PASSWORD)
             errors = await self._mqtt.async_check(
-                self.hass, user_input, stored_password, self._async_probe
+                self.hass, user_input, self._stored(CONF_PASSWORD)
             )
             self._host = self._mqtt.host
             if errors.get("base") == "license_free":
                 return self._license_menu()
-            system = self._mqtt.system
-            if not errors and self._other_device(system.device_id if system else None):
+            device_id = self._mqtt.device_id  # known when the device was read over REST
+            if not errors and self._other_device(device_id):
                 errors = {"base": "wrong_device"}
             if not errors:
-                if system is not None:  # abort early for an added device
-                    await self._async_claim(system.device_id)
+                if device_id is not None:  # abort early for an added device
+                    await self._async_claim(device_id)
                 if user_input.get(CONF_CONFIGURE_DEVICE):
                     return await self.async_step_mqtt_broker()
                 return await self.async_step_mqtt_wait()
-        entry = self._get_reconfigure_entry() if self._reconfiguring else None
-        return self.async_show_form(
-            step_id="mqtt_topic",
-            data_schema=self.add_suggested_values_to_schema(
-                MQTT_SCHEMA, self._mqtt.suggestions(entry)
-            ),
-            errors=errors,
-        )
+        return self._form("mqtt_topic", MQTT_SCHEMA, self._mqtt.suggestions(self._entry()), errors)
 
-    async def async_step_mqtt_broker(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for the broker the device should use and its own user there; then configure it.
-
-        Home Assistant's broker address is proposed; its login is never used (``mqtt_setup``).
-        """
-        host, system = self._mqtt.host, self._mqtt.system
-        assert host is not None
-        assert system is not None
+    async def async_step_mqtt_broker(self, user_input: StepInput = None) -> ConfigFlowResult:
+        """Ask for the broker the device should use and its own user there; then configure it."""
+        client, device_id = self._mqtt.client, self._mqtt.device_id
+        assert client is not None
+        assert device_id is not None
         proposed = proposed_broker(self.hass) or {}
         errors: dict[str, str] = {}
+        suggested = {URL: proposed[URL]} if proposed else {}
         if user_input is not None:
+            suggested = without_password(user_input)
             broker, errors = broker_form_fields(user_input, proposed)
             if not errors:
-                client = self._client(host, self._mqtt.password)
                 try:
-                    await async_provision_mqtt(client, system.device_id, self._mqtt.topic, broker)
+                    await async_provision_mqtt(client, device_id, self._mqtt.topic, broker)
                 except WhatwattError as err:
                     errors["base"] = form_error(err, rejected="provisioning_rejected")
                 else:
                     return await self.async_step_mqtt_wait()
-        return self.async_show_form(
-            step_id="mqtt_broker",
-            data_schema=self.add_suggested_values_to_schema(
-                BROKER_SCHEMA, broker_suggestions(user_input, proposed)
-            ),
-            errors=errors,
-            description_placeholders={"broker": broker_host(self.hass) or "-"},
-        )
+        placeholders = {"broker": broker_host(self.hass) or "-"}
+        return self._form("mqtt_broker", BROKER_SCHEMA, suggested, errors, placeholders)
 
-    async def async_step_mqtt_wait(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> ConfigFlowResult:
+    async def async_step_mqtt_wait(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
         """Wait (bounded) for the first message on the topic; none leads back to the form."""
         task = self._mqtt.start_wait(self.hass)
         if not task.done():
@@ -373,17 +303,13 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
                 progress_task=task,
                 description_placeholders={"topic": self._mqtt.topic},
             )
-        if not self._mqtt.end_wait():
-            return self.async_show_progress_done(next_step_id="mqtt_topic")
-        if self._other_device(self._mqtt.device_id):
-            self._mqtt.errors = {"base": "wrong_device"}
-            return self.async_show_progress_done(next_step_id="mqtt_topic")
-        return self.async_show_progress_done(next_step_id="mqtt_finish")
+        error = self._mqtt.end_wait()
+        if error is None and self._other_device(self._mqtt.device_id):
+            error = "wrong_device"
+        self._mqtt.errors = {"base": error} if error else None  # shown by the form again
+        return self.async_show_progress_done(next_step_id="mqtt_topic" if error else "mqtt_finish")
 
-    async def async_step_mqtt_finish(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> ConfigFlowResult:
+    async def async_step_mqtt_finish(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
         """Create the MQTT entry, or update the reconfigured one (the device id is known now)."""
         device_id = self._mqtt.device_id
         assert device_id is not None
@@ -398,60 +324,40 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="not_whatwatt_device")
         address = discovery_info.ip_address
         host = f"[{address}]" if address.version == 6 else str(address)
-        host = normalize_host(f"{host}:{discovery_info.port}" if discovery_info.port else host)
-        await self.async_set_unique_id(device_id)
-        self._abort_if_configured({CONF_HOST: host})
-        self._host = host
-        self._transport = TRANSPORT_REST
+        port = f":{discovery_info.port}" if discovery_info.port else ""
+        self._host = normalize_host(host + port)
+        await self._async_claim(device_id, {CONF_HOST: self._host}, discovered=True)
         self.context["title_placeholders"] = {"name": device_title(None, device_id)}
         return await self.async_step_discovery_confirm()
 
-    async def async_step_discovery_confirm(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_discovery_confirm(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Confirm adding a discovered device."""
         assert self._host is not None
         errors: dict[str, str] = {}
         if user_input is not None and (result := await self._async_probe_and_finish(None, errors)):
             return result
         self._set_confirm_only()
+        placeholders = {"name": self.context["title_placeholders"]["name"], "host": self._host}
         return self.async_show_form(
-            step_id="discovery_confirm",
-            errors=errors,
-            description_placeholders={
-                "name": self.context["title_placeholders"]["name"],
-                "host": self._host,
-            },
+            step_id="discovery_confirm", errors=errors, description_placeholders=placeholders
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start re-authentication when the password stopped working."""
         self._host = entry_data[CONF_HOST]
-        self._transport = transport_of(self._get_reauth_entry())
         return await self.async_step_reauth_confirm()
 
-    async def async_step_reauth_confirm(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_reauth_confirm(self, user_input: StepInput = None) -> ConfigFlowResult:
         """Ask for the new password."""
         name = self._get_reauth_entry().title
-        return await self._async_step_password("reauth_confirm", user_input, {"name": name})
+        return await self.async_step_password(user_input, "reauth_confirm", name)
 
-    async def async_step_reconfigure(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
-    ) -> ConfigFlowResult:
-        """Let the user choose the transport again (the current one to change the address).
-
-        The chosen branch validates like set-up (address, password, licence, topic, first
-        message) with the entry's values suggested and its stored password tried first.
-        """
+    async def async_step_reconfigure(self, user_input: StepInput = None) -> ConfigFlowResult:  # noqa: ARG002
+        """Let the user choose the transport again (the current one to change the address)."""
         entry = self._get_reconfigure_entry()
         return self.async_show_menu(
-            # One menu per current transport, so that its text names it in the user's language.
-            step_id=f"reconfigure_{transport_of(entry)}",
+            step_id=f"reconfigure_{transport_of(entry)}",  # its text names the current transport
             menu_options=list(TRANSPORTS),
-            # The menu's title gets no placeholders on older frontends: name it in the text.
             description_placeholders={"name": entry.title},
         )
 
