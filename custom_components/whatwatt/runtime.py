@@ -1,17 +1,4 @@
-"""The runtime of a loaded entry, built and wired in one place.
-
-``async_build_runtime`` makes what ``entry.runtime_data`` holds: the REST client (none for an
-MQTT-only entry), the device coordinator, the measurement coordinator and, for the push
-transports, the push source (live stream or MQTT subscription). None of them holds another:
-they are wired here with callables and coordinator listeners:
-
-- the measurement coordinator follows each device read (``async_follow_device``: cadence,
-  meter link) and asks for a device read when a reading shows a restart (``on_reboot``);
-- a push source hands readings to the measurement coordinator (``async_push``) and, for the
-  live stream, its failures (``async_push_failed``);
-- the MQTT source follows the device's publish topic from each device read (the first one
-  at set-up included, before it subscribes).
-"""
+"""The runtime of a loaded entry, built and wired in one place (``docs/architecture.md``)."""
 
 from __future__ import annotations
 
@@ -24,18 +11,13 @@ from .api.client import WhatwattClient
 from .api.clock import DeviceZone
 from .const import (
     CONF_SCAN_INTERVAL,
-    CONF_TRANSPORT,
     DEFAULT_SCAN_INTERVAL,
     TRANSPORT_LIVE,
     TRANSPORT_MQTT,
     TRANSPORT_REST,
+    transport_of,
 )
-from .coordinator import (
-    DeviceCoordinator,
-    MeasurementCoordinator,
-    PushSource,
-    WhatwattRuntimeData,
-)
+from .coordinator import DeviceCoordinator, MeasurementCoordinator, PushSource, WhatwattRuntimeData
 from .issues import async_watch_license
 from .migration import async_identify, async_learn_from_messages
 from .push_live import LiveSource
@@ -53,7 +35,7 @@ async def async_build_runtime(
     hass: HomeAssistant, entry: WhatwattConfigEntry
 ) -> WhatwattRuntimeData:
     """Read the device, take the first readings and make the push source (not yet started)."""
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    transport = transport_of(entry)
     # The device's local times are read in the offset its clock shows (learnt from each
     # system read and live event).
     zone = DeviceZone()
@@ -85,19 +67,19 @@ async def async_build_runtime(
         await measurements.async_config_entry_first_refresh()
     elif transport == TRANSPORT_MQTT and client is not None and device.last_update_success:
         await measurements.async_refresh()  # the baseline: values before the first message
-    source = _push_source(hass, entry, device, measurements, zone)
+    source = _push_source(hass, entry, transport, device, measurements, zone)
     return WhatwattRuntimeData(client, device, measurements, source)
 
 
 def _push_source(
     hass: HomeAssistant,
     entry: WhatwattConfigEntry,
+    transport: str,
     device: DeviceCoordinator,
     measurements: MeasurementCoordinator,
     zone: DeviceZone,
 ) -> PushSource | None:
     """Return the push source of a live or MQTT entry, wired to the coordinators."""
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
     if transport == TRANSPORT_MQTT:
         mqtt_source = MqttSource(hass, entry, device.device_id, measurements.async_push)
         async_learn_from_messages(hass, entry, mqtt_source)
