@@ -1,7 +1,4 @@
-"""Diagnostics of the whatwatt Go integration, redacted.
-
-What is redacted: ``docs/architecture.md``, "Diagnostics".
-"""
+"""Diagnostics of the whatwatt Go integration, redacted (``docs/architecture.md``)."""
 
 from __future__ import annotations
 

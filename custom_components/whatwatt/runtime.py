@@ -46,15 +46,12 @@ async def async_build_runtime(
     # An entry taken over from the vendor's integration learns its device id first.
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
+    scan_interval = float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
     measurements = MeasurementCoordinator(
         hass,
         entry,
         client,
-        scan_interval=(
-            float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
-            if transport == TRANSPORT_REST
-            else None
-        ),
+        scan_interval=scan_interval if transport == TRANSPORT_REST else None,
         fallback=transport == TRANSPORT_MQTT,
         on_reboot=device.async_schedule_read,
     )

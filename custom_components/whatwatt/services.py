@@ -177,12 +177,10 @@ def _entry_of(hass: HomeAssistant, call: ServiceCall) -> WhatwattConfigEntry:
     elif not (device_id := call.data.get(ATTR_DEVICE_ID)):
         raise validation_error("target_required")
     else:
-        registry = dr.async_get(hass)
-        for candidate in hass.config_entries.async_entries(DOMAIN):
-            devices = dr.async_entries_for_config_entry(registry, candidate.entry_id)
-            if any(device.id == device_id for device in devices):
-                entry = candidate
-                break
+        device = dr.async_get(hass).async_get(device_id)
+        owners = device.config_entries if device is not None else set()
+        entries = hass.config_entries.async_entries(DOMAIN)
+        entry = next((each for each in entries if each.entry_id in owners), None)
         if entry is None:
             raise validation_error("unknown_device", device_id=device_id)
     if entry.state is not ConfigEntryState.LOADED:
