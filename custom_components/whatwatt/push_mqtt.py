@@ -1,13 +1,4 @@
-"""The MQTT subscription: readings arrive through Home Assistant's MQTT integration.
-
-The device publishes its template to one topic every ``services.report_interval`` seconds. This
-source subscribes to it, reads each message with ``api.mqtt_input.MqttInputGuard`` (bad input is
-logged once per kind; unusable values keep the last good ones) and hands the reading on. Only
-messages that carry this entry's device id count: anyone can publish to a topic, and a message
-without an id cannot be told from a stray publisher's. With a device address, the source
-follows the device's publish topic as each device read shows it (``async_follow_device``), the
-first read at set-up included: before ``async_start`` it only takes the topic to subscribe to.
-"""
+"""The MQTT subscription: readings arrive through Home Assistant's MQTT integration."""
 
 from __future__ import annotations
 
@@ -50,8 +41,8 @@ class MqttSource:
         self._last: Report | None = None
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._started = False
-        self._foreign_logged = False
-        # What was logged once: a client switched off (False), topics that cannot be followed.
+        # What was logged once: a client switched off (False), topics that cannot be followed,
+        # foreign messages (None).
         self._logged: set[object] = set()
         # Set while the entry does not know its device id (taken over from the vendor's
         # integration, see migration.py): offered the id of each message that carries one;
@@ -105,10 +96,7 @@ class MqttSource:
 
     @callback
     def async_follow_device(self, state: DeviceState) -> None:
-        """Re-subscribe when the device's publish topic changed (written here or elsewhere).
-
-        A topic that cannot be subscribed to and a client switched off are logged once each.
-        """
+        """Re-subscribe when the device's publish topic changed (written here or elsewhere)."""
         mqtt_settings = state.mqtt_settings
         if mqtt_settings is None:
             return
@@ -154,8 +142,8 @@ class MqttSource:
             self.learn_device_id = None
             self._device_id = report.device_id
         if report.device_id != self._device_id:
-            if not self._foreign_logged:
-                self._foreign_logged = True
+            if None not in self._logged:
+                self._logged.add(None)
                 LOGGER.info(
                     "Ignoring MQTT messages on %s that are not from %s (device id %s); "
                     "not logged again",

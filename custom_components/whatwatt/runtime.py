@@ -1,19 +1,4 @@
-"""The runtime of a loaded entry, built and wired in one place.
-
-``async_build_runtime`` makes what ``entry.runtime_data`` holds: the REST client (none for an
-MQTT-only entry), the device coordinator, the measurement coordinator and, for the push
-transports, the push source (live stream or MQTT subscription). None of them holds another:
-they are wired here with callables and coordinator listeners:
-
-- the measurement coordinator follows each device read (``async_follow_device``: cadence,
-  meter link) and asks for a device read when a reading shows a restart (``on_reboot``);
-- a push source hands readings to the measurement coordinator (``async_push``) and, for the
-  live stream, its failures (``async_push_failed``);
-- the MQTT source follows the device's publish topic from each device read (the first one
-  at set-up included, before it subscribes);
-- an entry with the device address has an ``AuthWatch``: the coordinators and the live stream
-  tell it a refused password, and it resumes them when the stored password works again.
-"""
+"""The runtime of a loaded entry, built and wired in one place (``docs/architecture.md``)."""
 
 from __future__ import annotations
 
@@ -27,18 +12,13 @@ from .api.clock import DeviceZone
 from .auth_watch import AuthWatch
 from .const import (
     CONF_SCAN_INTERVAL,
-    CONF_TRANSPORT,
     DEFAULT_SCAN_INTERVAL,
     TRANSPORT_LIVE,
     TRANSPORT_MQTT,
     TRANSPORT_REST,
+    transport_of,
 )
-from .coordinator import (
-    DeviceCoordinator,
-    MeasurementCoordinator,
-    PushSource,
-    WhatwattRuntimeData,
-)
+from .coordinator import DeviceCoordinator, MeasurementCoordinator, PushSource, WhatwattRuntimeData
 from .issues import async_watch_license
 from .migration import async_identify, async_learn_from_messages
 from .push_live import LiveSource
@@ -56,7 +36,7 @@ async def async_build_runtime(
     hass: HomeAssistant, entry: WhatwattConfigEntry
 ) -> WhatwattRuntimeData:
     """Read the device, take the first readings and make the push source (not yet started)."""
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    transport = transport_of(entry)
     # The device's local times are read in the offset its clock shows (learnt from each
     # system read and live event).
     zone = DeviceZone()
@@ -67,15 +47,12 @@ async def async_build_runtime(
     # An entry taken over from the vendor's integration learns its device id first.
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
+    scan_interval = float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
     measurements = MeasurementCoordinator(
         hass,
         entry,
         client,
-        scan_interval=(
-            float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
-            if transport == TRANSPORT_REST
-            else None
-        ),
+        scan_interval=scan_interval if transport == TRANSPORT_REST else None,
         fallback=transport == TRANSPORT_MQTT,
         on_reboot=device.async_schedule_read,
     )
@@ -89,7 +66,7 @@ async def async_build_runtime(
         await measurements.async_config_entry_first_refresh()
     elif transport == TRANSPORT_MQTT and client is not None and device.last_update_success:
         await measurements.async_refresh()  # the baseline: values before the first message
-    source = _push_source(hass, entry, device, measurements, zone)
+    source = _push_source(hass, entry, transport, device, measurements, zone)
     if auth is not None:
         _resume_on_heal(auth, transport, device, measurements, source)
     return WhatwattRuntimeData(client, device, measurements, source, auth=auth)
@@ -131,12 +108,12 @@ def _resume_on_heal(
 def _push_source(
     hass: HomeAssistant,
     entry: WhatwattConfigEntry,
+    transport: str,
     device: DeviceCoordinator,
     measurements: MeasurementCoordinator,
     zone: DeviceZone,
 ) -> PushSource | None:
     """Return the push source of a live or MQTT entry, wired to the coordinators."""
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
     if transport == TRANSPORT_MQTT:
         mqtt_source = MqttSource(hass, entry, device.device_id, measurements.async_push)
         async_learn_from_messages(hass, entry, mqtt_source)

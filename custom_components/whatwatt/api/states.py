@@ -1,14 +1,17 @@
-"""What the sensors show that the model does not hold as such: derived values and enum states.
+"""What the model does not hold as such: derived values, enum states, an action's outcome.
 
-No Home Assistant object: ``sensor.py`` and ``submeter.py`` describe their entities with these.
+No Home Assistant object: ``sensor.py`` and ``submeter.py`` describe their entities with these,
+``device_control.py`` answers the action ``run_action`` with ``action_outcome``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from .models import MeterInfo, Report, SystemInfo
+    from collections.abc import Collection, Iterable
+
+    from .models import ActionStatus, MeterInfo, Report, SystemInfo
 
 METER_STATUS_OPTIONS: Final = [
     "not_connected",
@@ -56,3 +59,29 @@ def is_p1(meter: MeterInfo | None) -> bool:
     if meter is None:
         return False
     return (meter.interface or "").upper() == "P1" or (meter.protocol or "").upper() == "DSMR"
+
+
+def action_succeeded(status: ActionStatus) -> bool:
+    """Return True for an HTTP 2xx answer or a Modbus success (code 1)."""
+    return status.code == 1 or 200 <= status.code < 300
+
+
+def action_outcome(
+    action_id: str, ids: Collection[int], statuses: Iterable[ActionStatus]
+) -> dict[str, Any]:
+    """Return the final status of an action's requests ``ids`` and whether all succeeded."""
+    requests = [
+        {
+            "id": status.status_id,
+            "code": status.code,
+            "exe_time": status.exe_time,
+            "success": action_succeeded(status),
+        }
+        for status in statuses
+        if status.status_id in ids
+    ]
+    return {
+        "action_id": action_id,
+        "success": all(request["success"] for request in requests),
+        "requests": requests,
+    }
