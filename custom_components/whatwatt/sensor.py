@@ -1,7 +1,4 @@
-"""Sensor entities of the whatwatt Go integration: the readings and the device's health.
-
-The rules: ``docs/architecture.md``, "Sensors".
-"""
+"""Sensors of the readings and of the device's health (rules: ``docs/architecture.md``)."""
 
 from __future__ import annotations
 
