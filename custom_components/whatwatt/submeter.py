@@ -322,15 +322,6 @@ class SubMeters:
         _drop_options(self.hass, self.entry, buses)
 
 
-@callback
-def async_setup_submeters(
-    hass: HomeAssistant, entry: WhatwattConfigEntry, add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Follow the readings' sub-meters on the sensor platform of an entry."""
-    submeters = entry.runtime_data.submeters = SubMeters(hass, entry, add_entities)
-    submeters.async_start()
-
-
 SCAN_INTERVAL_SELECTOR: Final = selector.NumberSelector(
     # No min/max: the form's error says what is wrong (a bound alone only colours the field).
     selector.NumberSelectorConfig(
