@@ -1,16 +1,12 @@
-"""Peak demand for capacity tariffs: its tracker, options fields and sensors.
-
-The arithmetic is ``api.demand.Demand``; the rules: ``docs/architecture.md``, "Peak demand".
-"""
+"""Peak demand for capacity tariffs: its tracker and sensors (``api.demand``: the arithmetic)."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.core import callback
-from homeassistant.helpers import entity_registry as er, selector
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -18,11 +14,6 @@ from .api.demand import DEFAULT_PEAKS, DEFAULT_WINDOW, MAX_PEAKS, WINDOWS, Deman
 from .const import CONF_DEMAND_PEAKS, CONF_DEMAND_WINDOW, DOMAIN
 from .coordinator import MeasurementCoordinator
 from .entity import KILOWATTS, WhatwattSensorEntity, WhatwattSensorEntityDescription
-
-if TYPE_CHECKING and sys.version_info >= (3, 14):
-    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
-else:
-    import voluptuous as vol
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -40,37 +31,12 @@ SAVE_DELAY: Final = 300.0
 STORE_VERSION: Final = 1
 REGISTER: Final = "energy_import"
 
-WINDOW_SELECTOR: Final = selector.SelectSelector(
-    selector.SelectSelectorConfig(
-        options=[selector.SelectOptionDict(value=str(m), label=f"{m} min") for m in WINDOWS],
-        mode=selector.SelectSelectorMode.LIST,
-    )
-)
-PEAKS_SELECTOR: Final = selector.NumberSelector(
-    selector.NumberSelectorConfig(min=1, max=MAX_PEAKS, mode=selector.NumberSelectorMode.BOX)
-)
-
 
 def demand_settings(options: Mapping[str, Any]) -> tuple[int, int]:
     """Return the window length (minutes) and N of an entry's options."""
     window = int(options.get(CONF_DEMAND_WINDOW, DEFAULT_WINDOW))
     peaks = int(options.get(CONF_DEMAND_PEAKS, DEFAULT_PEAKS))
     return (window if window in WINDOWS else DEFAULT_WINDOW, min(max(peaks, 1), MAX_PEAKS))
-
-
-def demand_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
-    """Return the options form's fields for the demand, with the entry's values."""
-    window, peaks = demand_settings(options)
-    return {
-        vol.Required(CONF_DEMAND_WINDOW, default=str(window)): WINDOW_SELECTOR,
-        vol.Required(CONF_DEMAND_PEAKS, default=peaks): PEAKS_SELECTOR,
-    }
-
-
-def demand_options(user_input: Mapping[str, Any]) -> dict[str, int]:
-    """Return the demand options of the form's answer."""
-    window, peaks = demand_settings(user_input)
-    return {CONF_DEMAND_WINDOW: window, CONF_DEMAND_PEAKS: peaks}
 
 
 class DemandTracker:

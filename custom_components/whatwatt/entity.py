@@ -156,11 +156,8 @@ class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     @property
     def available(self) -> bool:
         """Return True while readings arrive (fresh, where it needs them) with this value."""
-        coordinator = self.coordinator
-        if self.entity_description.needs_fresh:
-            ready = coordinator.measurements_available
-        else:
-            ready = coordinator.last_update_success
+        coordinator, fresh = self.coordinator, self.entity_description.needs_fresh
+        ready = coordinator.measurements_available if fresh else coordinator.last_update_success
         return ready and self.native_value is not None
 
 

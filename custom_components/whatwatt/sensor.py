@@ -1,7 +1,4 @@
-"""Sensor entities of the whatwatt Go integration: the readings and the device's health.
-
-The rules: ``docs/architecture.md``, "Sensors".
-"""
+"""Sensors of the readings and of the device's health (rules: ``docs/architecture.md``)."""
 
 from __future__ import annotations
 
@@ -49,7 +46,7 @@ from .entity import (
     WhatwattSensorEntityDescription,
 )
 from .migration import kept_vendor_unit
-from .submeter import async_setup_submeters
+from .submeter import SubMeters
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -285,7 +282,8 @@ async def async_setup_entry(
     _async_add()
     entry.async_on_unload(measurements.async_add_listener(_async_add))
     entry.async_on_unload(device.async_add_listener(_async_add))
-    async_setup_submeters(hass, entry, async_add_entities)  # gas, water, heat
+    submeters = runtime.submeters = SubMeters(hass, entry, async_add_entities)
+    submeters.async_start()  # gas, water, heat
     await async_setup_demand(hass, entry, async_add_entities)  # capacity tariffs
 
 

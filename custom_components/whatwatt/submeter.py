@@ -1,13 +1,9 @@
-"""Sub-meters on the meter's bus (gas, water, heat meters): devices and sensors from the readings.
-
-The rules: ``docs/architecture.md``, "Sub-meters". The options flow (``WhatwattOptionsFlow``)
-sets the kinds, a REST entry's polling interval and the demand's window and peaks.
-"""
+"""Sub-meters on the meter's bus (gas, water, heat): devices, sensors, and the options flow."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 import sys
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,9 +21,19 @@ from homeassistant.helpers import device_registry as dr, selector
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
+from .api.demand import MAX_PEAKS, WINDOWS
 from .api.states import is_p1
-from .api.totals import VOLUME_PREFIX, is_volume_key, recorded_number, volume_key
+from .api.submeters import (
+    KINDS,
+    SEEN_READINGS,
+    BusWatch,
+    kind_of,
+    option_buses,
+)
+from .api.totals import VOLUME_PREFIX, recorded_number, volume_key
 from .const import (
+    CONF_DEMAND_PEAKS,
+    CONF_DEMAND_WINDOW,
     CONF_SCAN_INTERVAL,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
@@ -36,7 +42,7 @@ from .const import (
     TRANSPORT_REST,
     transport_of,
 )
-from .demand import demand_fields, demand_options
+from .demand import demand_settings
 from .entity import (
     WhatwattSensor,
     WhatwattSensorEntityDescription,
@@ -60,11 +66,6 @@ if TYPE_CHECKING:
     from .api.models import Report, Volume
     from .coordinator import WhatwattConfigEntry
 
-# A new bus becomes a device once this many consecutive usable readings carried it ...
-SEEN_READINGS: Final = 3
-# ... and a whatwatt Go has at most this many (as many as its readings can carry).
-MAX_SUBMETERS: Final = 16
-
 # Each kind's device class and native unit.
 KIND_UNITS: Final[dict[str, tuple[SensorDeviceClass | None, str | None]]] = {
     "gas": (SensorDeviceClass.GAS, UnitOfVolume.CUBIC_METERS),
@@ -72,21 +73,8 @@ KIND_UNITS: Final[dict[str, tuple[SensorDeviceClass | None, str | None]]] = {
     "heat": (SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR),
     "other": (None, None),
 }
-KINDS: Final = tuple(KIND_UNITS)
 CAPTURE_TIME: Final = "capture_time"
 TRANSLATION_KEYS: Final = (*(f"volume_{kind}" for kind in KINDS), f"volume_{CAPTURE_TIME}")
-GONE_AFTER: Final = timedelta(days=30)
-
-
-def option_buses(options: Mapping[str, Any]) -> list[int]:
-    """Return the known buses: those with a kind in the options, in order."""
-    return sorted(int(key[len(VOLUME_PREFIX) :]) for key in options if is_volume_key(key))
-
-
-def kind_of(options: Mapping[str, Any], bus: int) -> str:
-    """Return the stored kind of a bus (``other`` for none or an unknown value)."""
-    kind = options.get(volume_key(bus))
-    return kind if kind in KINDS else "other"
 
 
 def _identifier(device_id: str | None, bus: int) -> tuple[str, str]:
@@ -109,19 +97,6 @@ def _loaded(entry: ConfigEntry) -> SubMeters | None:
     return submeters if isinstance(submeters, SubMeters) else None
 
 
-async def async_apply_kinds(
-    hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry,
-    kinds: Mapping[int, str],
-) -> None:
-    """Apply new kinds to a loaded entry's sub-meters at once (entity ids stay)."""
-    if (submeters := _loaded(entry)) is not None:
-        for bus, kind in kinds.items():
-            counter = submeters.counters.get(bus)
-            if counter is not None and kind in KINDS and kind != counter.kind:
-                await submeters.async_readd(bus, kind)
-
-
 def _bus_of(device_entry: dr.DeviceEntry, device_id: str | None) -> int | None:
     prefix = f"{device_id}_{VOLUME_PREFIX}"
     for domain, identifier in device_entry.identifiers:
@@ -138,7 +113,7 @@ async def async_remove_config_entry_device(
     if (bus := _bus_of(device_entry, entry.unique_id)) is None:
         return False
     if (submeters := _loaded(entry)) is not None:
-        if bus in (submeters.read or {}):
+        if bus in (submeters.buses.read or {}):
             return False
         submeters.forget(bus)
     _drop_options(hass, entry, (bus,))
@@ -235,7 +210,7 @@ class SubMeterCounter(WhatwattSensor, RestoreSensor):
     def extra_restore_state_data(self) -> CounterStoredData:
         """Return the value (the last one known while missing) and when it went missing."""
         value = self.native_value if self.native_value is not None else self.recorded
-        since = self.submeters.missing.get(self.bus)
+        since = self.submeters.buses.missing.get(self.bus)
         return CounterStoredData(value, self.native_unit_of_measurement, since)
 
     async def async_added_to_hass(self) -> None:
@@ -246,7 +221,7 @@ class SubMeterCounter(WhatwattSensor, RestoreSensor):
             self.recorded = value
             self.coordinator.async_seed_total(self.entity_description.key, value)
         if isinstance(since := stored.get("missing_since"), str):
-            self.submeters.restore_missing(self.bus, datetime.fromisoformat(since))
+            self.submeters.buses.restore_missing(self.bus, datetime.fromisoformat(since))
         await super().async_added_to_hass()
 
 
@@ -260,10 +235,7 @@ class SubMeters:
         self.hass, self.entry, self._add = hass, entry, add
         self.device, self.measurements = entry.runtime_data.device, entry.runtime_data.measurements
         self.counters: dict[int, SubMeterCounter] = {}
-        self.missing: dict[int, datetime] = {}  # since when each known bus is missing
-        self.read: dict[int, str | None] | None = None  # last usable reading: bus → meter id
-        self.sightings: dict[int, int] = {}  # new buses: consecutive usable readings with them
-        self.seen_readings = SEEN_READINGS if self.measurements.publishes else 1
+        self.buses = BusWatch(SEEN_READINGS if self.measurements.publishes else 1)
 
     @callback
     def async_start(self) -> None:
@@ -279,12 +251,7 @@ class SubMeters:
     def forget(self, bus: int) -> None:
         """Forget a sub-meter whose device goes (it comes back when it is read again)."""
         self.counters.pop(bus, None)
-        self.missing.pop(bus, None)
-
-    def restore_missing(self, bus: int, since: datetime) -> None:
-        """Go on with a missing count kept before (unless a usable reading has the bus)."""
-        if bus not in (self.read or {}):
-            self.missing[bus] = min(self.missing.get(bus, since), since)
+        self.buses.missing.pop(bus, None)
 
     @callback
     def _async_on_reading(self) -> None:
@@ -294,36 +261,25 @@ class SubMeters:
             return  # a reading that cannot tell which sub-meters there are
         now = dt_util.utcnow()
         read = {bus: volume.meter_id for bus, volume in report.volumes.items()}
-        if read != self.read or self.sightings:
+        if read != self.buses.read or self.buses.sightings:
             self._async_follow(read, now)
-        if gone := [bus for bus, since in self.missing.items() if now - since >= GONE_AFTER]:
+        if gone := self.buses.gone(now):
             self._async_remove(gone)
 
     @callback
     def _async_follow(self, read: dict[int, str | None], now: datetime) -> None:
         """Add new sub-meters, rename for new meter ids, start and end the missing counts."""
-        self.read, options, defaults = read, self.entry.options, dict[str, str]()
-        self.sightings = {
-            bus: self.sightings.get(bus, 0) + 1 for bus in read if bus not in self.counters
-        }
+        options, defaults = self.entry.options, dict[str, str]()
         for bus, meter_id in read.items():
-            if (counter := self.counters.get(bus)) is None:
-                if self.sightings[bus] < self.seen_readings or len(self.counters) >= MAX_SUBMETERS:
-                    continue
-                del self.sightings[bus]
-                if (key := volume_key(bus)) not in options:
-                    defaults[key] = self._default_kind()
-                self._add(self._create(bus, defaults.get(key) or kind_of(options, bus), meter_id))
-            elif meter_id != counter.meter_id:  # a new meter on the bus: its device follows
-                counter.meter_id = meter_id
+            if (counter := self.counters.get(bus)) is not None and meter_id != counter.meter_id:
+                counter.meter_id = meter_id  # a new meter on the bus: its device follows
                 dr.async_get(self.hass).async_get_or_create(
                     config_entry_id=self.entry.entry_id, **counter.info()
                 )
-        for bus in self.counters:
-            if bus in read:
-                self.missing.pop(bus, None)
-            else:
-                self.missing.setdefault(bus, now)
+        for bus in self.buses.follow(read, self.counters.keys(), now):
+            if (key := volume_key(bus)) not in options:
+                defaults[key] = self._default_kind()
+            self._add(self._create(bus, defaults.get(key) or kind_of(options, bus), read[bus]))
         if defaults:
             self.hass.config_entries.async_update_entry(self.entry, options={**options, **defaults})
 
@@ -341,15 +297,18 @@ class SubMeters:
         capture = WhatwattSensor(self.measurements, capture_time_description(bus), counter.info())
         return [counter, capture]
 
-    async def async_readd(self, bus: int, kind: str) -> None:
-        """Re-add a bus's counter with a new kind: the same entity id, its device renamed."""
-        old = self.counters[bus]
-        if old.hass is not None and old.platform is not None:
-            await old.async_remove()
-        if self.counters.get(bus) is old:  # not removed or re-added meanwhile
-            new = self.counters[bus] = SubMeterCounter(self, bus, kind, old.meter_id)
-            new.recorded = old.recorded
-            self._add([new])
+    async def async_apply_kinds(self, kinds: Mapping[int, str]) -> None:
+        """Re-add each counter whose kind changed: the same entity id, its device renamed."""
+        for bus, kind in kinds.items():
+            old = self.counters.get(bus)
+            if old is None or kind not in KINDS or kind == old.kind:
+                continue
+            if old.hass is not None and old.platform is not None:
+                await old.async_remove()
+            if self.counters.get(bus) is old:  # not removed or re-added meanwhile
+                new = self.counters[bus] = SubMeterCounter(self, bus, kind, old.meter_id)
+                new.recorded = old.recorded
+                self._add([new])
 
     @callback
     def _async_remove(self, buses: list[int]) -> None:
@@ -361,15 +320,6 @@ class SubMeters:
             if (device_entry := registered_device(self.hass, entry_id, identifier)) is not None:
                 registry.async_update_device(device_entry.id, remove_config_entry_id=entry_id)
         _drop_options(self.hass, self.entry, buses)
-
-
-@callback
-def async_setup_submeters(
-    hass: HomeAssistant, entry: WhatwattConfigEntry, add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Follow the readings' sub-meters on the sensor platform of an entry."""
-    submeters = entry.runtime_data.submeters = SubMeters(hass, entry, add_entities)
-    submeters.async_start()
 
 
 SCAN_INTERVAL_SELECTOR: Final = selector.NumberSelector(
@@ -385,18 +335,22 @@ KIND_SELECTOR: Final = selector.SelectSelector(
         mode=selector.SelectSelectorMode.DROPDOWN,
     )
 )
+WINDOW_SELECTOR: Final = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=[selector.SelectOptionDict(value=str(m), label=f"{m} min") for m in WINDOWS],
+        mode=selector.SelectSelectorMode.LIST,
+    )
+)
+PEAKS_SELECTOR: Final = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=1, max=MAX_PEAKS, mode=selector.NumberSelectorMode.BOX)
+)
 
 
 class WhatwattOptionsFlow(OptionsFlow):
     """Change how often the device is polled, what its sub-meters measure, the demand."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and store the options; a loaded entry applies them at once, without a restart.
-
-        ``scan_interval`` for a REST entry; ``volume_<bus>`` for each known sub-meter; the
-        demand's window and peaks (``demand.py``). The form is ``submeters`` when there are
-        sub-meters (its text lists them), else ``init``.
-        """
+        """Show and store the options; a loaded entry applies them at once, without a restart."""
         entry = self.config_entry
         rest = transport_of(entry) == TRANSPORT_REST
         buses = option_buses(entry.options)
@@ -414,7 +368,9 @@ class WhatwattOptionsFlow(OptionsFlow):
         for bus in buses:
             kind = vol.Required(volume_key(bus), default=kind_of(entry.options, bus))
             fields[kind] = KIND_SELECTOR
-        fields.update(demand_fields(entry.options))
+        window, peaks = demand_settings(entry.options)
+        fields[vol.Required(CONF_DEMAND_WINDOW, default=str(window))] = WINDOW_SELECTOR
+        fields[vol.Required(CONF_DEMAND_PEAKS, default=peaks)] = PEAKS_SELECTOR
         placeholders = {"submeters": submeter_names(self.hass, entry, buses)} if buses else None
         return self.async_show_form(
             step_id="submeters" if buses else "init",
@@ -441,7 +397,8 @@ class WhatwattOptionsFlow(OptionsFlow):
                 await measurements.async_request_refresh()
         kinds = {bus: str(user_input[volume_key(bus)]) for bus in buses}
         options.update({volume_key(bus): kind for bus, kind in kinds.items()})
-        options.update(demand_options(user_input))
-        if loaded and kinds:
-            await async_apply_kinds(self.hass, entry, kinds)
+        window, peaks = demand_settings(user_input)
+        options.update({CONF_DEMAND_WINDOW: window, CONF_DEMAND_PEAKS: peaks})
+        if loaded and kinds and (submeters := _loaded(entry)) is not None:
+            await submeters.async_apply_kinds(kinds)
         return self.async_create_entry(data=options)
