@@ -1,13 +1,6 @@
 """The two coordinators of a whatwatt Go entry and the runtime data that holds them.
 
-- ``DeviceCoordinator``: system information, settings and MQTT settings over REST every few
-  minutes. Config entities, health sensors, the licence and meter-link checks and the
-  configuration-change events hang on it; it keeps the device registry up to date.
-- ``MeasurementCoordinator``: the readings. It polls REST itself (the ``rest`` transport), or a
-  push source hands it readings through ``async_push``; when a push source goes silent it polls
-  REST as the fallback by switching its own interval on, and off again when pushes return.
-
-Freshness is decided by arrival (a new report counter, a new push), never by the device's clock.
+How they work together: ``docs/architecture.md``, "The runtime of one entry".
 """
 
 from __future__ import annotations
@@ -276,11 +269,7 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
         totals: TotalsGuard | None = None,
         on_reboot: CALLBACK_TYPE | None = None,
     ) -> None:
-        """Poll every ``scan_interval`` s, or (None) wait for pushes.
-
-        ``fallback``: an MQTT entry, whose REST stands in for a silent topic and whose cadence
-        is the device's publish interval; ``on_reboot``: called when a reading shows a restart.
-        """
+        """Poll every ``scan_interval`` s or wait for pushes; ``fallback``: an MQTT entry."""
         super().__init__(
             hass,
             LOGGER,

@@ -164,11 +164,6 @@ def raise_for_status(status: int, path: str, body: bytes) -> None:
     raise WhatwattRequestError(status, error, message)
 
 
-def decode_json(body: bytes) -> Any:
-    """Decode a JSON body whatever its content type; InvalidResponse when it is not JSON."""
-    return load_json(body)
-
-
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     """Read a reply's body, refusing one larger than ``MAX_BODY_BYTES`` before reading it all."""
     if (response.content_length or 0) > MAX_BODY_BYTES:
@@ -242,30 +237,15 @@ class WhatwattClient:
         connect = CONNECT_TIMEOUT if total is None else min(CONNECT_TIMEOUT, total)
         return aiohttp.ClientTimeout(total=total, connect=connect, sock_read=read)
 
-    async def open(
-        self,
-        method: str,
-        path_qs: str,
-        *,
-        body: bytes | None = None,
-        total_timeout: float | None = None,
-        read_timeout: float | None = None,
-    ) -> aiohttp.ClientResponse:
-        """Send an authenticated request and return the (unread) non-401 response.
+    async def open_stream(self, path: str, *, read_timeout: float) -> aiohttp.ClientResponse:
+        """GET ``path`` authenticated: the (unread) non-401 response (live stream, SD files).
 
-        Used for the live stream: the call lock is held only until the response headers
-        arrive. ``total_timeout`` None means no overall limit; ``read_timeout`` bounds every
-        wait for data from the socket (headers and body). See ``_open`` for the authentication
-        rules. The caller must close the response.
+        The call lock is held only until the headers arrive; no overall limit, ``read_timeout``
+        bounds every wait for data. See ``_open`` for the authentication rules. The caller must
+        close the response.
         """
         async with self._lock:
-            return await self._open(
-                method,
-                path_qs,
-                body=body,
-                total_timeout=total_timeout,
-                read_timeout=read_timeout,
-            )
+            return await self._open("GET", path, total_timeout=None, read_timeout=read_timeout)
 
     async def _open(
         self,
@@ -365,10 +345,10 @@ class WhatwattClient:
         return _Reply(response.status, response.headers, data)
 
     async def _get_json(self, path_qs: str) -> Any:
-        return decode_json((await self._request("GET", path_qs)).body)
+        return load_json((await self._request("GET", path_qs)).body)
 
     async def _write_json(self, path: str, changes: Mapping[str, Any]) -> Any:
-        return decode_json((await self._request("PUT", path, json_body=changes)).body)
+        return load_json((await self._request("PUT", path, json_body=changes)).body)
 
     async def get_system(self) -> SystemInfo:
         """``GET /api/v1/system``: identity, firmware, licence and health.
@@ -447,7 +427,7 @@ class WhatwattClient:
             raise
         if not reply.body.strip():
             return {}
-        return self._object(decode_json(reply.body), "actions")
+        return self._object(load_json(reply.body), "actions")
 
     async def call_action(self, action_id: str) -> list[int]:
         """``POST /api/v1/actions/call?id=...``: queue an action; returns its status ids."""
@@ -458,7 +438,7 @@ class WhatwattClient:
             if ids is not None:
                 return ids
         if reply.body.strip():
-            data = decode_json(reply.body)
+            data = load_json(reply.body)
             if isinstance(data, dict):
                 raw = data.get("status_ids")
                 if isinstance(raw, list) and all(
@@ -488,7 +468,7 @@ class WhatwattClient:
         for data is bounded by ``read_timeout``. Close the iterator to stop early.
         """
         path = "/sdcard/" + "/".join(quote(part, safe="") for part in name.split("/") if part)
-        response = await self.open("GET", path, read_timeout=read_timeout)
+        response = await self.open_stream(path, read_timeout=read_timeout)
         try:
             if response.status >= 300:
                 raise_for_status(response.status, path, await response.content.read(4096))

@@ -184,9 +184,7 @@ class LiveStream:
     async def events(self) -> AsyncIterator[Report]:
         """Yield one Report per live event until the stream fails or ``close()`` is called."""
         self._closed = False
-        response = await self._client.open(
-            "GET", LIVE_PATH, total_timeout=None, read_timeout=self._idle_timeout
-        )
+        response = await self._client.open_stream(LIVE_PATH, read_timeout=self._idle_timeout)
         self._response = response
         try:
             if response.status != 200:
