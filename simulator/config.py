@@ -25,6 +25,7 @@ class SimulatorConfig:
     ``timezone`` is the device's local zone (IANA name, ``UTC`` or ``+02:00``-style offset);
     the ``timezone`` fault replaces it at run time. ``clock_offset`` is the initial value of
     the ``clock_offset`` fault (seconds the device clock is ahead, negative: behind).
+    ``meter_id`` is the meter's ``meter.id`` (empty: the meter sends none, as the profiles do).
     """
 
     host: str = "127.0.0.1"
@@ -51,3 +52,4 @@ class SimulatorConfig:
     seed: int | None = None
     action_fake_delay: float = 0.05  # seconds a non-local action request "runs" before failing
     sd_card: bool = False  # a card is mounted at start (simulator.sdcard; logging stays off)
+    meter_id: str = ""
