@@ -9,11 +9,14 @@ they are wired here with callables and coordinator listeners:
   meter link) and asks for a device read when a reading shows a restart (``on_reboot``);
 - a push source hands readings to the measurement coordinator (``async_push``) and, for the
   live stream, its failures (``async_push_failed``);
-- the MQTT source follows the device's publish topic from each device read.
+- the MQTT source follows the device's publish topic from each device read;
+- the energy guard follows the meter's identity from each device read and announces a meter
+  exchange as a ``device_event`` (``_announce_exchange``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
@@ -21,6 +24,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
+from .api.totals import TotalsGuard
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
@@ -30,7 +34,9 @@ from .const import (
     TRANSPORT_REST,
 )
 from .coordinator import (
+    EVENT_METER_EXCHANGED,
     DeviceCoordinator,
+    DeviceEvent,
     MeasurementCoordinator,
     PushSource,
     WhatwattRuntimeData,
@@ -63,6 +69,7 @@ async def async_build_runtime(
     # An entry taken over from the vendor's integration learns its device id first.
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
+    totals = TotalsGuard(on_exchange=_announce_exchange(device))
     measurements = MeasurementCoordinator(
         hass,
         entry,
@@ -73,11 +80,13 @@ async def async_build_runtime(
             else None
         ),
         fallback=transport == TRANSPORT_MQTT,
+        totals=totals,
         on_reboot=device.async_schedule_read,
     )
     # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
     await device.async_setup(required=transport != TRANSPORT_MQTT)
     _follow(device, measurements.async_follow_device)
+    _follow(device, lambda state: totals.follow_meter(state.system.meter))
     # Watched from the first read on: a REST entry on a FREE device is told why it cannot load.
     entry.async_on_unload(async_watch_license(hass, entry, device))
     if transport == TRANSPORT_REST:
@@ -115,6 +124,17 @@ def _push_source(
         interval=lambda: measurements.interval,
         tz=zone,
     )
+
+
+def _announce_exchange(device: DeviceCoordinator) -> Callable[[str | None, str | None], None]:
+    """Return the energy guard's callable: a meter exchange becomes a ``device_event``."""
+
+    def announce(old: str | None, new: str | None) -> None:
+        details = (("old_meter_id", old), ("new_meter_id", new))
+        event = DeviceEvent(EVENT_METER_EXCHANGED, details=details)
+        device.async_set_updated_data(replace(device.data, events=(event,)))
+
+    return announce
 
 
 def _follow(
