@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .control import add_control_routes
+from .hostile import stream_huge_body
 from .responses import BASE_HEADERS, JSON_TYPE, error_response
 from .routes import SIM_KEY, add_routes
 from .sdcard import add_sdcard_routes
@@ -106,6 +107,26 @@ async def _dispatch(sim: Simulator, request: web.Request, handler: Handler) -> w
     return response
 
 
+async def _hostile_body(
+    sim: Simulator, request: web.Request, response: web.StreamResponse
+) -> web.StreamResponse:
+    """Return the answer as the ``hostile`` fault makes it: nested or huge JSON under ``/api/``."""
+    hostile = sim.faults.hostile
+    if (
+        hostile is None
+        or not request.path.startswith("/api/")
+        or not isinstance(response, web.Response)
+        or response.content_type != "application/json"
+    ):
+        return response
+    if hostile.has("huge_body") and response.status == 200:
+        return await stream_huge_body(request, hostile.body_bytes, sim.count_hostile_bytes)
+    body = hostile.rest_body(response.status)
+    if body is not None:
+        response.body = body
+    return response
+
+
 def build_app(sim: Simulator) -> web.Application:
     """Return the device's aiohttp application bound to ``sim``."""
 
@@ -115,7 +136,7 @@ def build_app(sim: Simulator) -> web.Application:
             return await handler(request)
         status = 0
         try:
-            response = await _device_rules(sim, request, handler)
+            response = await _hostile_body(sim, request, await _device_rules(sim, request, handler))
             status = response.status
         finally:
             if request.path != "/api/v1/live" or status != 200:

@@ -3,13 +3,17 @@
 - ``GET /_sim/faults``: every fault switch (``simulator.faults``) as JSON.
 - ``POST /_sim/faults``: set any of them, e.g. ``{"clock_offset": 5400}``,
   ``{"timezone": "+02:00"}``, ``{"old_time_stamps": true}``,
-  ``{"energy_glitch": {"kind": "garbage", "registers": ["1_8_0"], "value": -1}}``; plus
+  ``{"energy_glitch": {"kind": "garbage", "registers": ["1_8_0"], "value": -1}}``,
+  ``{"hostile": ["extreme_times", "nested_json"]}``; plus
   ``refuse_for`` (seconds). Unknown names or bad values → 400.
 - ``POST /_sim/mqtt``: ``{"url": "mqtt://127.0.0.1:1883", "topic": null, "template": null}``
   points the MQTT client at a broker (``Simulator.configure_mqtt``: topic null → the default
   ``whatwatt/<DEVICE_ID>``, template null → the vendor's template; ``enable`` optional).
 - ``POST /_sim/meter``: ``{"meter_id": "…", "serial": null, "start": 0.0}`` exchanges the meter
   (``Simulator.exchange_meter``; every field optional).
+- ``POST /_sim/load``: ``{"kw": 3.6}`` imports 3.6 kW from now on (``meter.LoadSteps``: the
+  register follows it exactly, for window averages that are easy to check); ``{"kw": null}``
+  returns to the random walk.
 - ``POST /_sim/license``, ``POST /_sim/telegram``, ``GET /_sim/requests``.
 """
 
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web  # noqa: TC002 - aiohttp resolves handler annotations
 
+from .meter import LoadSteps
 from .responses import BodyError, error_response, json_response, read_json, read_json_object
 from .routes import SIM_KEY
 
@@ -132,6 +137,25 @@ async def post_meter(request: web.Request) -> web.Response:
     return json_response(_sim(request).state.meter_block())
 
 
+async def post_load(request: web.Request) -> web.Response:
+    """``POST /_sim/load`` with ``{"kw": <number> | null}``: hold an import power, or stop."""
+    sim = _sim(request)
+    meter = sim.meter
+    try:
+        body: Any = await read_json_object(request)
+    except BodyError as err:
+        return err.response
+    kw = body.get("kw")
+    if kw is not None and (isinstance(kw, bool) or not isinstance(kw, int | float) or kw < 0):
+        return error_response(400, "invalid_request", "kw must be null or a number >= 0")
+    if kw is None:
+        meter.load = None
+    else:
+        meter.load = meter.load or LoadSteps(base_kw=meter.import_kw)
+        meter.load.hold(sim.state.device_now(), float(kw))
+    return json_response({"kw": kw})
+
+
 async def post_telegram(request: web.Request) -> web.Response:
     """``POST /_sim/telegram``: produce the next meter telegram now."""
     report = await _sim(request).emit_telegram()
@@ -150,5 +174,6 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_post("/_sim/mqtt", post_mqtt)
     app.router.add_post("/_sim/license", post_license)
     app.router.add_post("/_sim/meter", post_meter)
+    app.router.add_post("/_sim/load", post_load)
     app.router.add_post("/_sim/telegram", post_telegram)
     app.router.add_get("/_sim/requests", get_requests, allow_head=False)

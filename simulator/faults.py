@@ -6,7 +6,9 @@ them all); ``sim.faults.clear()`` switches every one back to its default.
 
 Connection and answer faults: ``refuse``, ``delay``, ``status_503``, ``status_429``,
 ``malformed``. Meter: ``meter_not_connected``, ``energy_glitch``. Clock: ``clock_offset``,
-``timezone``, ``old_time_stamps``. See ``Faults`` for each one's meaning.
+``timezone``, ``old_time_stamps``. Untrusted bytes: ``hostile`` (``simulator.hostile``: extreme
+times, overflowing and non-finite values, nested JSON, huge bodies, endless or unfinished live
+events, stray sub-meters, absurd intervals and uptimes). See ``Faults`` for each one's meaning.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .clock import MAX_CLOCK_OFFSET, parse_zone
 from .glitch import EnergyGlitch, GlitchPath, parse_glitch
+from .hostile import Hostile, parse_hostile
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -32,6 +35,7 @@ FAULT_NAMES: tuple[str, ...] = (
     "timezone",
     "old_time_stamps",
     "energy_glitch",
+    "hostile",
 )
 
 
@@ -71,11 +75,16 @@ def _glitch(_name: str, value: Any) -> EnergyGlitch | None:
     return parse_glitch(value)
 
 
+def _hostile(_name: str, value: Any) -> Hostile | None:
+    return parse_hostile(value)
+
+
 _CHECKS: Final[dict[str, Callable[[str, Any], Any]]] = {
     "delay": _delay,
     "clock_offset": _clock_offset,
     "timezone": _timezone,
     "energy_glitch": _glitch,
+    "hostile": _hostile,
 }
 
 
@@ -113,6 +122,11 @@ class Faults:
     makes the named energy registers read 0 or garbage in exactly one report on each named path
     (next REST report answer, next live event, next MQTT message); it reads ``None`` again once
     every path has taken it.
+
+    ``hostile``: a ``Hostile`` (or its JSON form: a list of kinds, or an object with ``kinds``
+    and the tunables ``interval``, ``uptime``, ``body_bytes``; see ``simulator.hostile``) that
+    makes every answer, live event and MQTT message sent while it is on untrustworthy in the
+    named ways; ``None`` (or an empty list) switches it off.
     """
 
     refuse: bool = False
@@ -125,6 +139,7 @@ class Faults:
     timezone: str | None = None
     old_time_stamps: bool = False
     energy_glitch: EnergyGlitch | None = None
+    hostile: Hostile | None = None
     _listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -147,6 +162,7 @@ class Faults:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name in FAULT_NAMES}
         glitch = self.energy_glitch
         out["energy_glitch"] = glitch.as_dict() if glitch is not None else None
+        out["hostile"] = self.hostile.as_dict() if self.hostile is not None else None
         return out
 
     def update(self, data: Mapping[str, Any]) -> None:

@@ -56,6 +56,11 @@ class LiveHub:
         nl, space = self.newline, " " if self.data_space else ""
         self._current[0].put_nowait(f"event: live{nl}data:{space}{data}{nl}{nl}")
 
+    def publish_raw(self, text: str) -> None:
+        """Queue raw stream text for the current subscriber, if any (no framing added)."""
+        if self._current is not None:
+            self._current[0].put_nowait(text)
+
     def drop(self) -> None:
         """Close the current stream (a reboot or a new subscriber)."""
         if self._current is not None:

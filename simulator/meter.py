@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
+from itertools import pairwise
 import random
 from typing import TYPE_CHECKING, Any
 
 from .submeters import SubMeter, live_volumes, volume_entries
 
 if TYPE_CHECKING:
-    from datetime import datetime, tzinfo
+    from datetime import tzinfo
 
 METER_INFO: dict[str, dict[str, str]] = {
     "p1-single": {
@@ -43,6 +44,38 @@ def _r(value: float, digits: int = 3) -> float:
 
 
 @dataclass
+class LoadSteps:
+    """A demand profile: import power in steps, so that window averages are easy to assert.
+
+    ``steps`` holds (moment, kW) in time order: the power holds from each moment to the next
+    (``base_kw`` before the first). While a meter follows it (``MeterModel.load``), the random
+    walk is off, nothing is exported and the import register advances between two telegrams by
+    the exact integral of the steps, however far apart the telegrams are.
+    """
+
+    steps: list[tuple[datetime, float]] = field(default_factory=list)
+    base_kw: float = 0.0
+
+    def hold(self, moment: datetime, kw: float) -> None:
+        """Import ``kw`` from ``moment`` on (later steps are dropped)."""
+        self.steps = [step for step in self.steps if step[0] < moment] + [(moment, kw)]
+
+    def power_at(self, moment: datetime) -> float:
+        """Return the import power (kW) at ``moment``."""
+        power = self.base_kw
+        for start, kw in self.steps:
+            if start > moment:
+                break
+            power = kw
+        return power
+
+    def energy(self, start: datetime, end: datetime) -> float:
+        """Return the energy (kWh) imported from ``start`` to ``end``."""
+        edges = sorted({start, end, *(t for t, _ in self.steps if start < t < end)})
+        return sum(self.power_at(a) * (b - a).total_seconds() / 3600 for a, b in pairwise(edges))
+
+
+@dataclass
 class MeterModel:
     """State of one simulated meter; ``next_report`` advances it by one telegram."""
 
@@ -59,6 +92,9 @@ class MeterModel:
     max_out: float = 1.0
     # The sub-meters on the bus (gas, water, heat): in every report as ``volume[]``.
     submeters: list[SubMeter] = field(default_factory=list)
+    # A demand profile to follow instead of the random walk (None: the walk).
+    load: LoadSteps | None = None
+    last_telegram: datetime | None = None
 
     def __post_init__(self) -> None:
         """Reject unknown profiles."""
@@ -107,18 +143,27 @@ class MeterModel:
 
         The caller adds ``id``, ``interval`` and the time stamps.
         """
-        self._step(interval)
         hours = interval / 3600.0
-        body = self._p1(hours, local) if self.profile == "p1-single" else self._dlms(hours)
+        if self.load is None:
+            self._step(interval)
+            energy = (self.import_kw * hours, self.export_kw * hours)
+        else:
+            self.net_kw = self.import_kw = _r(self.load.power_at(local))
+            self.export_kw = 0.0
+            before = self.last_telegram  # in UTC: local times subtract by the wall clock
+            energy = (self.load.energy(before, local.astimezone(UTC)) if before else 0.0, 0.0)
+        self.last_telegram = local.astimezone(UTC)
+        p1 = self.profile == "p1-single"
+        body = self._p1(energy, local) if p1 else self._dlms(energy, hours)
         if self.submeters:
             body["volume"] = volume_entries(self.submeters, local.astimezone(UTC), zone, self.rng)
         return body
 
-    def _p1(self, hours: float, local: datetime) -> dict[str, Any]:
+    def _p1(self, energy: tuple[float, float], local: datetime) -> dict[str, Any]:
         tariff = self.tariff_at(local)
         idx = tariff - 1
-        self.energy_in[idx] += self.import_kw * hours
-        self.energy_out[idx] += self.export_kw * hours
+        self.energy_in[idx] += energy[0]
+        self.energy_out[idx] += energy[1]
         voltage = _r(self.rng.uniform(228.0, 234.0), 1)
         net = max(self.import_kw, self.export_kw)
         return {
@@ -148,9 +193,9 @@ class MeterModel:
             "conv_factor": 1,
         }
 
-    def _dlms(self, hours: float) -> dict[str, Any]:
-        self.energy_in[0] += self.import_kw * hours
-        self.energy_out[0] += self.export_kw * hours
+    def _dlms(self, energy: tuple[float, float], hours: float) -> dict[str, Any]:
+        self.energy_in[0] += energy[0]
+        self.energy_out[0] += energy[1]
         q_in = _r(self.import_kw * 0.1)
         q_out = 0.0
         self.reactive_in += q_in * hours

@@ -278,14 +278,17 @@ class MqttPublisher:
         backoff: float = 0.25,
         max_backoff: float = 3.0,
         report_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        payload_hook: Callable[[bytes], bytes] | None = None,
     ) -> None:
         """Prepare (nothing runs until ``start()``).
 
         ``report_hook`` sees the report a message is about to be rendered from, right before
-        it is published, and returns the report to render (the simulator's energy glitch).
+        it is published, and returns the report to render (the simulator's energy glitch and
+        hostile values); ``payload_hook`` sees the rendered message and returns the one to send.
         """
         self._state = state
         self._report_hook = report_hook
+        self._payload_hook = payload_hook
         self._keepalive = keepalive
         self._backoff_initial = backoff
         self._max_backoff = max_backoff
@@ -444,6 +447,8 @@ class MqttPublisher:
         if self._report_hook is not None:
             report = self._report_hook(report)
         payload = render(template, build_variables(self._state, report), NUMERIC).encode()
+        if self._payload_hook is not None:
+            payload = self._payload_hook(payload)
         try:
             await asyncio.wait_for(conn.publish(topic, payload), 5.0)
         except (OSError, TimeoutError, RuntimeError) as err:

@@ -34,8 +34,12 @@ def _bad(err: SettingsError) -> web.Response:
 
 
 async def get_system(request: web.Request) -> web.Response:
-    """``GET /api/v1/system``."""
-    return json_response(_sim(request).state.system_json())
+    """``GET /api/v1/system`` (hostile when that fault is on)."""
+    sim = _sim(request)
+    system = sim.state.system_json()
+    if sim.faults.hostile is not None:
+        system = sim.faults.hostile.system(system)
+    return json_response(system)
 
 
 async def get_report(request: web.Request) -> web.Response:
@@ -44,7 +48,7 @@ async def get_report(request: web.Request) -> web.Response:
     report = sim.state.report_json()
     if sim.state.report is not None:
         report = sim.glitched("report", report)
-    return json_response(report)
+    return json_response(sim.hostile_report(report))
 
 
 async def get_report_objects(request: web.Request) -> web.Response:
@@ -102,8 +106,12 @@ async def _settings_write(request: web.Request, *, replace: bool) -> web.Respons
 
 
 async def get_settings(request: web.Request) -> web.Response:
-    """``GET /api/v1/settings``."""
-    return json_response(_sim(request).state.public_settings())
+    """``GET /api/v1/settings`` (hostile when that fault is on)."""
+    sim = _sim(request)
+    settings = sim.state.public_settings()
+    if sim.faults.hostile is not None:
+        settings = sim.faults.hostile.settings(settings)
+    return json_response(settings)
 
 
 async def put_settings(request: web.Request) -> web.Response:

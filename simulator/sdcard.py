@@ -4,14 +4,16 @@ With a card mounted (``SimulatorConfig.sd_card``, ``sim.sdcard.mounted`` or ``PO
 and the logging service on (``services.sd.enable``), every decoded report is logged, at most one
 row per ``services.sd.frequency`` seconds of the device's clock, to ``YYYYMMDD.CSV`` named after
 the UTC date of the row: the documented header (``COLUMNS``), then one row per report, text
-quoted, numbers bare, an empty field for what the meter does not supply (``RP`` in milliseconds).
+quoted, numbers bare, an empty field for what the meter does not supply (``RP`` in milliseconds);
+while the ``hostile`` fault's ``long_sd_rows`` is on, each row is padded to ``row_length`` bytes.
 Files live in memory and survive reboots, as a card does; the meter's history is therefore on the
 card for any time the simulated meter ran, whether or not anyone was reading the device.
 
 HTTP (auth, faults and the origin check apply as everywhere):
 
 - ``GET /sdcard/`` (``/sdcard`` too) or ``/sdcard/<dir>/``: ``{"path", "files": [{"name", "size",
-  "type"}]}``; ``GET /sdcard/<file>``: the bytes, streamed in chunks (``text/csv`` for ``.CSV``);
+  "type"}]}``; ``GET /sdcard/<file>``: the bytes, streamed in chunks of ``SdCard.chunk`` bytes
+  (``text/csv`` for ``.CSV``);
 - ``DELETE /sdcard/<file>`` or ``/sdcard/<dir>/`` (recursive) → 204; the root → 400;
 - 404 for what is not there; 503 for every SD request while no card is mounted.
 
@@ -117,10 +119,17 @@ def _moment(report: dict[str, Any]) -> datetime | None:
         return None
 
 
-def csv_row(report: dict[str, Any], moment: datetime) -> str:
-    """Return the CSV line (CRLF-terminated) the device writes for one report."""
+def csv_row(report: dict[str, Any], moment: datetime, *, length: int = 0) -> str:
+    """Return the CSV line (CRLF-terminated) the device writes for one report.
+
+    ``length``: pad the meter model field so that the line is that long (a hostile row).
+    """
     body = report.get("report", {})
-    meter = report.get("meter", {})
+    meter = dict(report.get("meter", {}))
+    if length:
+        meter["model"] = ""
+        plain = len(csv_row({**report, "meter": meter}, moment))
+        meter["model"] = "x" * max(length - plain, 0)
     fields: list[str] = []
     for column in COLUMNS:
         if column == "RID":
@@ -147,6 +156,8 @@ class SdCard:
         self.files: dict[str, bytearray] = {}
         self.folders: set[str] = {"SYSTEM~1"}
         self.rows_written = 0
+        self.row_length = 0  # > 0: rows padded to this length (the ``hostile`` fault)
+        self.chunk = CHUNK  # bytes per write when a file is served
         self._last_row: datetime | None = None
         self._mounted = False
         self.mounted = mounted
@@ -185,7 +196,7 @@ class SdCard:
         content = self.files.get(name)
         if content is None:
             content = self.files[name] = bytearray(HEADER.encode())
-        content.extend(csv_row(report, moment).encode())
+        content.extend(csv_row(report, moment, length=self.row_length).encode())
         self.rows_written += 1
 
     def listing(self, folder: str) -> list[dict[str, Any]]:
@@ -246,14 +257,15 @@ async def get_sdcard(request: web.Request) -> web.StreamResponse:
     if content is None:
         return error_response(404, "not_found", "No such file")
     data = bytes(content)
+    chunk = card.chunk
     content_type = "text/csv" if tail.upper().endswith(".CSV") else "application/octet-stream"
     response = web.StreamResponse(
         headers={"Content-Type": content_type, "Cache-Control": "no-store"}
     )
     response.content_length = len(data)
     await response.prepare(request)
-    for start in range(0, len(data), CHUNK):
-        await response.write(data[start : start + CHUNK])
+    for start in range(0, len(data), chunk):
+        await response.write(data[start : start + chunk])
     await response.write_eof()
     return response
 

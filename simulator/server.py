@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self
@@ -22,6 +23,7 @@ from .auth import Authenticator
 from .clock import has_utc_stamps, load_zone, local_from_stamp, parse_zone
 from .config import PROFILES, SimulatorConfig
 from .faults import Faults
+from .hostile import LONG_ROW_BYTES
 from .live import LiveHub
 from .meter import MeterModel, live_event
 from .sdcard import SdCard
@@ -54,7 +56,8 @@ class Simulator:
     """A simulated whatwatt Go serving HTTP on ``config.host``/``config.port``.
 
     ``await start()``; ``url``/``port`` then tell where it listens. ``await stop()`` ends
-    everything it started. ``faults`` switches take effect at once.
+    everything it started. ``faults`` switches take effect at once. ``hostile_bytes_sent``
+    counts the bytes of ``huge_body`` answers (the ``hostile`` fault) the clients took.
     """
 
     def __init__(self, config: SimulatorConfig | None = None, **kwargs: Any) -> None:
@@ -96,6 +99,7 @@ class Simulator:
         self.sdcard = SdCard(self.state, mounted=cfg.sd_card)  # logs every report it is due
         self.state.add_telegram_listener(self.sdcard.on_report)
         self.requests: list[RequestRecord] = []
+        self.hostile_bytes_sent = self._hostile_readings = 0
         self.boots = 0
         self.up = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -267,7 +271,9 @@ class Simulator:
         except ImportError:
             return
         publisher: _Publisher = MqttPublisher(
-            self.state, report_hook=lambda report: self.glitched("mqtt", report)
+            self.state,
+            report_hook=lambda report: self.hostile_report(self.glitched("mqtt", report)),
+            payload_hook=self.hostile_payload,
         )
         self._publisher = publisher
         await publisher.start()
@@ -320,16 +326,56 @@ class Simulator:
     def _to_live(self, report: dict[str, Any]) -> None:
         if not self.live.has_subscriber:
             return
-        report = self.glitched("live", report)
+        report = self.hostile_report(self.glitched("live", report))
         state = self.state
         stamp = report.get("report", {}).get("date_time")
         local = local_from_stamp(stamp, state.zone) or state.local_now()
-        self.live.publish(live_event(report, state.uptime, local))
+        event = live_event(report, state.uptime, local)
+        hostile = self.faults.hostile
+        if hostile is not None:
+            event = hostile.live_event(event, self._hostile_readings)
+            data = json.dumps(event, separators=(",", ":"))
+            if (frame := hostile.live_frame(data, self.live.newline)) is not None:
+                self.live.publish_raw(frame)
+                return
+        self.live.publish(event)
 
     def glitched(self, path: GlitchPath, report: dict[str, Any]) -> dict[str, Any]:
         """Return ``report`` as ``path`` delivers it now: with the energy glitch if pending."""
         glitch = self.faults.take_glitch(path)
         return glitch.apply(report) if glitch is not None else report
+
+    def hostile_report(self, report: dict[str, Any]) -> dict[str, Any]:
+        """Return a full report JSON as it goes out now: hostile when that fault is on."""
+        hostile = self.faults.hostile
+        if hostile is None:
+            return report
+        self._hostile_readings += 1
+        return hostile.report(report, self._hostile_readings)
+
+    def hostile_payload(self, payload: bytes) -> bytes:
+        """Return an MQTT message as it goes out now (``hostile``'s nested JSON)."""
+        hostile = self.faults.hostile
+        return hostile.mqtt_payload(payload) if hostile is not None else payload
+
+    def count_hostile_bytes(self, count: int) -> None:
+        """Count bytes of a ``huge_body`` answer the client took."""
+        self.hostile_bytes_sent += count
+
+    def mqtt_message(self, template: str | None = None) -> bytes:
+        """Return the MQTT message the device would publish now, as its publisher renders it.
+
+        ``template`` None is the configured one. A pending energy glitch on the ``mqtt`` path is
+        taken, the ``hostile`` fault applies: for tests that fire messages on a mocked client.
+        """
+        from .template import render  # noqa: PLC0415 - the MQTT part is optional
+        from .variables import NUMERIC, build_variables  # noqa: PLC0415
+
+        state = self.state
+        text = template or str(state.mqtt_settings["publish"]["template"] or "")
+        report = self.hostile_report(self.glitched("mqtt", state.report or {}))
+        payload = render(text, build_variables(state, report), NUMERIC).encode()
+        return self.hostile_payload(payload)
 
     # -- faults, licence, maintenance --------------------------------------------------------
 
@@ -351,6 +397,10 @@ class Simulator:
             self.state.zone = parse_zone(zone) if zone is not None else self._zone
         elif name == "old_time_stamps":
             self.state.old_time_stamps = self.faults.old_time_stamps
+        elif name == "hostile":
+            hostile = self.faults.hostile
+            long_rows = hostile is not None and hostile.has("long_sd_rows")
+            self.sdcard.row_length = LONG_ROW_BYTES if long_rows else 0
 
     def refuse_for(self, seconds: float) -> None:
         """Refuse connections for ``seconds``, then listen again."""

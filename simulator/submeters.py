@@ -116,4 +116,7 @@ def template_time(local: Any, zone: tzinfo) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:  # a hostile time at the edge of the calendar (``simulator.hostile``)
+        return None

@@ -15,6 +15,7 @@ from homeassistant.helpers import config_validation as cv
 
 from .backfill import async_remove_coverage, async_setup_backfill
 from .const import CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT, TRANSPORT_REST, TRANSPORTS
+from .demand import async_remove_demand
 from .issues import (
     async_clear_entry_issues,
     async_clear_mqtt_missing,
@@ -95,4 +96,5 @@ async def async_remove_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) ->
     """Forget the entry's repair issues and what it stored."""
     async_clear_entry_issues(hass, entry)
     await async_remove_coverage(hass, entry.entry_id)
+    await async_remove_demand(hass, entry.entry_id)
     async_clear_vendor_issue(hass, entry)

@@ -10,11 +10,13 @@ Set-up starts with the menu ``user``: how the data reaches Home Assistant.
 Discovery: ``zeroconf`` → ``discovery_confirm`` (→ ``password``). ``reauth`` →
 ``reauth_confirm``. ``reconfigure``: the same menu and branches with the entry's values
 suggested. Options (``init``): the polling interval of a REST entry, the kind of each
-sub-meter. The MQTT forms, checks, broker proposal and first-message wait: ``mqtt_setup.py``.
+sub-meter, the demand's window and peaks (every entry). The MQTT forms, checks, broker
+proposal and first-message wait: ``mqtt_setup.py``.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
@@ -37,7 +39,6 @@ from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
 from .api.parse_common import as_device_id
 from .api.totals import volume_key
-from .compat import vol
 from .const import (
     CONF_SCAN_INTERVAL,
     CONF_TRANSPORT,
@@ -51,6 +52,7 @@ from .const import (
     TRANSPORT_REST,
     device_title,
 )
+from .demand import demand_fields, demand_options
 from .device_control import async_provision_mqtt
 from .errors import AUTH_ERROR, form_error
 from .migration import ENTRY_VERSION, async_adopt, learns_device_id
@@ -64,7 +66,12 @@ from .mqtt_setup import (
     broker_suggestions,
     proposed_broker,
 )
-from .submeter import KINDS, async_apply_kinds, has_submeters, kind_of, option_buses, submeter_names
+from .submeter import KINDS, async_apply_kinds, kind_of, option_buses, submeter_names
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+else:
+    import voluptuous as vol
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -109,12 +116,6 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
         self._host: str | None = None
         self._transport = TRANSPORT_REST
         self._mqtt = MqttBranch()
-
-    @classmethod
-    @callback
-    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Offer options when there is something to set: REST polling, or a known sub-meter."""
-        return transport_of(config_entry) == TRANSPORT_REST or has_submeters(config_entry.options)
 
     @staticmethod
     @callback
@@ -441,19 +442,17 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class WhatwattOptionsFlow(OptionsFlow):
-    """Change how often the device is polled, and what its sub-meters measure."""
+    """Change how often the device is polled, what its sub-meters measure, the demand."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and store the options; a loaded entry applies them at once, without a restart.
 
-        ``scan_interval`` for a REST entry; ``volume_<bus>`` for each known sub-meter.
+        ``scan_interval`` for a REST entry; ``volume_<bus>`` for each known sub-meter; the
+        demand's window and peaks (``demand.py``: applied by the entry's update listener).
         """
         entry = self.config_entry
         rest = transport_of(entry) == TRANSPORT_REST
         buses = option_buses(entry.options)
-        if not rest and not buses:
-            # A push entry without sub-meters: no polling interval, nothing else to set.
-            return self.async_abort(reason="no_options")
         loaded = entry.state is ConfigEntryState.LOADED
         if user_input is not None:
             options = dict(entry.options)
@@ -466,6 +465,7 @@ class WhatwattOptionsFlow(OptionsFlow):
                     await measurements.async_request_refresh()
             kinds = {bus: str(user_input[volume_key(bus)]) for bus in buses}
             options.update({volume_key(bus): kind for bus, kind in kinds.items()})
+            options.update(demand_options(user_input))
             if loaded and kinds:
                 await async_apply_kinds(self.hass, entry, kinds)
             return self.async_create_entry(data=options)
@@ -476,6 +476,7 @@ class WhatwattOptionsFlow(OptionsFlow):
         for bus in buses:
             kind = vol.Required(volume_key(bus), default=kind_of(entry.options, bus))
             fields[kind] = KIND_SELECTOR
+        fields.update(demand_fields(entry.options))
         return self.async_show_form(
             step_id="init",
             data_schema=vol.Schema(fields),

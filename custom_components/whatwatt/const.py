@@ -23,6 +23,9 @@ CONF_SCAN_INTERVAL: Final = "scan_interval"
 DEFAULT_SCAN_INTERVAL: Final = 10
 MIN_SCAN_INTERVAL: Final = 2
 MAX_SCAN_INTERVAL: Final = 300
+# Peak demand (``demand.py``): window length in minutes (15, 60) and how many peaks average.
+CONF_DEMAND_WINDOW: Final = "demand_window"
+CONF_DEMAND_PEAKS: Final = "demand_peaks"
 
 # How often the device coordinator reads system information, settings and MQTT settings.
 DEVICE_REFRESH_INTERVAL: Final = timedelta(minutes=5)

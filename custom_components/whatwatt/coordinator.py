@@ -86,10 +86,11 @@ class WhatwattRuntimeData:
     device: DeviceCoordinator
     measurements: MeasurementCoordinator
     source: PushSource | None = None
-    # The sub-meters the sensor platform follows (``submeter.SubMeters``; that module builds on
-    # this one, so the type is checked where it is used).
+    # What the sensor platform follows (``submeter.SubMeters``, ``demand.DemandTracker``; those
+    # modules build on this one, so the types are checked where they are used).
     submeters: object | None = None
     backfill: EntryBackfill | None = None
+    demand: object | None = None
 
 
 type WhatwattConfigEntry = ConfigEntry[WhatwattRuntimeData]

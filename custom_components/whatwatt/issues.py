@@ -1,8 +1,6 @@
 """Repair issues of the whatwatt Go integration: raised when a cause appears, cleared when it goes.
 
-Every issue belongs to one config entry (its id ends with the entry id) and links to its section of
-the README. Each says what to do and clears itself; "history gap not filled" (``ISSUE_SD_LOGGING``,
-raised by ``backfill``) also has a fix flow (``repairs.py``) that turns SD-card logging on.
+The rules: ``docs/architecture.md``, "Repair issues".
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ if TYPE_CHECKING:
 
     from homeassistant.config_entries import ConfigEntry
 
-    from .api.models import SystemInfo
     from .coordinator import DeviceCoordinator, MeasurementCoordinator
 
 README_URL: Final = "https://github.com/whatwatt-go-ha/whatwatt-ha#"
@@ -32,15 +29,8 @@ ISSUE_MQTT_MISSING: Final = "mqtt_integration_missing"
 ISSUE_METER_NOT_CONNECTED: Final = "meter_not_connected"
 ISSUE_LIVE_TAKEN_OVER: Final = "live_stream_taken_over"
 ISSUE_SD_LOGGING: Final = "sd_logging_off"
-ISSUES: Final = (
-    ISSUE_LICENSE_INSUFFICIENT,
-    ISSUE_LICENSE_CHANGED,
-    ISSUE_MQTT_MISSING,
-    ISSUE_METER_NOT_CONNECTED,
-    ISSUE_LIVE_TAKEN_OVER,
-    ISSUE_SD_LOGGING,
-)
-# README anchors (section "Repairs" of README.md).
+ISSUE_VENDOR_DUPLICATE: Final = "vendor_duplicate"
+# Every kind of issue, with its README anchor.
 _ANCHORS: Final = {
     ISSUE_LICENSE_INSUFFICIENT: "licence-insufficient",
     ISSUE_LICENSE_CHANGED: "licence-changed",
@@ -48,6 +38,7 @@ _ANCHORS: Final = {
     ISSUE_METER_NOT_CONNECTED: "meter-not-connected",
     ISSUE_LIVE_TAKEN_OVER: "live-stream-taken-over",
     ISSUE_SD_LOGGING: "history-gap-not-filled",
+    ISSUE_VENDOR_DUPLICATE: "coming-from-the-vendors-integration",
 }
 
 METER_NOT_CONNECTED: Final = "NOT CONNECTED"
@@ -57,6 +48,10 @@ METER_ISSUE_AFTER: Final = timedelta(minutes=10)
 def issue_id(kind: str, entry: ConfigEntry) -> str:
     """Return the id of an entry's issue of one kind."""
     return f"{kind}_{entry.entry_id}"
+
+
+def _found(hass: HomeAssistant, entry: ConfigEntry, kind: str) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, issue_id(kind, entry))
 
 
 @callback
@@ -70,10 +65,7 @@ def async_raise_issue(
     placeholders: dict[str, str] | None = None,
     fixable: bool = False,
 ) -> None:
-    """Create (or update) an entry's issue; the entry title is the ``name`` placeholder.
-
-    A ``fixable`` issue carries the entry id as its data (for the fix flow in ``repairs.py``).
-    """
+    """Create (or update) an entry's issue; a fixable one carries the entry id for its fix flow."""
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -97,97 +89,8 @@ def async_clear_issue(hass: HomeAssistant, entry: ConfigEntry, kind: str) -> Non
 @callback
 def async_clear_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Delete every issue of an entry (the entry is being removed)."""
-    for kind in ISSUES:
+    for kind in _ANCHORS:
         async_clear_issue(hass, entry, kind)
-
-
-# -- licence ---------------------------------------------------------------------------------
-
-
-def _insufficient_key(transport: str) -> str:
-    return f"{ISSUE_LICENSE_INSUFFICIENT}_{transport}"
-
-
-@callback
-def async_clear_stale_license_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Drop a "licence insufficient" issue raised for the transport the entry had before.
-
-    The issue id is the same for every transport, its text is not: after a change of transport
-    (reconfigure reloads the entry) an issue left from the old one no longer applies. Called
-    when the entry is set up, before anything can raise it again.
-    """
-    found = ir.async_get(hass).async_get_issue(DOMAIN, issue_id(ISSUE_LICENSE_INSUFFICIENT, entry))
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
-    if found is not None and found.translation_key != _insufficient_key(transport):
-        async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
-
-
-@callback
-@callback
-def _check_plus(
-    hass: HomeAssistant, entry: ConfigEntry, transport: str, system: SystemInfo
-) -> None:
-    """Tell a REST or MQTT entry that it needs Plus while the device is on FREE."""
-    if system.is_licensed:
-        async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
-        return
-    async_raise_issue(
-        hass,
-        entry,
-        ISSUE_LICENSE_INSUFFICIENT,
-        translation_key=_insufficient_key(transport),
-        severity=ir.IssueSeverity.ERROR,
-    )
-
-
-def async_watch_license(
-    hass: HomeAssistant, entry: ConfigEntry, device: DeviceCoordinator
-) -> CALLBACK_TYPE:
-    """Follow the licence on every device read; return the function that stops watching.
-
-    REST and MQTT entries need Plus: on FREE they get "licence insufficient" until the licence
-    is back. A live entry works on any licence: it is told when the licence differs from the
-    one it started with ("upgraded"/"downgraded"), cleared when it is back and on unload.
-    """
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
-    started = device.data.system if device.data.fetched is not None else None
-    seen: SystemInfo | None = None
-
-    @callback
-    def check() -> None:
-        nonlocal seen, started
-        state = device.data
-        if state.fetched is None or state.system is seen:
-            return  # no new system read
-        seen = system = state.system
-        if transport != TRANSPORT_LIVE:
-            _check_plus(hass, entry, transport, system)
-            return
-        if started is None:
-            started = system
-        if system.is_licensed == started.is_licensed:
-            async_clear_issue(hass, entry, ISSUE_LICENSE_CHANGED)
-            return
-        async_raise_issue(
-            hass,
-            entry,
-            ISSUE_LICENSE_CHANGED,
-            translation_key="license_upgraded" if system.is_licensed else "license_downgraded",
-            placeholders={"license": system.license or "?"},
-        )
-
-    remove_listener = device.async_add_listener(check)
-    check()
-
-    @callback
-    def stop() -> None:
-        remove_listener()
-        async_clear_issue(hass, entry, ISSUE_LICENSE_CHANGED)
-
-    return stop
-
-
-# -- Home Assistant's MQTT integration ------------------------------------------------------
 
 
 @callback
@@ -202,55 +105,117 @@ def async_clear_mqtt_missing(hass: HomeAssistant, entry: ConfigEntry) -> None:
     async_clear_issue(hass, entry, ISSUE_MQTT_MISSING)
 
 
-# -- meter link ------------------------------------------------------------------------------
+def _insufficient_key(transport: str) -> str:
+    return f"{ISSUE_LICENSE_INSUFFICIENT}_{transport}"
+
+
+@callback
+def async_clear_stale_license_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Drop a "licence insufficient" issue raised for the transport the entry had before."""
+    found = _found(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
+    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    if found is not None and found.translation_key != _insufficient_key(transport):
+        async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
+
+
+def async_watch_license(
+    hass: HomeAssistant, entry: ConfigEntry, device: DeviceCoordinator
+) -> CALLBACK_TYPE:
+    """Follow the licence on every device read; return the function that stops watching."""
+    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    started = device.data.system if device.data.fetched is not None else None
+
+    @callback
+    def check() -> None:
+        nonlocal started
+        if device.data.fetched is None:
+            return  # nothing read yet
+        system = device.data.system
+        if transport != TRANSPORT_LIVE:  # REST and MQTT need Plus
+            if system.is_licensed:
+                async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
+                return
+            key = _insufficient_key(transport)
+            severity = ir.IssueSeverity.ERROR
+            async_raise_issue(
+                hass, entry, ISSUE_LICENSE_INSUFFICIENT, translation_key=key, severity=severity
+            )
+            return
+        if started is None:
+            started = system
+        if system.is_licensed == started.is_licensed:
+            async_clear_issue(hass, entry, ISSUE_LICENSE_CHANGED)
+            return
+        key = "license_upgraded" if system.is_licensed else "license_downgraded"
+        placeholders = {"license": system.license or "?"}
+        async_raise_issue(
+            hass, entry, ISSUE_LICENSE_CHANGED, translation_key=key, placeholders=placeholders
+        )
+
+    remove_listener = device.async_add_listener(check)
+    check()
+
+    @callback
+    def stop() -> None:
+        remove_listener()
+        async_clear_issue(hass, entry, ISSUE_LICENSE_CHANGED)
+
+    return stop
 
 
 class _MeterLinkWatch:
     """Raise the meter issue once the link stayed down for METER_ISSUE_AFTER; clear it after."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry, measurements: MeasurementCoordinator
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        device: DeviceCoordinator,
+        measurements: MeasurementCoordinator,
     ) -> None:
         self._hass = hass
         self._entry = entry
         self._measurements = measurements
         self._timer: CALLBACK_TYPE | None = None
-        self._down: bool | None = None  # the link state last acted on (checked every reading)
+        self._removers = (
+            device.async_add_listener(self.check),
+            measurements.async_add_listener(self.check),
+        )
 
     def _disconnected(self) -> bool:
         return self._measurements.meter_status == METER_NOT_CONNECTED
 
     @callback
     def check(self) -> None:
-        if self._disconnected() == self._down:
-            return
-        self._down = self._disconnected()
-        if self._down:
-            if self._timer is None and not _issue_exists(
-                self._hass, self._entry, ISSUE_METER_NOT_CONNECTED
-            ):
-                self._timer = async_call_later(self._hass, METER_ISSUE_AFTER, self._expired)
-            return
-        self.stop()
+        if not self._disconnected():
+            self._clear()
+        elif (
+            self._timer is None
+            and _found(self._hass, self._entry, ISSUE_METER_NOT_CONNECTED) is None
+        ):
+            self._timer = async_call_later(self._hass, METER_ISSUE_AFTER, self._expired)
 
     @callback
     def _expired(self, _now: datetime) -> None:
         self._timer = None
         if self._disconnected():
-            minutes = int(METER_ISSUE_AFTER.total_seconds() // 60)
+            placeholders = {"minutes": str(METER_ISSUE_AFTER // timedelta(minutes=1))}
             async_raise_issue(
-                self._hass,
-                self._entry,
-                ISSUE_METER_NOT_CONNECTED,
-                placeholders={"minutes": str(minutes)},
+                self._hass, self._entry, ISSUE_METER_NOT_CONNECTED, placeholders=placeholders
             )
 
     @callback
-    def stop(self) -> None:
+    def _clear(self) -> None:
         if self._timer is not None:
             self._timer()
             self._timer = None
         async_clear_issue(self._hass, self._entry, ISSUE_METER_NOT_CONNECTED)
+
+    @callback
+    def stop(self) -> None:
+        for remove in self._removers:
+            remove()
+        self._clear()
 
 
 @callback
@@ -260,26 +225,7 @@ def async_watch_meter_link(
     device: DeviceCoordinator,
     measurements: MeasurementCoordinator,
 ) -> CALLBACK_TYPE:
-    """Raise an issue when the meter stays disconnected from the device for 10 minutes.
-
-    Follows the meter status of the readings and of the device reads (any transport). Returns
-    the function that stops watching (and clears the issue).
-    """
-    watch = _MeterLinkWatch(hass, entry, measurements)
-    removers = (
-        device.async_add_listener(watch.check),
-        measurements.async_add_listener(watch.check),
-    )
+    """Follow the meter status of readings and device reads; return stop (clears the issue)."""
+    watch = _MeterLinkWatch(hass, entry, device, measurements)
     watch.check()
-
-    @callback
-    def stop() -> None:
-        for remove in removers:
-            remove()
-        watch.stop()
-
-    return stop
-
-
-def _issue_exists(hass: HomeAssistant, entry: ConfigEntry, kind: str) -> bool:
-    return ir.async_get(hass).async_get_issue(DOMAIN, issue_id(kind, entry)) is not None
+    return watch.stop

@@ -11,7 +11,7 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.components.sensor.const import UNIT_CONVERTERS
 from homeassistant.const import CONF_HOST, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .api.client import normalize_host
 from .api.errors import WhatwattError
@@ -25,7 +25,7 @@ from .const import (
     MANUFACTURER,
     TRANSPORT_MQTT,
 )
-from .issues import README_URL
+from .issues import ISSUE_VENDOR_DUPLICATE, async_clear_issue, async_raise_issue
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -42,9 +42,7 @@ VENDOR_TOPIC: Final = "mqtt_topic"
 VENDOR_DEVICE_IP: Final = "device_ip"
 # The vendor's sensor keys and the keys of this integration's entities they become.
 VENDOR_ENTITY_KEYS: Final[dict[str, str]] = {**VENDOR_KEYS, "tariff": "tariff"}
-ISSUE_VENDOR_DUPLICATE: Final = "vendor_duplicate"
-README_ANCHOR: Final = "coming-from-the-vendors-integration"
-# The vendor's units that this integration's sensors have in var and VA (see the module docstring).
+# The vendor's units that this integration's sensors have in var and VA.
 VENDOR_UNITS: Final = {
     "kvar": SensorDeviceClass.REACTIVE_POWER,
     "kVA": SensorDeviceClass.APPARENT_POWER,
@@ -54,13 +52,6 @@ VENDOR_UNITS: Final = {
 def learns_device_id(entry: ConfigEntry) -> bool:
     """Return True for an entry taken over from the vendor's that does not know its device yet."""
     return bool(entry.data.get(LEARN_DEVICE_ID))
-
-
-def _is_vendor_entry(entry: ConfigEntry) -> bool:
-    return VENDOR_TOPIC in entry.data and CONF_TRANSPORT not in entry.data
-
-
-# -- config entry version ----------------------------------------------------------------------
 
 
 @callback
@@ -74,7 +65,8 @@ def async_migrate(hass: HomeAssistant, entry: ConfigEntry) -> bool:
             entry.version,
         )
         return False
-    if not _is_vendor_entry(entry):  # this integration's own version 1: nothing changed
+    if VENDOR_TOPIC not in entry.data or CONF_TRANSPORT in entry.data:
+        # This integration's own version 1: nothing changed.
         hass.config_entries.async_update_entry(entry, version=ENTRY_VERSION)
         return True
     topic = str(entry.data[VENDOR_TOPIC]).strip()
@@ -93,7 +85,10 @@ def async_migrate(hass: HomeAssistant, entry: ConfigEntry) -> bool:
                 entry.title,
                 address,
             )
-    _remove_vendor_buttons(hass, entry)
+    registry = er.async_get(hass)
+    for entity, _key in _vendor_entities(hass, entry):
+        if entity.domain == Platform.BUTTON:  # the vendor's ``configuration`` button did nothing
+            registry.async_remove(entity.entity_id)
     hass.config_entries.async_update_entry(entry, data=data, version=ENTRY_VERSION)
     LOGGER.info(
         "%s taken over from the vendor's integration: MQTT on %s%s; its entities move over "
@@ -116,23 +111,10 @@ def _vendor_entities(hass: HomeAssistant, entry: ConfigEntry) -> list[tuple[er.R
 
 
 @callback
-def _remove_vendor_buttons(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Remove the vendor's ``configuration`` button (it did nothing)."""
-    registry = er.async_get(hass)
-    for entity, _key in _vendor_entities(hass, entry):
-        if entity.domain == Platform.BUTTON:
-            registry.async_remove(entity.entity_id)
-
-
-@callback
 def kept_vendor_unit(
     hass: HomeAssistant, unique_id: str, device_class: SensorDeviceClass | None
 ) -> str | None:
-    """Return kvar or kVA for a sensor that keeps the vendor's unit (module docstring), else None.
-
-    That is a sensor whose entity registry entry has the vendor's unit for ``device_class``, on a
-    Home Assistant line that does not convert it into this integration's unit.
-    """
+    """Return kvar or kVA for a sensor that keeps the vendor's unit, else None."""
     registry = er.async_get(hass)
     entity_id = registry.async_get_entity_id(Platform.SENSOR, DOMAIN, unique_id)
     entity = registry.async_get(entity_id) if entity_id is not None else None
@@ -143,17 +125,10 @@ def kept_vendor_unit(
     return None if converter is not None and unit in converter.VALID_UNITS else unit
 
 
-# -- learning the device id ----------------------------------------------------------------------
-
-
 async def async_identify(
     hass: HomeAssistant, entry: ConfigEntry, client: WhatwattClient | None
 ) -> WhatwattClient | None:
-    """Return the REST client an entry may use: for a taken-over entry, learn its device first.
-
-    A taken-over entry gets the client only once the device id is learnt over REST; without it
-    the entry runs MQTT-only until a message tells the id (nothing is read meanwhile).
-    """
+    """Return the REST client an entry may use: for a taken-over entry, learn its device first."""
     if not learns_device_id(entry):
         return client
     if client is None:
@@ -173,20 +148,13 @@ async def async_identify(
     except WhatwattError:
         device_topic = None
     if device_topic and device_topic != entry.data[CONF_TOPIC]:
-        # The device publishes elsewhere: an entry listening there has the better claim.
-        other = next(
-            (
-                known
-                for known in hass.config_entries.async_entries(DOMAIN)
-                if known.entry_id != entry.entry_id
-                # An entry of the vendor's not set up yet still has its own data.
-                and device_topic in (known.data.get(CONF_TOPIC), known.data.get(VENDOR_TOPIC))
-            ),
-            None,
-        )
-        if other is not None:
-            _raise_duplicate(hass, entry, other, system.device_id)
-            return None
+        # The device publishes elsewhere: an entry listening there has the better claim (an
+        # entry of the vendor's not set up yet still has its own data).
+        for other in hass.config_entries.async_entries(DOMAIN):
+            topics = (other.data.get(CONF_TOPIC), other.data.get(VENDOR_TOPIC))
+            if other.entry_id != entry.entry_id and device_topic in topics:
+                _raise_duplicate(hass, entry, other, system.device_id)
+                return None
     return client if async_adopt(hass, entry, system.device_id) else None
 
 
@@ -214,10 +182,7 @@ def async_learn_from_messages(hass: HomeAssistant, entry: ConfigEntry, source: M
 
 @callback
 def async_adopt(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> bool:
-    """Make ``device_id`` the entry's device and move the vendor's device and entities over.
-
-    Returns False (and raises the repair issue) when another entry already has the device.
-    """
+    """Move the vendor's device and entities to ``device_id``; False when another entry has it."""
     other = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
     if other is not None and other.entry_id != entry.entry_id:
         _raise_duplicate(hass, entry, other, device_id)
@@ -238,11 +203,8 @@ def async_adopt(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> bool
 
 @callback
 def _merge_device(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> None:
-    """Give the vendor's device this device's identifier (or merge it into the entry's one).
-
-    Looked up among the entry's own devices: identifiers are unique per config entry on newer
-    Home Assistant lines, where ``async_get_device`` is deprecated.
-    """
+    """Give the vendor's device this device's identifier (or merge it into the entry's one)."""
+    # Among the entry's own devices: ``async_get_device`` is deprecated on newer lines.
     registry = dr.async_get(hass)
     own = dr.async_entries_for_config_entry(registry, entry.entry_id)
     vendor = next((d for d in own if (DOMAIN, entry.entry_id) in d.identifiers), None)
@@ -299,45 +261,25 @@ def _move_entities(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> i
     return moved
 
 
-# -- a second entry for the same device -----------------------------------------------------------
-
-
-def _issue_id(entry: ConfigEntry) -> str:
-    return f"{ISSUE_VENDOR_DUPLICATE}_{entry.entry_id}"
-
-
 @callback
 def _raise_duplicate(
     hass: HomeAssistant, entry: ConfigEntry, other: ConfigEntry, device_id: str
 ) -> None:
     """Tell the person that this entry and another one are the same device."""
+    topic = str(entry.data.get(CONF_TOPIC))
     LOGGER.warning(
         "%s (topic %s) is whatwatt Go %s, which %s already receives; %s stays as it is",
         entry.title,
-        entry.data.get(CONF_TOPIC),
+        topic,
         device_id,
         other.title,
         entry.title,
     )
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        _issue_id(entry),
-        is_fixable=False,
-        is_persistent=False,
-        severity=ir.IssueSeverity.WARNING,
-        learn_more_url=README_URL + README_ANCHOR,
-        translation_key=ISSUE_VENDOR_DUPLICATE,
-        translation_placeholders={
-            "name": entry.title,
-            "other": other.title,
-            "topic": str(entry.data.get(CONF_TOPIC)),
-            "device_id": device_id,
-        },
-    )
+    placeholders = {"other": other.title, "topic": topic, "device_id": device_id}
+    async_raise_issue(hass, entry, ISSUE_VENDOR_DUPLICATE, placeholders=placeholders)
 
 
 @callback
 def async_clear_vendor_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Delete the entry's duplicate-device issue (nothing happens when there is none)."""
-    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry))
+    async_clear_issue(hass, entry, ISSUE_VENDOR_DUPLICATE)

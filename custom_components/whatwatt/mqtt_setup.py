@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import mqtt
@@ -51,9 +52,13 @@ from .api.requests import (
     unreachable_from_device,
 )
 from .api.template import default_topic
-from .compat import vol
 from .const import CONF_TOPIC, CONF_TRANSPORT, TRANSPORT_MQTT
 from .errors import AUTH_ERROR, validation_error
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+else:
+    import voluptuous as vol
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping

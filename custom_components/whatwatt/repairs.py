@@ -1,13 +1,8 @@
-"""Fix flows of the integration's repair issues (Home Assistant lets only admins run them).
-
-"History gap not filled" (``issues.ISSUE_SD_LOGGING``, raised by ``backfill``) is fixed by turning
-the device's SD-card logging on (``device_control.async_enable_sd_logging``: the logging interval
-and everything else stay as they are). Gaps from now on are filled; the gap that raised the
-issue cannot be, the card holds nothing for it.
-"""
+"""The fix flow of "history gap not filled": SD-card logging on (``docs/architecture.md``)."""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from homeassistant.components.repairs import RepairsFlow
@@ -15,20 +10,22 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers import issue_registry as ir
 
 from .api.errors import WhatwattError
-from .compat import vol
 from .const import DOMAIN
 from .device_control import async_enable_sd_logging
 from .issues import ISSUE_SD_LOGGING, async_clear_issue
 
-if TYPE_CHECKING:
-    import sys
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+else:
+    import voluptuous as vol
 
+if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .coordinator import WhatwattConfigEntry
 
     # What a repair flow's steps return: its own result type from 2026.x, the plain flow result
-    # on 2025.4 (the Python version stands for the line, see ``compat``).
+    # on 2025.4 (the Python version stands for the line, as for ``vol`` above).
     if sys.version_info >= (3, 14):
         from homeassistant.components.repairs import RepairsFlowResult as FixFlowResult
     else:
@@ -44,7 +41,7 @@ class SdLoggingFlow(RepairsFlow):
 
     async def async_step_init(
         self,
-        user_input: dict[str, str] | None = None,  # noqa: ARG002
+        user_input: dict[str, str] | None = None,  # noqa: ARG002 (the issue's data)
     ) -> FixFlowResult:
         """Start with the confirmation."""
         return await self.async_step_confirm()
@@ -52,9 +49,8 @@ class SdLoggingFlow(RepairsFlow):
     async def async_step_confirm(self, user_input: dict[str, str] | None = None) -> FixFlowResult:
         """Show what will be done; on confirmation write the setting."""
         entry: WhatwattConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
-        if entry is None or entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="entry_not_loaded")
-        if entry.runtime_data.client is None:
+        loaded = entry is not None and entry.state is ConfigEntryState.LOADED
+        if entry is None or not loaded or entry.runtime_data.client is None:
             return self.async_abort(reason="entry_not_loaded")
         errors: dict[str, str] = {}
         if user_input is not None:

@@ -36,6 +36,7 @@ from homeassistant.helpers import entity_registry as er
 from .api.totals import ENERGY_KEYS, recorded_number
 from .const import DOMAIN
 from .coordinator import DeviceCoordinator, MeasurementCoordinator
+from .demand import async_setup_demand
 from .entity import WhatwattEntity
 from .migration import kept_vendor_unit
 from .submeter import async_setup_submeters
@@ -397,6 +398,7 @@ async def async_setup_entry(
     entry.async_on_unload(measurements.async_add_listener(_async_add_readings))
     entry.async_on_unload(device.async_add_listener(_async_add_health))
     async_setup_submeters(hass, entry, async_add_entities)  # gas, water, heat
+    await async_setup_demand(hass, entry, async_add_entities)  # capacity tariffs
 
 
 class WhatwattSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):

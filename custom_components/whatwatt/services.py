@@ -9,6 +9,7 @@ device errors are translated by ``errors.device_errors``.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -49,7 +50,6 @@ from .api.requests import (
     topic_error,
 )
 from .backfill import async_backfill_action
-from .compat import vol
 from .const import DOMAIN
 from .device_control import (
     async_configure_mqtt,
@@ -60,6 +60,11 @@ from .device_control import (
     without_secrets,
 )
 from .errors import device_errors, validation_error
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+else:
+    import voluptuous as vol
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
-import aiohttp
 import pytest
 
 from custom_components.whatwatt.api import WhatwattAuthError, WhatwattClient
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 def statuses(sim) -> list[int]:

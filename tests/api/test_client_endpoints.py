@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-import aiohttp
 import pytest
 
 from custom_components.whatwatt.api import (
@@ -17,24 +15,11 @@ from custom_components.whatwatt.api import (
 )
 from custom_components.whatwatt.api.clock import DeviceZone
 
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-async def _device(simulator_factory, session, **config):
-    config.setdefault("telegram_interval", 0)
-    sim = await simulator_factory(**config)
-    return sim, WhatwattClient(session, sim.host)
+from .helpers import start_device
 
 
 async def test_system(simulator_factory, session) -> None:
-    sim, client = await _device(simulator_factory, session, firmware="1.10.3")
+    sim, client = await start_device(simulator_factory, session, firmware="1.10.3")
     info = await client.get_system()
     assert info.device_id == "A1B2C3D4E5F6"
     assert info.firmware == "1.10.3"
@@ -48,7 +33,7 @@ async def test_system(simulator_factory, session) -> None:
 
 @pytest.mark.parametrize("profile", ["p1-single", "dlms-three"])
 async def test_report_follows_the_meter(simulator_factory, session, profile) -> None:
-    sim, client = await _device(simulator_factory, session, profile=profile)
+    sim, client = await start_device(simulator_factory, session, profile=profile)
     wire = await sim.emit_telegram()
     assert wire is not None
     report = await client.get_report()
@@ -102,7 +87,7 @@ async def test_report_with_utc_time_leaves_the_zone_alone(simulator_factory, ses
 
 
 async def test_variables(simulator_factory, session) -> None:
-    sim, client = await _device(simulator_factory, session)
+    sim, client = await start_device(simulator_factory, session)
     await sim.emit_telegram()
     variables = await client.get_variables()
     assert variables["sys.id"] == "A1B2C3D4E5F6"
@@ -114,7 +99,7 @@ async def test_variables(simulator_factory, session) -> None:
 
 
 async def test_settings_read_and_partial_write(simulator_factory, session) -> None:
-    sim, client = await _device(simulator_factory, session)
+    sim, client = await start_device(simulator_factory, session)
     settings = await client.get_settings()
     assert settings.host_name == "whatwatt_D4E5F6"
     assert settings.report_interval == 30
@@ -130,7 +115,7 @@ async def test_settings_read_and_partial_write(simulator_factory, session) -> No
 
 
 async def test_mqtt_settings_read_and_write(simulator_factory, session) -> None:
-    sim, client = await _device(simulator_factory, session)
+    sim, client = await start_device(simulator_factory, session)
     before = await client.get_mqtt_settings()
     assert before.enable is False
     after = await client.update_mqtt_settings(
@@ -153,7 +138,7 @@ async def test_mqtt_settings_read_and_write(simulator_factory, session) -> None:
 
 
 async def test_meter_settings(simulator_factory, session) -> None:
-    _, client = await _device(simulator_factory, session)
+    _, client = await start_device(simulator_factory, session)
     current = await client.get_meter_settings()
     assert current["baudrate"] == 115200
     assert "encryption_key" not in current
@@ -172,7 +157,7 @@ async def test_meter_settings(simulator_factory, session) -> None:
     ],
 )
 async def test_rejected_settings_writes(simulator_factory, session, changes, status, error) -> None:
-    sim, client = await _device(simulator_factory, session)
+    sim, client = await start_device(simulator_factory, session)
     with pytest.raises(WhatwattRequestError) as info:
         await client.update_settings(changes)
     assert info.value.status == status
@@ -183,7 +168,7 @@ async def test_rejected_settings_writes(simulator_factory, session, changes, sta
 
 
 async def test_rejected_meter_and_mqtt_writes(simulator_factory, session) -> None:
-    _, client = await _device(simulator_factory, session)
+    _, client = await start_device(simulator_factory, session)
     with pytest.raises(WhatwattRequestError) as info:
         await client.update_meter_settings({"parity": "sometimes"})
     assert info.value.status == 400
@@ -193,7 +178,7 @@ async def test_rejected_meter_and_mqtt_writes(simulator_factory, session) -> Non
 
 
 async def test_actions(simulator_factory, session) -> None:
-    sim, client = await _device(simulator_factory, session)
+    sim, client = await start_device(simulator_factory, session)
     assert await client.get_actions() == {}
     definition = {
         "actions": [
@@ -230,7 +215,7 @@ async def test_actions(simulator_factory, session) -> None:
 
 
 async def test_reboot(simulator_factory, session) -> None:
-    sim, client = await _device(simulator_factory, session, reboot_downtime=0.3)
+    sim, client = await start_device(simulator_factory, session, reboot_downtime=0.3)
     assert sim.boots == 1
     await client.reboot()
     assert sim.requests[-1] == ("POST", "/api/v1/reboot", 204)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import aiohttp
 import pytest
 
 from custom_components.whatwatt.api import (
@@ -16,15 +13,6 @@ from custom_components.whatwatt.api import (
     WhatwattTimeoutError,
     WhatwattUnavailableError,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 async def test_free_licence_gates_report_variables_and_actions(simulator_factory, session) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -24,35 +23,10 @@ from custom_components.whatwatt.api import (
     WhatwattUnavailableError,
 )
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+if TYPE_CHECKING:
+    from .helpers import Handler
 
 SYSTEM = {"device": {"id": "A1B2C3D4E5F6", "firmware": "1.10.3", "license": {"type": "PLUS"}}}
-
-
-@pytest.fixture
-async def device(socket_enabled: None) -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    """Start a fake device answering the given {(method, path): handler}; yield host:port."""
-    runners: list[web.AppRunner] = []
-
-    async def start(routes: dict[tuple[str, str], Handler]) -> str:
-        app = web.Application()
-        for (method, path), handler in routes.items():
-            app.router.add_route(method, path, handler)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        runners.append(runner)
-        return f"127.0.0.1:{runner.addresses[0][1]}"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 def reply(status: int = 200, body: Any = None, *, text: str | None = None, **kw: Any) -> Handler:
@@ -66,22 +40,22 @@ def reply(status: int = 200, body: Any = None, *, text: str | None = None, **kw:
     return handler
 
 
-async def test_call_action_reply_styles(device, session) -> None:
+async def test_call_action_reply_styles(fake_device, session) -> None:
     seen: list[str] = []
 
     async def location_only(request: web.Request) -> web.Response:
         seen.append(request.raw_path)
         return web.Response(status=202, headers={"Location": "/api/v1/actions/status?id=5,6"})
 
-    host = await device({("POST", "/api/v1/actions/call"): location_only})
+    host = await fake_device({("POST", "/api/v1/actions/call"): location_only})
     client = WhatwattClient(session, host)
     assert await client.call_action("boiler on/1") == [5, 6]
     assert seen == ["/api/v1/actions/call?id=boiler%20on%2F1"]
 
-    host = await device({("POST", "/api/v1/actions/call"): reply(202, {"status_ids": [9]})})
+    host = await fake_device({("POST", "/api/v1/actions/call"): reply(202, {"status_ids": [9]})})
     assert await WhatwattClient(session, host).call_action("x") == [9]
 
-    host = await device(
+    host = await fake_device(
         {
             ("POST", "/api/v1/actions/call"): reply(
                 202, {"status_ids": [3]}, headers={"Location": "/api/v1/actions/status"}
@@ -103,14 +77,14 @@ async def test_call_action_reply_styles(device, session) -> None:
         reply(202, headers={"Location": "/api/v1/actions/status?id=a,b"}),
     ],
 )
-async def test_call_action_without_ids_is_invalid(device, session, handler) -> None:
-    host = await device({("POST", "/api/v1/actions/call"): handler})
+async def test_call_action_without_ids_is_invalid(fake_device, session, handler) -> None:
+    host = await fake_device({("POST", "/api/v1/actions/call"): handler})
     with pytest.raises(WhatwattInvalidResponseError):
         await WhatwattClient(session, host).call_action("x")
 
 
-async def test_json_with_any_content_type_and_variables_shapes(device, session) -> None:
-    host = await device(
+async def test_json_with_any_content_type_and_variables_shapes(fake_device, session) -> None:
+    host = await fake_device(
         {
             ("GET", "/api/v1/system"): reply(
                 text='{"device": {"id": "A1B2C3D4E5F6"}}', content_type="text/plain"
@@ -128,14 +102,14 @@ async def test_json_with_any_content_type_and_variables_shapes(device, session) 
 
 
 @pytest.mark.parametrize("body", [[1, 2], "text", [{"a": "1"}, 3]])
-async def test_variables_bad_shape(device, session, body) -> None:
-    host = await device({("GET", "/api/v1/variables"): reply(body=body)})
+async def test_variables_bad_shape(fake_device, session, body) -> None:
+    host = await fake_device({("GET", "/api/v1/variables"): reply(body=body)})
     with pytest.raises(WhatwattInvalidResponseError):
         await WhatwattClient(session, host).get_variables()
 
 
-async def test_actions_empty_body_means_none(device, session) -> None:
-    host = await device({("GET", "/api/v1/actions"): reply(200, text="")})
+async def test_actions_empty_body_means_none(fake_device, session) -> None:
+    host = await fake_device({("GET", "/api/v1/actions"): reply(200, text="")})
     assert await WhatwattClient(session, host).get_actions() == {}
 
 
@@ -161,8 +135,8 @@ async def test_actions_empty_body_means_none(device, session) -> None:
         ("/api/v1/system", 200, "not an object", WhatwattInvalidResponseError, {}),
     ],
 )
-async def test_error_mapping(device, session, path, status, body, error, extra) -> None:
-    host = await device({("GET", path): reply(status, body)})
+async def test_error_mapping(fake_device, session, path, status, body, error, extra) -> None:
+    host = await fake_device({("GET", path): reply(status, body)})
     client = WhatwattClient(session, host)
     call = {
         "/api/v1/report": client.get_report,
@@ -183,7 +157,7 @@ async def test_empty_status_query_costs_nothing(session) -> None:
     assert client.requests_sent == 0
 
 
-async def test_refused_and_reset(device, session) -> None:
+async def test_refused_and_reset(fake_device, session) -> None:
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
@@ -198,7 +172,7 @@ async def test_refused_and_reset(device, session) -> None:
         request.transport.close()
         return web.Response()
 
-    host = await device({("GET", "/api/v1/system"): hang_up})
+    host = await fake_device({("GET", "/api/v1/system"): hang_up})
     client = WhatwattClient(session, host)
     with pytest.raises(WhatwattConnectionError) as info:
         await client.get_system()
@@ -206,7 +180,7 @@ async def test_refused_and_reset(device, session) -> None:
     assert client.requests_sent == 1
 
 
-async def test_body_cut_short_is_a_connection_error(device, session) -> None:
+async def test_body_cut_short_is_a_connection_error(fake_device, session) -> None:
     async def truncated(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Length": "100"})
         await response.prepare(request)
@@ -215,7 +189,7 @@ async def test_body_cut_short_is_a_connection_error(device, session) -> None:
         request.transport.close()
         return response
 
-    host = await device({("GET", "/api/v1/system"): truncated})
+    host = await fake_device({("GET", "/api/v1/system"): truncated})
     with pytest.raises(WhatwattConnectionError, match="error reading"):
         await WhatwattClient(session, host).get_system()
 
@@ -246,8 +220,8 @@ async def test_client_basics(session) -> None:
         WhatwattClient(session, "http://x")
 
 
-async def test_unsupported_challenge_is_an_auth_error(device, session) -> None:
-    host = await device(
+async def test_unsupported_challenge_is_an_auth_error(fake_device, session) -> None:
+    host = await fake_device(
         {("GET", "/api/v1/system"): reply(401, headers={"WWW-Authenticate": "Bearer realm=x"})}
     )
     client = WhatwattClient(session, host, "pw")
@@ -256,7 +230,7 @@ async def test_unsupported_challenge_is_an_auth_error(device, session) -> None:
     assert client.requests_sent == 1
 
 
-async def test_body_that_stalls_is_a_timeout(device, session) -> None:
+async def test_body_that_stalls_is_a_timeout(fake_device, session) -> None:
     release = asyncio.Event()
 
     async def stall(request: web.Request) -> web.StreamResponse:
@@ -266,7 +240,7 @@ async def test_body_that_stalls_is_a_timeout(device, session) -> None:
         await release.wait()
         return response
 
-    host = await device({("GET", "/api/v1/system"): stall})
+    host = await fake_device({("GET", "/api/v1/system"): stall})
     try:
         with pytest.raises(WhatwattTimeoutError):
             await WhatwattClient(session, host, timeout=0.3).get_system()
@@ -274,8 +248,8 @@ async def test_body_that_stalls_is_a_timeout(device, session) -> None:
         release.set()
 
 
-async def test_actions_other_errors_propagate(device, session) -> None:
-    host = await device({("GET", "/api/v1/actions"): reply(500, {"error": "internal"})})
+async def test_actions_other_errors_propagate(fake_device, session) -> None:
+    host = await fake_device({("GET", "/api/v1/actions"): reply(500, {"error": "internal"})})
     with pytest.raises(WhatwattRequestError) as info:
         await WhatwattClient(session, host).get_actions()
     assert info.value.status == 500

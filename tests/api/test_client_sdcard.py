@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
-import aiohttp
 from aiohttp import web
 import pytest
 
@@ -19,22 +18,16 @@ from custom_components.whatwatt.api import (
     WhatwattUnavailableError,
 )
 
+from .helpers import start_device
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 PASSWORD = "sd-secret-1"
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
 async def _device(simulator_factory, session, **config):
-    config.setdefault("telegram_interval", 0)
-    sim = await simulator_factory(auth="digest", password=PASSWORD, sd_card=True, **config)
-    return sim, WhatwattClient(session, sim.host, PASSWORD)
+    return await start_device(simulator_factory, session, PASSWORD, sd_card=True, **config)
 
 
 async def test_listing_and_download(simulator_factory, session) -> None:
@@ -82,7 +75,7 @@ async def test_no_card_missing_file(simulator_factory, session) -> None:
 
 
 @pytest.fixture
-async def stalling_device(socket_enabled: None) -> AsyncIterator[str]:
+async def stalling_device(fake_device) -> AsyncIterator[str]:
     """A server that sends part of a file, then stalls (``/slow``) or hangs up (``/cut``)."""
 
     release = asyncio.Event()
@@ -102,17 +95,12 @@ async def stalling_device(socket_enabled: None) -> AsyncIterator[str]:
         request.transport.close()
         return response
 
-    app = web.Application()
-    app.router.add_get("/sdcard/slow", slow)
-    app.router.add_get("/sdcard/cut", cut)
-    runner = web.AppRunner(app, shutdown_timeout=0.1, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"127.0.0.1:{port}"
+    yield await fake_device(
+        {("GET", "/sdcard/slow"): slow, ("GET", "/sdcard/cut"): cut},
+        shutdown_timeout=0.1,
+        handler_cancellation=True,
+    )
     release.set()
-    await runner.cleanup()
 
 
 async def test_stalled_or_broken_download(stalling_device, session) -> None:

@@ -25,12 +25,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
 class Consumer:
     """Runs ``stream.events()`` in a task; reports land in a queue, the final error too."""
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-import aiohttp
 from aiohttp import web
 import pytest
 
@@ -20,6 +19,11 @@ from custom_components.whatwatt.api import (
     WhatwattUnavailableError,
 )
 from custom_components.whatwatt.api.live import SseEvent, SseParser
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from .helpers import Handler
 
 EVENT = b'{"P_In":1.204,"P_Out":0,"V_P1":231.4,"T":2,"Date":"2026-01-15","Time":"09:12:40"}'
 
@@ -60,34 +64,15 @@ def test_fields_comments_and_empty_events() -> None:
 
 # --- a hand-rolled device ------------------------------------------------------------------
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 @pytest.fixture
-async def serve(socket_enabled: None) -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
-    """Start an aiohttp server with one handler for /api/v1/live; yield its host:port."""
-    runners: list[web.AppRunner] = []
+def serve(fake_device) -> Callable[[Handler], Awaitable[str]]:
+    """Start a device with one handler for /api/v1/live; return its host:port."""
 
     async def start(handler: Handler) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/api/v1/live", handler)
-        runner = web.AppRunner(app, handler_cancellation=True)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        port = runner.addresses[0][1]
-        return f"127.0.0.1:{port}"
+        return await fake_device({("*", "/api/v1/live"): handler}, handler_cancellation=True)
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
+    return start
 
 
 def _streamer(chunks: list[bytes], *, then_close: bool = True, hold: asyncio.Event | None = None):

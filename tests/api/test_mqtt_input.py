@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 import json
 import logging
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 from custom_components.whatwatt.api.models import MeterInfo, Report
 from custom_components.whatwatt.api.mqtt_input import MqttInputGuard
 from custom_components.whatwatt.api.parse_common import MAX_PAYLOAD_BYTES
+
+from .helpers import log_messages
 
 LOGGER_NAME = "custom_components.whatwatt.api.mqtt_input"
 TOPIC = "whatwatt/A1B2C3D4E5F6"
@@ -36,12 +39,7 @@ def _payload(**changes: Any) -> bytes:
     return json.dumps({**GOOD, **changes}).encode()
 
 
-def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == LOGGER_NAME and r.levelno == logging.WARNING
-    ]
+_warnings = partial(log_messages, logger=LOGGER_NAME, level=logging.WARNING)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 import json
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,24 +11,30 @@ import pytest
 from custom_components.whatwatt.api.errors import WhatwattInvalidResponseError
 from custom_components.whatwatt.api.parse_live import LIVE_KEYS, parse_live_event
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+from .helpers import assert_values, fixture_text
+
 ZURICH = ZoneInfo("Europe/Zurich")
 
 
 def test_three_phase_event() -> None:
-    line = (FIXTURES / "live_event_three.json").read_text(encoding="utf-8").strip()
+    line = fixture_text("live_event_three.json").strip()
     report = parse_live_event(line, tz=ZURICH)
-    assert report.values["power_import"] == 1.204
-    assert report.values["power_import_l3"] == 0.411
-    assert report.values["power_export"] == 0.0
-    assert report.values["reactive_power_import"] == 0.12
-    assert report.values["voltage_l2"] == 229.8
-    assert report.values["current_l3"] == 1.77
-    assert report.values["energy_import_t2"] == 2110.356
-    assert report.values["energy_export_t1"] == 500.0
-    assert report.values["reactive_energy_export"] == 120.7
-    assert report.values["power_factor"] == 0.99
-    assert report.values["max_demand_import"] == 7.8
+    assert_values(
+        report.values,
+        {
+            "power_import": 1.204,
+            "power_import_l3": 0.411,
+            "power_export": 0.0,
+            "reactive_power_import": 0.12,
+            "voltage_l2": 229.8,
+            "current_l3": 1.77,
+            "energy_import_t2": 2110.356,
+            "energy_export_t1": 500.0,
+            "reactive_energy_export": 120.7,
+            "power_factor": 0.99,
+            "max_demand_import": 7.8,
+        },
+    )
     assert "apparent_power" not in report.values  # no SSE key for it
     assert len(report.values) == len(LIVE_KEYS)
     assert report.tariff == 2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 import json
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,7 @@ from custom_components.whatwatt.api.template import (
     is_integration_template,
 )
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+from .helpers import FIXTURES
 
 # What the device renders from INTEGRATION_TEMPLATE for the docs/device-api.md §8 reading
 # (hand-written on purpose: an independent check of the template's keys).

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-import json
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from custom_components.whatwatt.api.errors import WhatwattInvalidResponseError
-from custom_components.whatwatt.api.models import MEASUREMENT_KEYS, MeterInfo
+from custom_components.whatwatt.api.models import MEASUREMENT_KEYS
 from custom_components.whatwatt.api.parse_report import REPORT_PATHS, parse_report
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+from .helpers import FIXTURE_METER, assert_none, load
+
 ZURICH = ZoneInfo("Europe/Zurich")
-
-
-def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 def test_three_phase_dlms_report_maps_every_quantity() -> None:
@@ -63,15 +58,7 @@ def test_three_phase_dlms_report_maps_every_quantity() -> None:
     assert report.timestamp == datetime(2026, 1, 15, 8, 12, 40, tzinfo=UTC)
     assert report.boot_id == "5E2A91C0"
     assert report.uptime == 86400.0
-    assert report.meter == MeterInfo(
-        status="OK",
-        interface="MBUS",
-        protocol="DLMS",
-        vendor="Landis+Gyr",
-        serial="LGZ1234567890123",
-        report_interval=5.02,
-        tariff=2,
-    )
+    assert report.meter == FIXTURE_METER
     assert report.raw["report"]["id"] == 1532
 
 
@@ -255,11 +242,7 @@ def test_bad_counters_become_none() -> None:
         "system": {"id": 42, "boot_id": {}, "time_since_boot": "long"},
     }
     report = parse_report(data)
-    assert report.report_id is None
-    assert report.interval is None
-    assert report.device_id is None
-    assert report.boot_id is None
-    assert report.uptime is None
+    assert_none(report, "report_id", "interval", "device_id", "boot_id", "uptime")
 
 
 @pytest.mark.parametrize("data", [None, [], "report", 5, b"{}"])

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from custom_components.whatwatt.api.errors import WhatwattInvalidResponseError
+from custom_components.whatwatt.api.models import MeterInfo
 from custom_components.whatwatt.api.parse_sdcard import (
     MAX_LINE_BYTES,
     SdCsvReader,
@@ -15,6 +16,8 @@ from custom_components.whatwatt.api.parse_sdcard import (
     file_day,
     parse_sdcard_listing,
 )
+
+from .helpers import assert_values
 
 HEADER = (
     "RID,TIME,MID,MSTAT,TARIFF,PF,EAP_T,EAP_T1,EAP_T2,EAN_T,EAN_T1,EAN_T2,ERP_T,ERP_T1,ERP_T2,"
@@ -49,12 +52,17 @@ def test_vendor_sample_row() -> None:
     assert report.report_id == 3093
     assert report.tariff == 2
     assert report.interval == pytest.approx(6.818)
-    assert report.values["energy_import"] == 75.133
-    assert report.values["energy_export"] == 25.414
-    assert report.values["reactive_energy_import"] == 82.328
-    assert report.values["reactive_energy_export"] == 19.481
-    assert report.values["voltage_l1"] == 234
-    assert report.values["power_import"] == 0
+    assert_values(
+        report.values,
+        {
+            "energy_import": 75.133,
+            "energy_export": 25.414,
+            "reactive_energy_import": 82.328,
+            "reactive_energy_export": 19.481,
+            "voltage_l1": 234,
+            "power_import": 0,
+        },
+    )
     for absent in ("energy_import_t1", "energy_import_t2", "power_factor", "apparent_power"):
         assert absent not in report.values
     assert report.meter is not None
@@ -79,17 +87,32 @@ def test_chunks_do_not_matter(chunk: int | None) -> None:
     assert reader.skipped == 0
 
 
-def test_quotes_unknown_and_missing_columns() -> None:
-    """Commas and doubled quotes inside text, a new column, columns missing from short rows."""
-    data = (
-        b'RID,TIME,NEWCOL,EAP_T,MIDENT,MSTAT\n1,"2026-01-15T10:00:00Z","x, ""y""",12.5,"a, b"\n'
-        b'2,"2026-01-15T10:00:15Z",,13\n'
-    )
+@pytest.mark.parametrize(
+    ("data", "values", "serial"),
+    [
+        pytest.param(
+            b'RID,TIME,NEWCOL,EAP_T,MIDENT,MSTAT\n1,"2026-01-15T10:00:00Z","x, ""y""",12.5,"a, b"\n'
+            b'2,"2026-01-15T10:00:15Z",,13\n',
+            [{"energy_import": 12.5}, {"energy_import": 13.0}],
+            "a, b",
+            id="quotes_unknown_and_missing_columns",
+        ),
+        pytest.param(
+            b'RID,TIME,EAP_T\n1,"2026-01-15T10:00:00Z",5\n'
+            b'RID,TIME,EAN_T,EAP_T\n2,"2026-01-15T10:00:15Z",1,6\n',
+            [{"energy_import": 5.0}, {"energy_export": 1.0, "energy_import": 6.0}],
+            None,
+            id="a_repeated_header_starts_over",
+        ),
+    ],
+)
+def test_columns_follow_the_header(data: bytes, values: list[dict], serial: str | None) -> None:
+    """Each row read by the header before it: quoted commas and quotes, a new column, columns
+    missing from short rows, and a header written again (after a restart) with other columns.
+    """
     reports, reader = read(data)
-    assert [r.values for r in reports] == [{"energy_import": 12.5}, {"energy_import": 13.0}]
-    assert reports[0].meter is not None
-    assert reports[0].meter.serial == "a, b"
-    assert reports[0].meter.status is None
+    assert [r.values for r in reports] == values
+    assert reports[0].meter == MeterInfo(serial=serial)  # no status where none is given
     assert reader.skipped == 0
 
 
@@ -111,19 +134,6 @@ def test_bad_rows_are_skipped() -> None:
     assert reports[0].tariff is None
     assert reports[1].values == {"energy_import": 9.5}
     assert reader.skipped == 4
-
-
-def test_a_repeated_header_starts_over() -> None:
-    """After a restart the device may write the header again, with other columns."""
-    data = (
-        b'RID,TIME,EAP_T\n1,"2026-01-15T10:00:00Z",5\n'
-        b'RID,TIME,EAN_T,EAP_T\n2,"2026-01-15T10:00:15Z",1,6\n'
-    )
-    reports, _ = read(data)
-    assert [r.values for r in reports] == [
-        {"energy_import": 5.0},
-        {"energy_export": 1.0, "energy_import": 6.0},
-    ]
 
 
 def test_long_lines_are_dropped_memory_stays_bounded() -> None:

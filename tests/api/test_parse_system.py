@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-import json
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,11 +17,7 @@ from custom_components.whatwatt.api.parse_device import (
     parse_system,
 )
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-
-
-def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+from .helpers import FIXTURE_METER, assert_none, load
 
 
 def test_system_document() -> None:
@@ -43,15 +37,7 @@ def test_system_document() -> None:
     assert info.supply_voltage_scap == 4.92
     assert info.mqtt_enabled is True
     assert info.mqtt_connected is True
-    assert info.meter == MeterInfo(
-        status="OK",
-        interface="MBUS",
-        protocol="DLMS",
-        vendor="Landis+Gyr",
-        serial="LGZ1234567890123",
-        report_interval=5.02,
-        tariff=2,
-    )
+    assert info.meter == FIXTURE_METER
     assert info.wifi_rssi == -61
     assert info.wifi_signal == 78
 
@@ -88,15 +74,18 @@ def test_system_bad_fields_are_dropped() -> None:
     data["meter"]["tariff"] = 9
     data["device"]["last_reboot"] = {"date": "2026-02-30", "time": "25:00:00"}
     info = parse_system(data)
-    assert info.supply_voltage_usb is None
-    assert info.supply_voltage_mbus is None
-    assert info.supply_voltage_p1 is None
-    assert info.supply_voltage_scap is None
-    assert info.mqtt_enabled is None
-    assert info.mqtt_connected is None
-    assert info.wifi_rssi is None
+    assert_none(
+        info,
+        "supply_voltage_usb",
+        "supply_voltage_mbus",
+        "supply_voltage_p1",
+        "supply_voltage_scap",
+        "mqtt_enabled",
+        "mqtt_connected",
+        "wifi_rssi",
+        "last_boot",
+    )
     assert info.meter.tariff is None
-    assert info.last_boot is None
 
 
 @pytest.mark.parametrize(

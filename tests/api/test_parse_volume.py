@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 import json
-from pathlib import Path
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +30,8 @@ from custom_components.whatwatt.api.template import (
     volume_slot,
 )
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+from .helpers import FIXTURES, load
+
 ZURICH = ZoneInfo("Europe/Zurich")
 MINUS_5 = timezone(timedelta(hours=-5))
 # The README's sub-meter: captured 09:00 local (Zurich, winter) = 08:00 UTC.
@@ -48,13 +48,13 @@ def _own(volumes: str, **extra: Any) -> str:
 
 
 def test_rest_report() -> None:
-    report = parse_report(json.loads((FIXTURES / "report_dlms_three.json").read_text()), tz=ZURICH)
+    report = parse_report(load("report_dlms_three.json"), tz=ZURICH)
     assert report.volumes == {1: README_VOLUME}
     assert report.rejected == ()
 
 
 def test_rest_report_without_submeters_has_none() -> None:
-    report = parse_report(json.loads((FIXTURES / "report_p1_single.json").read_text()))
+    report = parse_report(load("report_p1_single.json"))
     assert report.volumes == {}  # REST can carry them: none there means none
 
 

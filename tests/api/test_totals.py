@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 import logging
 from typing import Any
 
@@ -15,6 +16,8 @@ from custom_components.whatwatt.api.totals import (
     MAX_JUMP,
     TotalsGuard,
 )
+
+from .helpers import log_messages
 
 LOGGER_NAME = "custom_components.whatwatt.api.totals"
 BOOT_A, BOOT_B = "5E2A91C0", "77D0AB12"
@@ -31,20 +34,8 @@ def reading(boot_id: str | None = BOOT_A, /, **values: float) -> Report:
     )
 
 
-def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == LOGGER_NAME and r.levelno == logging.WARNING
-    ]
-
-
-def _infos(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == LOGGER_NAME and r.levelno == logging.INFO
-    ]
+_warnings = partial(log_messages, logger=LOGGER_NAME, level=logging.WARNING)
+_infos = partial(log_messages, logger=LOGGER_NAME, level=logging.INFO)
 
 
 @pytest.fixture

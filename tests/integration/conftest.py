@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 from typing import TYPE_CHECKING, Any
 from unittest.mock import PropertyMock, patch
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -22,8 +24,12 @@ from custom_components.whatwatt.const import (
     TRANSPORT_REST,
 )
 
+# Home Assistant's MQTT integration on a mocked client (mqtt_ready), for every test that asks for
+# it; setup_entry sets init_integration's entry up.
+from .mqtt_helpers import mqtt_ready, setup_entry  # noqa: F401
+
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
@@ -92,10 +98,19 @@ async def init_integration(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> MockConfigEntry:
     """Set up the integration against the simulator."""
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    return mock_config_entry
+    return await setup_entry(hass, mock_config_entry)
+
+
+@pytest.fixture
+async def live(hass: HomeAssistant, sim: Any) -> AsyncIterator[MockConfigEntry]:
+    """Set up a live-stream entry on the simulator, its stream open; unloaded after the test
+    (unless the test unloaded or removed it)."""
+    from .live_helpers import setup_live  # live_helpers builds on this module
+
+    entry = await setup_live(hass, sim)
+    yield entry
+    if entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 @pytest.fixture
@@ -122,3 +137,25 @@ def device_of(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
     assert len(devices) == 1
     assert devices[0].identifiers == {(DOMAIN, DEVICE_ID)}
     return devices[0]
+
+
+@pytest.fixture
+def poll(
+    hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> Callable[..., Awaitable[None]]:
+    """Set the integration up; return ``poll``: ``await poll()`` lets one scan interval pass.
+
+    Time moves on 10 s (``poll(seconds)``: another step) and the refresh it triggers runs.
+    """
+
+    async def step(seconds: float = 10) -> None:
+        await advance(hass, freezer, seconds)
+
+    return step
+
+
+@pytest.fixture
+def info_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """``caplog`` recording the integration's INFO lines too (outages and recoveries)."""
+    caplog.set_level(logging.INFO, logger="custom_components.whatwatt")
+    return caplog

@@ -1,15 +1,18 @@
-"""Helpers for the live-transport and repair tests: a live entry, time steps, event waits."""
+"""Helpers for the live-transport and repair tests: a live entry, time steps, event waits
+(bounded in real time too)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+import threading
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, MATCH_ALL, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.whatwatt.const import CONF_TRANSPORT, DOMAIN, TRANSPORT_LIVE
@@ -17,7 +20,7 @@ from custom_components.whatwatt.const import CONF_TRANSPORT, DOMAIN, TRANSPORT_L
 from .conftest import DEVICE_ID, host_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from freezegun.api import FrozenDateTimeFactory
 
@@ -92,6 +95,33 @@ async def wait_for(hass: HomeAssistant, condition: Callable[[], bool], limit: fl
             await done.wait()
     finally:
         unsub()
+
+
+async def within(awaitable: Awaitable[Any], what: str, seconds: float = 10.0) -> None:
+    """Await ``awaitable``, failing after ``seconds`` of real time (the loop's clock is frozen).
+
+    With time frozen ``asyncio`` timeouts never expire: a thread timer bounds the wait instead,
+    so that a wait that never ends fails the test (naming ``what``) instead of hanging it.
+    """
+    loop = asyncio.get_running_loop()
+    expired: asyncio.Future[None] = loop.create_future()
+
+    def _expire() -> None:
+        if not expired.done():
+            expired.set_result(None)
+
+    timer = threading.Timer(seconds, lambda: loop.call_soon_threadsafe(_expire))
+    timer.start()
+    task = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+        timer.join()
+    if not task.done():
+        task.cancel()
+        pytest.fail(f"not within {seconds:g} s: {what}")
+    task.result()
 
 
 async def wait_connections(device: Any, total: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import (
@@ -62,6 +63,23 @@ def counter(hass: HomeAssistant, bus: int) -> State:
     state = sensor(hass, f"volume_{bus}")
     assert state is not None, f"no counter for bus {bus}"
     return state
+
+
+def assert_gas_meter(hass: HomeAssistant) -> tuple[dr.DeviceEntry, State]:
+    """The simulator's gas meter (bus 1, unchanged) is a gas device via the whatwatt Go.
+
+    Return its device and the state of its counter.
+    """
+    device = submeter_device(hass, 1)
+    assert device is not None
+    assert device.name == f"Gas meter {GAS_ID}"
+    assert device.serial_number == GAS_ID
+    assert device.via_device_id == hub_device(hass).id
+    state = counter(hass, 1)
+    assert state.state == "4321.123"
+    assert state.attributes[ATTR_DEVICE_CLASS] == "gas"
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "m³"
+    return device, state
 
 
 async def set_kinds(hass: HomeAssistant, entry: MockConfigEntry, **kinds: str) -> dict[str, Any]:

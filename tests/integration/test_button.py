@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
-from homeassistant.const import ATTR_ENTITY_ID, EntityCategory
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
 import pytest
 
-from .conftest import DEVICE_ID
+from .helpers import assert_config_entity
 from .services_helpers import real_time_sim, writes  # noqa: F401 - real_time_sim: fixture
 
 if TYPE_CHECKING:
@@ -29,10 +28,7 @@ async def press(hass: HomeAssistant) -> None:
 async def test_restart_button(
     hass: HomeAssistant, sim: Any, init_integration: MockConfigEntry
 ) -> None:
-    entity = er.async_get(hass).async_get(BUTTON)
-    assert entity is not None
-    assert entity.unique_id == f"{DEVICE_ID}_reboot"
-    assert entity.entity_category is EntityCategory.CONFIG
+    assert_config_entity(hass, BUTTON, "reboot")
     assert hass.states.get(BUTTON).attributes["device_class"] == "restart"
 
     boots = sim.boots

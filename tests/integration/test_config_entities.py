@@ -14,15 +14,13 @@ from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from .conftest import advance
 from .live_helpers import setup_live, shows, state, tick, wait_for
-from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload, sensor_state, setup_entry
+from .mqtt_helpers import TOPIC, mqtt_entry, payload, sensor_state, setup_entry
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.auth.models import User
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-__all__ = ["mqtt_ready"]
 
 BUTTON = "button.whatwatt_go_d4e5f6_restart"
 NUMBER = "number.whatwatt_go_d4e5f6_report_interval"
@@ -103,27 +101,25 @@ async def test_config_entities_follow_entity_permissions(
     A user who may only read entities is refused by Home Assistant before anything is sent;
     a user who may control the entity (no admin) writes the device's configuration.
     """
-    reader = await hass.auth.async_create_user("Guest", group_ids=[GROUP_ID_READ_ONLY])
-    assert not reader.permissions.check_entity(entity_id, POLICY_CONTROL)
-    sim.requests.clear()
-    with pytest.raises(Unauthorized):
+
+    async def use_as(user: User) -> None:
         await hass.services.async_call(
             domain,
             service,
             {"entity_id": entity_id, **data},
             blocking=True,
-            context=Context(user_id=reader.id),
+            context=Context(user_id=user.id),
         )
+
+    reader = await hass.auth.async_create_user("Guest", group_ids=[GROUP_ID_READ_ONLY])
+    assert not reader.permissions.check_entity(entity_id, POLICY_CONTROL)
+    sim.requests.clear()
+    with pytest.raises(Unauthorized):
+        await use_as(reader)
     assert not [r for r in sim.requests if r.method in ("PUT", "POST")]
     user = await hass.auth.async_create_user("Resident", group_ids=[GROUP_ID_USER])
     assert not user.is_admin
     assert user.permissions.check_entity(entity_id, POLICY_CONTROL)
     sim.config.reboot_downtime = 0
-    await hass.services.async_call(
-        domain,
-        service,
-        {"entity_id": entity_id, **data},
-        blocking=True,
-        context=Context(user_id=user.id),
-    )
+    await use_as(user)
     assert [r for r in sim.requests if r.method in ("PUT", "POST")]

@@ -21,6 +21,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.whatwatt.api.client import WhatwattClient
 from custom_components.whatwatt.config_flow import WhatwattConfigFlow
 from custom_components.whatwatt.const import (
+    CONF_DEMAND_PEAKS,
+    CONF_DEMAND_WINDOW,
     CONF_SCAN_INTERVAL,
     CONF_TOPIC,
     CONF_TRANSPORT,
@@ -34,6 +36,9 @@ from .conftest import DEVICE_ID, host_of
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+
+# The demand options every options form shows, with their defaults.
+DEMAND_DEFAULTS = {CONF_DEMAND_WINDOW: 15, CONF_DEMAND_PEAKS: 1}
 
 SimFactory = Callable[..., Awaitable[Any]]
 
@@ -462,7 +467,7 @@ async def test_options(hass: HomeAssistant, device: Any) -> None:
         result["flow_id"], {CONF_SCAN_INTERVAL: 45}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {CONF_SCAN_INTERVAL: 45}
+    assert entry.options == {CONF_SCAN_INTERVAL: 45, **DEMAND_DEFAULTS}
     assert entry.runtime_data.measurements.update_interval.total_seconds() == 45
     await hass.async_block_till_done()
 
@@ -502,30 +507,31 @@ async def test_options_not_loaded(hass: HomeAssistant) -> None:
         result["flow_id"], {CONF_SCAN_INTERVAL: 120}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {CONF_SCAN_INTERVAL: 120}
+    assert entry.options == {CONF_SCAN_INTERVAL: 120, **DEMAND_DEFAULTS}
 
 
 @pytest.mark.parametrize("transport", [TRANSPORT_LIVE, TRANSPORT_MQTT])
-async def test_options_not_offered_to_push_entries(
+async def test_options_of_push_entries_have_no_polling_interval(
     hass: HomeAssistant, device: Any, transport: str
 ) -> None:
-    """Push entries have no polling interval: no options, and their coordinator never polls."""
+    """Push entries have options (the demand) but no polling interval; they never poll."""
     data = {CONF_HOST: host_of(device), CONF_TRANSPORT: transport}
     if transport == TRANSPORT_MQTT:
         data[CONF_TOPIC] = "whatwatt/x"
     entry = MockConfigEntry(domain=DOMAIN, unique_id=DEVICE_ID, data=data)
     entry.add_to_hass(hass)
-    rest = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: "192.0.2.10"})  # transport: rest
-    assert not WhatwattConfigFlow.async_supports_options_flow(entry)
-    assert WhatwattConfigFlow.async_supports_options_flow(rest)
+    assert WhatwattConfigFlow.async_supports_options_flow(entry)
     if transport == TRANSPORT_LIVE:
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
         await device.live.wait_clients(1)
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "no_options"
-    assert entry.options == {}
+    assert result["type"] is FlowResultType.FORM
+    assert set(map(str, result["data_schema"].schema)) == set(DEMAND_DEFAULTS)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_DEMAND_WINDOW: "60", CONF_DEMAND_PEAKS: 3}
+    )
+    assert entry.options == {CONF_DEMAND_WINDOW: 60, CONF_DEMAND_PEAKS: 3}
     if transport == TRANSPORT_LIVE:
         assert entry.runtime_data.measurements.update_interval is None
         assert await hass.config_entries.async_unload(entry.entry_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -16,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.whatwatt.api.parse_report import parse_report
 from custom_components.whatwatt.const import CONF_TRANSPORT, DOMAIN, TRANSPORT_REST
 
-from .conftest import DEVICE_ID, advance, device_of, host_of
+from .conftest import DEVICE_ID, device_of, host_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -24,8 +23,12 @@ if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
+    from .helpers import Poll
+
 PREFIX = "sensor.whatwatt_go_d4e5f6_"
 MEASUREMENTS = ("power_import", "energy_import", "tariff", "net_power", "voltage_phase_1")
+# A device behind Digest auth, the entry with its password.
+PROTECTED = pytest.mark.parametrize("sim_options", [{"auth": "digest", "password": "secret"}])
 
 
 def states(hass: HomeAssistant, *names: str) -> dict[str, str]:
@@ -34,28 +37,23 @@ def states(hass: HomeAssistant, *names: str) -> dict[str, str]:
 
 
 async def test_unreachable_and_recovery(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, sim: Any, poll: Poll, info_log: pytest.LogCaptureFixture
 ) -> None:
     """Entities go unavailable while the device refuses; one log line each way."""
-    caplog.set_level(logging.INFO, logger="custom_components.whatwatt")
     sim.faults.refuse = True
-    await advance(hass, freezer, 10)
+    await poll()
     assert set(states(hass, *MEASUREMENTS, "meter_status").values()) == {STATE_UNAVAILABLE}
-    await advance(hass, freezer, 10)
-    failures = [r for r in caplog.records if "Error fetching" in r.getMessage()]
+    await poll()
+    failures = [r for r in info_log.records if "Error fetching" in r.getMessage()]
     assert len(failures) == 1
     assert "Error communicating with the device" in failures[0].getMessage()
 
     sim.faults.refuse = False
     await sim.wait_up()
     await sim.emit_telegram()
-    await advance(hass, freezer, 10)
+    await poll()
     assert STATE_UNAVAILABLE not in states(hass, *MEASUREMENTS, "meter_status").values()
-    recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
+    recovered = [r for r in info_log.records if "recovered" in r.getMessage()]
     assert len(recovered) == 1
 
 
@@ -91,19 +89,14 @@ async def test_timeout(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_device_busy(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-) -> None:
+async def test_device_busy(hass: HomeAssistant, sim: Any, poll: Poll) -> None:
     """503 answers make the entities unavailable until the device serves again."""
     sim.faults.status_503 = True
-    await advance(hass, freezer, 10)
+    await poll()
     assert states(hass, "power_import")["power_import"] == STATE_UNAVAILABLE
     sim.faults.status_503 = False
     await sim.emit_telegram()
-    await advance(hass, freezer, 10)
+    await poll()
     assert states(hass, "power_import")["power_import"] != STATE_UNAVAILABLE
 
 
@@ -112,13 +105,13 @@ async def test_stale_report(
     enable_all_entities: None,
     init_integration: MockConfigEntry,
     sim: Any,
-    freezer: FrozenDateTimeFactory,
+    poll: Poll,
 ) -> None:
     """No new telegram for 3 intervals (30 s at least): measurements become unavailable."""
-    await advance(hass, freezer, 10)
-    await advance(hass, freezer, 10)
+    await poll()
+    await poll()
     assert STATE_UNAVAILABLE not in states(hass, *MEASUREMENTS).values()
-    await advance(hass, freezer, 11)
+    await poll(11)
     assert set(states(hass, *MEASUREMENTS).values()) == {STATE_UNAVAILABLE}
     # Device health and the meter status stay; the report time shows the last reading.
     assert states(hass, "meter_status", "report_time") == {
@@ -128,57 +121,43 @@ async def test_stale_report(
     assert not init_integration.runtime_data.measurements.fresh
 
     await sim.emit_telegram()
-    await advance(hass, freezer, 10)
+    await poll()
     assert STATE_UNAVAILABLE not in states(hass, *MEASUREMENTS).values()
 
 
-async def test_meter_not_connected(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-) -> None:
+async def test_meter_not_connected(hass: HomeAssistant, sim: Any, poll: Poll) -> None:
     """The meter link down: measurements unavailable and meter_status says why."""
     sim.faults.meter_not_connected = True
-    await advance(hass, freezer, 10)
+    await poll()
     assert set(states(hass, *MEASUREMENTS).values()) == {STATE_UNAVAILABLE}
     assert states(hass, "meter_status")["meter_status"] == "not_connected"
 
     sim.faults.meter_not_connected = False
-    await advance(hass, freezer, 10)
+    await poll()
     assert states(hass, "meter_status")["meter_status"] == "no_data"
     await sim.emit_telegram()
-    await advance(hass, freezer, 10)
+    await poll()
     assert states(hass, "meter_status")["meter_status"] == "ok"
     assert STATE_UNAVAILABLE not in states(hass, *MEASUREMENTS).values()
 
 
-@pytest.mark.parametrize("sim_options", [{"auth": "digest", "password": "secret"}])
-async def test_password_changed_starts_reauth(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-) -> None:
+@PROTECTED
+async def test_password_changed_starts_reauth(hass: HomeAssistant, sim: Any, poll: Poll) -> None:
     """A password that stops working starts a reauth flow."""
     assert states(hass, "power_import")["power_import"] != STATE_UNAVAILABLE
     sim.state.settings["system"]["password"] = "changed"
-    await advance(hass, freezer, 10)
+    await poll()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
     assert states(hass, "power_import")["power_import"] == STATE_UNAVAILABLE
 
 
 async def test_license_revoked(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, sim: Any, poll: Poll, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A device that loses its Plus licence cannot be polled."""
     sim.set_license("free")
-    await advance(hass, freezer, 10)
+    await poll()
     assert states(hass, "power_import")["power_import"] == STATE_UNAVAILABLE
     assert "no Plus licence" in caplog.text
 
@@ -188,17 +167,18 @@ async def test_firmware_and_reboot(
     init_integration: MockConfigEntry,
     sim: Any,
     freezer: FrozenDateTimeFactory,
+    poll: Poll,
 ) -> None:
     """A new firmware shows in the device registry; a reboot moves the boot time."""
     sim.state.firmware = "1.11.0"
     await sim.emit_telegram()
-    await advance(hass, freezer, 10)
+    await poll()
     device = device_of(hass, init_integration)
     assert device.sw_version == "1.10.3"  # system information is read every 5 minutes
 
     for _ in range(30):
         await sim.emit_telegram()
-        await advance(hass, freezer, 10)
+        await poll()
     device = device_of(hass, init_integration)
     assert device.sw_version == "1.11.0"
     boot_before = hass.states.get(f"{PREFIX}last_boot").state
@@ -207,7 +187,7 @@ async def test_firmware_and_reboot(
     await sim.reboot(downtime=0)
     sim.state.firmware = "1.12.0"
     await sim.emit_telegram()
-    await advance(hass, freezer, 10)
+    await poll()
     device = device_of(hass, init_integration)
     assert device.sw_version == "1.12.0"  # read at once after a reboot
     assert hass.states.get(f"{PREFIX}last_boot").state != boot_before
@@ -241,17 +221,12 @@ async def test_push_and_freshness_by_arrival(
         assert STATE_UNAVAILABLE not in states(hass, *MEASUREMENTS).values()
 
 
-@pytest.mark.parametrize("sim_options", [{"auth": "digest", "password": "secret"}])
-async def test_polls_reuse_digest_nonce(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-) -> None:
+@PROTECTED
+async def test_polls_reuse_digest_nonce(hass: HomeAssistant, sim: Any, poll: Poll) -> None:
     """Polling a protected device is one request per poll: no new challenge each time."""
     for _ in range(5):
         await sim.emit_telegram()
-        await advance(hass, freezer, 10)
+        await poll()
     reports = [r for r in sim.requests if r.path == "/api/v1/report"]
     assert [r.status for r in reports].count(200) == 6
     assert [r.status for r in sim.requests].count(401) == 1

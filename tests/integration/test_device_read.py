@@ -8,7 +8,6 @@ diagnostics.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import logging
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
@@ -25,16 +24,14 @@ from custom_components.whatwatt.issues import ISSUE_LICENSE_INSUFFICIENT, issue_
 
 from .conftest import advance, device_of
 from .live_helpers import setup_live, shows, tick, wait_for
-from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload
+from .mqtt_helpers import TOPIC, mqtt_entry, payload, setup_entry
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-__all__ = ["mqtt_ready"]
+    from tests.plugins.simulator import SimulatorFactory
 
-SimFactory = Callable[..., Awaitable[Any]]
 LINK = "sensor.whatwatt_go_d4e5f6_mqtt_link"
 POWER = "sensor.whatwatt_go_d4e5f6_power_import"
 INTERVAL = "number.whatwatt_go_d4e5f6_report_interval"
@@ -43,18 +40,11 @@ FIVE_MINUTES = 300
 
 
 @pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
+async def device(simulator_factory: SimulatorFactory) -> Any:
     """A simulated Plus device (no password) with one telegram decoded."""
     sim = await simulator_factory(telegram_interval=0, seed=11, report_interval=30)
     await sim.emit_telegram()
     return sim
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> str | None:
@@ -80,7 +70,7 @@ async def test_mqtt_entry_follows_the_device(
     hass: HomeAssistant, mqtt_ready: Any, device: Any, freezer: FrozenDateTimeFactory
 ) -> None:
     """Licence, MQTT link, report interval and MQTT client change on the device: all follow."""
-    entry = await _setup(hass, mqtt_entry(host=device.host))
+    entry = await setup_entry(hass, mqtt_entry(host=device.host))
     measurements = entry.runtime_data.measurements
     assert _state(hass, LINK) == "disabled"
     assert _state(hass, INTERVAL) == "30"
@@ -129,14 +119,13 @@ async def test_mqtt_entry_loads_while_rest_fails(
     mqtt_ready: Any,
     device: Any,
     freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
+    info_log: pytest.LogCaptureFixture,
 ) -> None:
     """REST refused at start: the entry loads on MQTT alone; REST fills in once it answers."""
-    caplog.set_level(logging.INFO, logger="custom_components.whatwatt")
     device.faults.refuse = True
-    entry = await _setup(hass, mqtt_entry(host=device.host))
+    entry = await setup_entry(hass, mqtt_entry(host=device.host))
     assert entry.state is ConfigEntryState.LOADED
-    warnings = [r for r in caplog.records if _ours_warning(r)]
+    warnings = [r for r in info_log.records if _ours_warning(r)]
     assert len(warnings) == 1, warnings
     assert "does not answer over REST" in warnings[0].getMessage()
     assert device_of(hass, entry).sw_version is None
@@ -151,12 +140,12 @@ async def test_mqtt_entry_loads_while_rest_fails(
 
     # Still refused at the first periodic read: no second warning, the MQTT data stays.
     await _publish_for(hass, device, freezer, FIVE_MINUTES)
-    assert len([r for r in caplog.records if _ours_warning(r)]) == 1
+    assert len([r for r in info_log.records if _ours_warning(r)]) == 1
     assert _state(hass, POWER) not in (None, "unavailable")
 
     device.faults.refuse = False
     await _publish_for(hass, device, freezer, FIVE_MINUTES)
-    assert "recovered" in caplog.text
+    assert "recovered" in info_log.text
     assert device_of(hass, entry).sw_version == device.state.system_json()["device"]["firmware"]
     assert _state(hass, INTERVAL) == "30"
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -166,7 +155,7 @@ async def test_device_read_password_refused(
     hass: HomeAssistant, mqtt_ready: Any, device: Any, freezer: FrozenDateTimeFactory
 ) -> None:
     """A password set on the device meanwhile: the periodic read starts re-authentication."""
-    entry = await _setup(hass, mqtt_entry(host=device.host))
+    entry = await setup_entry(hass, mqtt_entry(host=device.host))
     device.state.settings["system"]["protection"] = True
     device.state.settings["system"]["password"] = "changed-on-the-device"
     await _publish_for(hass, device, freezer, FIVE_MINUTES)

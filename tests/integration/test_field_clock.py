@@ -15,7 +15,6 @@ measurements go unavailable within the documented time once readings stop:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 import json
 from typing import TYPE_CHECKING, Any
@@ -29,16 +28,18 @@ from simulator.state import DEFAULT_MQTT_TEMPLATE
 
 from .conftest import FROZEN_TIME, advance
 from .live_helpers import power_import, setup_live, tick, wait_for
-from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload, sensor_state, setup_entry
+from .mqtt_helpers import TOPIC, mqtt_entry, payload, sensor_state, setup_entry
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-__all__ = ["mqtt_ready"]
+    from tests.plugins.simulator import SimulatorFactory
 
-SimFactory = Callable[..., Awaitable[Any]]
+# Every test reads report_time, a sensor disabled by default.
+pytestmark = pytest.mark.usefixtures("enable_all_entities")
+
 MEASUREMENTS = ("power_import", "energy_import", "voltage_l1", "current_l1")
 MQTT_INTERVAL = 30  # the device's MQTT publish interval (services.report_interval, s)
 HOURS_3 = 3 * 3600
@@ -67,12 +68,6 @@ def iso(moment: datetime) -> str:
 
 def _report_reads(sim: Any) -> int:
     return sum(r.path == "/api/v1/report" for r in sim.requests)
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
 
 async def _rest_readings_then_silence(
@@ -117,7 +112,6 @@ async def _rest_readings_then_silence(
 )
 async def test_rest_clock_offset(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     sim_options: dict[str, Any],
     mock_config_entry: MockConfigEntry,
@@ -132,7 +126,7 @@ async def test_rest_clock_offset(
     assert sim.state.report["report"]["date_time_utc"] == (
         (datetime.fromisoformat(FROZEN_TIME) + shift).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
-    await _setup(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     assert_available(hass)
     assert sensor_state(hass, "report_time") == iso(datetime.fromisoformat(FROZEN_TIME) + shift)
     await _rest_readings_then_silence(hass, sim, freezer, shift)
@@ -145,7 +139,6 @@ async def test_rest_clock_offset(
 )
 async def test_rest_old_firmware_zone(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
@@ -156,7 +149,7 @@ async def test_rest_old_firmware_zone(
     assert "date_time_utc" not in printed
     assert "date_time_local" not in printed
     assert printed["date_time"] != "2026-01-15T08:12:40Z"  # local time, not UTC
-    await _setup(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     assert_available(hass)
     assert sensor_state(hass, "report_time") == iso(datetime.fromisoformat(FROZEN_TIME))
     await _rest_readings_then_silence(hass, sim, freezer, timedelta(0))
@@ -169,7 +162,6 @@ async def test_rest_old_firmware_zone(
 )
 async def test_live_dst_change_mid_stream(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     sim_options: dict[str, Any],
     freezer: FrozenDateTimeFactory,
@@ -205,9 +197,8 @@ async def test_live_dst_change_mid_stream(
 @pytest.mark.parametrize("clock_offset", [-120, -HOURS_3], ids=["2min_behind", "3h_behind"])
 async def test_mqtt_clock_behind_falls_back_to_rest(
     hass: HomeAssistant,
-    enable_all_entities: None,
     mqtt_ready: Any,
-    simulator_factory: SimFactory,
+    simulator_factory: SimulatorFactory,
     freezer: FrozenDateTimeFactory,
     clock_offset: int,
 ) -> None:
@@ -264,7 +255,6 @@ async def test_mqtt_clock_behind_falls_back_to_rest(
 @pytest.mark.parametrize("sim_options", [{"timezone": "+01:00"}])
 async def test_rest_old_firmware_dst_change(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
@@ -275,7 +265,7 @@ async def test_rest_old_firmware_dst_change(
     read (every 5 minutes): the first reading after the change is not an hour off.
     """
     sim.faults.old_time_stamps = True
-    await _setup(hass, mock_config_entry)
+    await setup_entry(hass, mock_config_entry)
     assert sensor_state(hass, "report_time") == iso(datetime.fromisoformat(FROZEN_TIME))
     sim.faults.timezone = "+02:00"
     decoded = dt_util.utcnow()

@@ -8,14 +8,14 @@ at once, the stream is opened again after the back-off (0.5-1 s, then 1-2 s, 2-4
 return; the entry stays loaded throughout.
 
 Time is frozen, so ``asyncio`` timeouts never expire here: every wait is bounded in real time
-by ``within`` (a thread timer), so that a reader that died fails the test instead of hanging it.
+by ``within`` (live_helpers: a thread timer), so that a reader that died fails the test instead
+of hanging it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -24,51 +24,21 @@ import pytest
 
 import custom_components.whatwatt.api.live as live_module
 
-from .live_helpers import setup_live, tick, wait_connections, wait_for
+from .helpers import Midpoint
+from .live_helpers import setup_live, tick, wait_connections, wait_for, within
 from .mqtt_helpers import sensor_state
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
 MEASUREMENTS = ("power_import", "energy_import", "voltage_l1")
-LIMIT = 10.0  # real seconds any single wait may take
 
 
 class InjectedError(RuntimeError):
     """The injected unexpected error."""
-
-
-class _Midpoint:
-    """A stand-in for the meter's random source: every draw is the middle of its range."""
-
-    def uniform(self, low: float, high: float) -> float:
-        return (low + high) / 2
-
-
-async def within(awaitable: Awaitable[Any], what: str, seconds: float = LIMIT) -> None:
-    """Await ``awaitable``, failing after ``seconds`` of real time (the loop's clock is frozen)."""
-    loop = asyncio.get_running_loop()
-    expired: asyncio.Future[None] = loop.create_future()
-
-    def _expire() -> None:
-        if not expired.done():
-            expired.set_result(None)
-
-    timer = threading.Timer(seconds, lambda: loop.call_soon_threadsafe(_expire))
-    timer.start()
-    task = asyncio.ensure_future(awaitable)
-    try:
-        await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-        timer.join()
-    if not task.done():
-        task.cancel()
-        pytest.fail(f"not within {seconds:g} s: {what}")
-    task.result()
 
 
 class Raising:
@@ -158,7 +128,7 @@ async def test_parser_error_logged_once_stream_reconnects(
 ) -> None:
     """The parser raises on the next ``times`` events (one per connection): logged once with
     its traceback, unavailable at once, back after the back-off, entry loaded throughout."""
-    sim.meter.rng = _Midpoint()
+    sim.meter.rng = Midpoint()
     entry = await setup_live(hass, sim)
     await _shows(hass, await _emit(sim, 0.5))
 
@@ -208,7 +178,7 @@ async def test_report_callback_error_logged_once_stream_reconnects(
     Not expressible against the code before the redesign (it had no totals check): skipped there.
     """
     totals = pytest.importorskip("custom_components.whatwatt.api.totals")
-    sim.meter.rng = _Midpoint()
+    sim.meter.rng = Midpoint()
     entry = await setup_live(hass, sim)
     await _shows(hass, await _emit(sim, 0.5))
 

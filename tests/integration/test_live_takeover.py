@@ -31,11 +31,13 @@ if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
     import pytest
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 
-async def test_taken_over(hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory) -> None:
+async def test_taken_over(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, live: MockConfigEntry
+) -> None:
     """Three take-overs in a row: back off, raise the issue; it clears once the stream holds."""
-    live = await setup_live(hass, sim)
     async with aiohttp.ClientSession() as session:
         rivals: list[aiohttp.ClientResponse] = []
         for round_ in range(3):
@@ -66,14 +68,12 @@ async def test_taken_over(hass: HomeAssistant, sim: Any, freezer: FrozenDateTime
     await tick(hass, freezer, 30)
     await shows(hass, await sim.emit_telegram())
     assert issue(hass, ISSUE_LIVE_TAKEN_OVER, live) is None
-    assert await hass.config_entries.async_unload(live.entry_id)
 
 
 async def test_reboots_are_not_take_overs(
-    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, live: MockConfigEntry
 ) -> None:
     """Three reboots within 10 minutes break the stream: quick retries each time, no issue."""
-    live = await setup_live(hass, sim)
     for round_ in range(3):
         await shows(hass, await sim.emit_telegram())
         await sim.reboot(downtime=0)  # the connection breaks; it is not closed cleanly
@@ -83,7 +83,6 @@ async def test_reboots_are_not_take_overs(
     await shows(hass, await sim.emit_telegram())
     assert sim.boots == 4
     assert issue(hass, ISSUE_LIVE_TAKEN_OVER, live) is None
-    assert await hass.config_entries.async_unload(live.entry_id)
 
 
 async def test_clean_close_then_device_away_is_not_a_take_over(
@@ -91,9 +90,9 @@ async def test_clean_close_then_device_away_is_not_a_take_over(
     sim: Any,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
+    live: MockConfigEntry,
 ) -> None:
     """A clean close counts only when the next attempt gets the stream: here it is refused."""
-    live = await setup_live(hass, sim)
     coordinator = live.runtime_data.measurements
     failed = asyncio.Event()
     set_error = coordinator.async_set_update_error
@@ -122,7 +121,6 @@ async def test_clean_close_then_device_away_is_not_a_take_over(
         assert issue(hass, ISSUE_LIVE_TAKEN_OVER, live) is None
         for rival in rivals:
             rival.close()
-    assert await hass.config_entries.async_unload(live.entry_id)
 
 
 def power_export(report: dict[str, Any]) -> float:

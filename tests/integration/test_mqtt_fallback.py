@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -14,26 +13,18 @@ from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from custom_components.whatwatt.const import DOMAIN
 
 from .conftest import advance
-from .mqtt_helpers import (
-    TOPIC,
-    mqtt_entry,
-    mqtt_ready,
-    payload,
-    sensor_state,
-    setup_entry,
-)
+from .mqtt_helpers import TOPIC, mqtt_entry, payload, sensor_state, setup_entry
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
-__all__ = ["mqtt_ready"]
+    from tests.plugins.simulator import SimulatorFactory
 
-SimFactory = Callable[..., Awaitable[Any]]
 INTERVAL = 30  # the device's report interval (s): fallback after 2, staleness after 3
 
 
-async def _device(factory: SimFactory, **options: Any) -> Any:
+async def _device(factory: SimulatorFactory, **options: Any) -> Any:
     sim = await factory(telegram_interval=0, seed=5, report_interval=INTERVAL, **options)
     await sim.emit_telegram()
     return sim
@@ -59,7 +50,7 @@ def _ours(caplog: pytest.LogCaptureFixture) -> list[str]:
 async def test_fallback_rest_fails_and_returns(
     hass: HomeAssistant,
     mqtt_ready: Any,
-    simulator_factory: SimFactory,
+    simulator_factory: SimulatorFactory,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -104,7 +95,7 @@ async def test_fallback_rest_fails_and_returns(
 async def test_fallback_auth_error_starts_reauth(
     hass: HomeAssistant,
     mqtt_ready: Any,
-    simulator_factory: SimFactory,
+    simulator_factory: SimulatorFactory,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A password the device no longer takes ends the fallback and asks for the new one."""

@@ -13,14 +13,29 @@ from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from custom_components.whatwatt.const import DOMAIN
 
-from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload, sensor_state
+from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload, sensor_state, setup_entry
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 __all__ = ["mqtt_ready"]
 
 SimFactory = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def good(simulator_factory: SimFactory) -> dict[str, Any]:
+    """A good message: what a simulated device (real clock) publishes after one telegram."""
+    sim = await simulator_factory(auth="none", telegram_interval=0, seed=5)
+    await sim.emit_telegram()
+    return json.loads(payload(sim))
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, mqtt_ready: Any, good: dict[str, Any]) -> MockConfigEntry:
+    """An MQTT-only entry set up (Home Assistant's MQTT on a mocked client); nothing received."""
+    return await setup_entry(hass, mqtt_entry())
 
 
 async def _send(hass: HomeAssistant, message: dict[str, Any]) -> None:
@@ -40,18 +55,11 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 @pytest.mark.usefixtures("enable_all_entities")
 async def test_rejected_tariff_and_status_keep_last(
     hass: HomeAssistant,
-    mqtt_ready: Any,
-    simulator_factory: SimFactory,
+    entry: MockConfigEntry,
+    good: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Unusable ``tr``/``ms`` keep the last tariff and status; good keys of the message count."""
-    sim = await simulator_factory(auth="none", telegram_interval=0, seed=5)
-    await sim.emit_telegram()
-    entry = mqtt_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    good = json.loads(payload(sim))
     assert good["tr"] in (1, 2)
     await _send(hass, good)
     tariff, status = sensor_state(hass, "tariff"), sensor_state(hass, "meter_status")
@@ -90,20 +98,13 @@ def _submeter_devices(hass: HomeAssistant) -> list[str]:
 
 
 async def test_stray_publisher_makes_no_submeters(
-    hass: HomeAssistant, mqtt_ready: Any, simulator_factory: SimFactory
+    hass: HomeAssistant, entry: MockConfigEntry, good: dict[str, Any]
 ) -> None:
     """Messages with ever new buses (anyone may publish to the topic) make no device.
 
     A bus becomes a sub-meter only once three consecutive messages carried it, and a device
     has sixteen at most, however many buses the messages name.
     """
-    sim = await simulator_factory(auth="none", telegram_interval=0, seed=5)
-    await sim.emit_telegram()
-    entry = mqtt_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    good = json.loads(payload(sim))
 
     def slots(first: int, count: int = 4) -> list[dict[str, str]]:
         return [

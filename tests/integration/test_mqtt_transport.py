@@ -5,7 +5,6 @@ Push, device filter, staleness, bad input, REST fallback, device writes, missing
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 import json
 import logging
@@ -14,11 +13,9 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     async_fire_mqtt_message,
-    async_fire_time_changed,
 )
 
 from custom_components.whatwatt.api.models import MqttSettings, Settings
@@ -26,28 +23,19 @@ from custom_components.whatwatt.api.parse_mqtt import parse_mqtt_payload
 from custom_components.whatwatt.const import CONF_TOPIC, DOMAIN
 from custom_components.whatwatt.issues import ISSUE_MQTT_MISSING, issue_id
 
-from .conftest import device_of
-from .mqtt_helpers import (
-    TEMPLATES,
-    TOPIC,
-    mqtt_entry,
-    mqtt_ready,
-    payload,
-    sensor_state,
-    setup_entry,
-)
+from .conftest import advance, device_of
+from .live_helpers import tick
+from .mqtt_helpers import TEMPLATES, TOPIC, mqtt_entry, payload, sensor_state, setup_entry
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
-__all__ = ["mqtt_ready"]
-
-SimFactory = Callable[..., Awaitable[Any]]
+    from tests.plugins.simulator import SimulatorFactory
 
 
 @pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
+async def device(simulator_factory: SimulatorFactory) -> Any:
     """A simulated Plus device with one telegram decoded."""
     sim = await simulator_factory(auth="none", telegram_interval=0, seed=5, report_interval=30)
     await sim.emit_telegram()
@@ -56,6 +44,15 @@ async def device(simulator_factory: SimFactory) -> Any:
 
 def _watts(message: bytes) -> float:
     return round(parse_mqtt_payload(message).values["power_import"] * 1000, 6)
+
+
+async def _meter_goes_on(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, device: Any, seconds: float
+) -> None:
+    """Let time pass while the meter goes on (a new telegram), then run the refresh it triggers."""
+    freezer.tick(timedelta(seconds=seconds))
+    await device.emit_telegram()
+    await advance(hass, freezer, 0)
 
 
 async def _send(hass: HomeAssistant, message: bytes | str, topic: str = TOPIC) -> None:
@@ -107,13 +104,9 @@ async def test_staleness(
     entry = await setup_entry(hass, mqtt_entry())
     await _send(hass, payload(device))
     assert sensor_state(hass, "power_import") != STATE_UNAVAILABLE
-    freezer.tick(timedelta(seconds=89))
-    async_fire_time_changed(hass, dt_util.utcnow())
-    await hass.async_block_till_done()
+    await tick(hass, freezer, 89)
     assert sensor_state(hass, "power_import") != STATE_UNAVAILABLE
-    freezer.tick(timedelta(seconds=2))
-    async_fire_time_changed(hass, dt_util.utcnow())
-    await hass.async_block_till_done()
+    await tick(hass, freezer, 2)
     assert sensor_state(hass, "power_import") == STATE_UNAVAILABLE
     await device.emit_telegram()
     await _send(hass, payload(device))
@@ -193,10 +186,7 @@ async def test_rest_baseline_and_fallback(
     await _send(hass, message)
     assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
     # Silent for two intervals: the report is read over REST (the meter itself goes on).
-    freezer.tick(timedelta(seconds=61))
-    await device.emit_telegram()
-    async_fire_time_changed(hass, dt_util.utcnow())
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _meter_goes_on(hass, freezer, device, 61)
     assert measurements.fallback_active
     expected = device.state.report["report"]["instantaneous_power"]["active"]["positive"]
     shown = float(sensor_state(hass, "power_import") or "nan")
@@ -204,10 +194,7 @@ async def test_rest_baseline_and_fallback(
     reports = [r for r in device.requests if r.path == "/api/v1/report"]
     # Still silent: polled again, entities stay available far beyond three intervals.
     for _ in range(4):
-        freezer.tick(timedelta(seconds=30))
-        await device.emit_telegram()
-        async_fire_time_changed(hass, dt_util.utcnow())
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await _meter_goes_on(hass, freezer, device, 30)
     assert len([r for r in device.requests if r.path == "/api/v1/report"]) == len(reports) + 4
     assert sensor_state(hass, "power_import") != STATE_UNAVAILABLE
     # Messages flow again: polling stops.
@@ -217,9 +204,7 @@ async def test_rest_baseline_and_fallback(
     assert not measurements.fallback_active
     assert float(sensor_state(hass, "power_import") or "nan") == pytest.approx(_watts(message))
     count = len(device.requests)
-    freezer.tick(timedelta(seconds=45))
-    async_fire_time_changed(hass, dt_util.utcnow())
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance(hass, freezer, 45)
     assert len(device.requests) == count
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -256,13 +241,9 @@ async def test_device_writes(
     # A longer report interval: staleness follows (3 x 120 s instead of 3 x 30 s).
     runtime.device.async_keep(settings=Settings(report_interval=120))
     assert runtime.measurements.interval == 120.0
-    freezer.tick(timedelta(seconds=300))
-    async_fire_time_changed(hass, dt_util.utcnow())
-    await hass.async_block_till_done()
+    await tick(hass, freezer, 300)
     assert sensor_state(hass, "power_import") != STATE_UNAVAILABLE
-    freezer.tick(timedelta(seconds=61))
-    async_fire_time_changed(hass, dt_util.utcnow())
-    await hass.async_block_till_done()
+    await tick(hass, freezer, 61)
     assert sensor_state(hass, "power_import") == STATE_UNAVAILABLE
     await hass.config_entries.async_unload(entry.entry_id)
 

@@ -9,14 +9,13 @@ from homeassistant.components.number import (
     DOMAIN as NUMBER_DOMAIN,
     SERVICE_SET_VALUE,
 )
-from homeassistant.const import ATTR_ENTITY_ID, EntityCategory
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
-from .conftest import DEVICE_ID
+from .helpers import assert_config_entity
 from .services_helpers import call, real_time_sim, writes  # noqa: F401 - real_time_sim: fixture
 
 if TYPE_CHECKING:
@@ -38,10 +37,7 @@ async def set_value(hass: HomeAssistant, value: float) -> None:
 async def test_report_interval_number(
     hass: HomeAssistant, sim: Any, init_integration: MockConfigEntry
 ) -> None:
-    entity = er.async_get(hass).async_get(NUMBER)
-    assert entity is not None
-    assert entity.unique_id == f"{DEVICE_ID}_report_interval"
-    assert entity.entity_category is EntityCategory.CONFIG
+    assert_config_entity(hass, NUMBER, "report_interval")
     state = hass.states.get(NUMBER)
     assert state.state == "30"
     assert state.attributes["min"] == 1

@@ -36,21 +36,36 @@ if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
+    from .helpers import Poll
+
 ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"
+FREE = pytest.mark.parametrize("sim_options", [{"license": "free"}])  # a FREE device
 
 
-@pytest.mark.parametrize("sim_options", [{"license": "free"}])
-async def test_rest_on_free_device(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """A REST entry on a FREE device: "licence insufficient" until the licence is upgraded."""
+@pytest.fixture
+async def refused_entry(hass: HomeAssistant, mock_config_entry: MockConfigEntry) -> MockConfigEntry:
+    """Add the REST entry (on a FREE device: mark the test ``FREE``); its set-up fails."""
     mock_config_entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
-    found = issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry)
+    return mock_config_entry
+
+
+async def switch_transport(
+    hass: HomeAssistant, entry: MockConfigEntry, data: dict[str, str]
+) -> None:
+    """What reconfigure does: new data (another transport), then a reload."""
+    hass.config_entries.async_update_entry(entry, data={**entry.data, **data})
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@FREE
+async def test_rest_on_free_device(
+    hass: HomeAssistant, refused_entry: MockConfigEntry, sim: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """A REST entry on a FREE device: "licence insufficient" until the licence is upgraded."""
+    assert refused_entry.state is ConfigEntryState.SETUP_RETRY
+    found = issue(hass, ISSUE_LICENSE_INSUFFICIENT, refused_entry)
     assert found is not None
     assert found.severity is ir.IssueSeverity.ERROR
     assert found.translation_key == "license_insufficient_rest"
@@ -59,28 +74,25 @@ async def test_rest_on_free_device(
 
     sim.set_license("plus")
     await advance(hass, freezer, 60)  # the set-up retry
-    assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry) is None
+    assert refused_entry.state is ConfigEntryState.LOADED
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, refused_entry) is None
 
 
 async def test_rest_licence_downgrade_at_run_time(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, init_integration: MockConfigEntry, sim: Any, poll: Poll
 ) -> None:
     """The downgrade is noticed on the next system read (within 5 minutes) and undone likewise."""
     sim.set_license("free")
-    await advance(hass, freezer, 10)
+    await poll()
     assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, init_integration) is None
     for _ in range(30):
-        await advance(hass, freezer, 10)
+        await poll()
     assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, init_integration) is not None
 
     sim.set_license("plus")
     for _ in range(31):
         await sim.emit_telegram()
-        await advance(hass, freezer, 10)
+        await poll()
     assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, init_integration) is None
     assert state(hass, "power_import") != "unavailable"
 
@@ -138,111 +150,86 @@ async def test_live_licence_change_clears_itself(
 
 
 async def test_live_licence_issue_removed_with_entry(
-    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, live: MockConfigEntry
 ) -> None:
     """Removing the entry removes its issue."""
-    entry = await setup_live(hass, sim)
     sim.set_license("free")
     await five_minutes(hass, sim, freezer)
-    await wait_for(hass, lambda: issue(hass, ISSUE_LICENSE_CHANGED, entry) is not None)
-    await hass.config_entries.async_remove(entry.entry_id)
-    assert issue(hass, ISSUE_LICENSE_CHANGED, entry) is None
+    await wait_for(hass, lambda: issue(hass, ISSUE_LICENSE_CHANGED, live) is not None)
+    await hass.config_entries.async_remove(live.entry_id)
+    assert issue(hass, ISSUE_LICENSE_CHANGED, live) is None
 
 
-@pytest.mark.parametrize("sim_options", [{"license": "free"}])
+@FREE
 async def test_transport_change_drops_the_old_transports_issue(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, refused_entry: MockConfigEntry, sim: Any, freezer: FrozenDateTimeFactory
 ) -> None:
     """REST on FREE, then the entry is switched to the live stream: the REST issue goes."""
-    mock_config_entry.add_to_hass(hass)
-    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    found = issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry)
+    found = issue(hass, ISSUE_LICENSE_INSUFFICIENT, refused_entry)
     assert found.translation_key == "license_insufficient_rest"
 
-    # What reconfigure does: new data, then a reload.
-    hass.config_entries.async_update_entry(
-        mock_config_entry, data={**mock_config_entry.data, CONF_TRANSPORT: TRANSPORT_LIVE}
-    )
-    await hass.config_entries.async_reload(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert mock_config_entry.state is ConfigEntryState.LOADED
+    await switch_transport(hass, refused_entry, {CONF_TRANSPORT: TRANSPORT_LIVE})
+    assert refused_entry.state is ConfigEntryState.LOADED
     await sim.live.wait_clients(1)
-    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry) is None
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, refused_entry) is None
     await shows(hass, await sim.emit_telegram())
     await five_minutes(hass, sim, freezer)  # the periodic system read raises nothing either
-    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry) is None
-    assert issue(hass, ISSUE_LICENSE_CHANGED, mock_config_entry) is None
-    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, refused_entry) is None
+    assert issue(hass, ISSUE_LICENSE_CHANGED, refused_entry) is None
+    assert await hass.config_entries.async_unload(refused_entry.entry_id)
 
 
-@pytest.mark.parametrize("sim_options", [{"license": "free"}])
+@FREE
 async def test_transport_change_keeps_an_issue_that_still_applies(
     hass: HomeAssistant,
     mqtt_ready: Any,  # set up before the clock is frozen
-    mock_config_entry: MockConfigEntry,
-    sim: Any,
+    refused_entry: MockConfigEntry,
 ) -> None:
     """REST on FREE switched to MQTT (with the address): still insufficient, with MQTT's text."""
-    mock_config_entry.add_to_hass(hass)
-    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry) is not None
+    assert issue(hass, ISSUE_LICENSE_INSUFFICIENT, refused_entry) is not None
 
-    hass.config_entries.async_update_entry(
-        mock_config_entry,
-        data={**mock_config_entry.data, CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: TOPIC},
-    )
-    await hass.config_entries.async_reload(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    found = issue(hass, ISSUE_LICENSE_INSUFFICIENT, mock_config_entry)
+    await switch_transport(hass, refused_entry, {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: TOPIC})
+    found = issue(hass, ISSUE_LICENSE_INSUFFICIENT, refused_entry)
     assert found is not None
     assert found.translation_key == "license_insufficient_mqtt"
-    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.config_entries.async_unload(refused_entry.entry_id)
 
 
 async def test_meter_not_connected(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, init_integration: MockConfigEntry, sim: Any, poll: Poll
 ) -> None:
     """Raised after 10 minutes without the meter, cleared when it is back."""
     sim.faults.meter_not_connected = True
-    await advance(hass, freezer, 10)
+    await poll()
     assert state(hass, "meter_status") == "not_connected"
     for _ in range(59):
-        await advance(hass, freezer, 10)
+        await poll()
     assert issue(hass, ISSUE_METER_NOT_CONNECTED, init_integration) is None  # 9 min 50 s
-    await advance(hass, freezer, 10)
-    await advance(hass, freezer, 10)
+    await poll()
+    await poll()
     found = issue(hass, ISSUE_METER_NOT_CONNECTED, init_integration)
     assert found is not None
     assert found.translation_placeholders == {"name": init_integration.title, "minutes": "10"}
 
     sim.faults.meter_not_connected = False
     await sim.emit_telegram()
-    await advance(hass, freezer, 10)
+    await poll()
     assert state(hass, "meter_status") == "ok"
     assert issue(hass, ISSUE_METER_NOT_CONNECTED, init_integration) is None
 
 
 async def test_meter_back_before_ten_minutes(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, init_integration: MockConfigEntry, sim: Any, poll: Poll
 ) -> None:
     """A short interruption raises nothing."""
     sim.faults.meter_not_connected = True
-    await advance(hass, freezer, 10)
+    await poll()
     sim.faults.meter_not_connected = False
     await sim.emit_telegram()
-    await advance(hass, freezer, 10)
+    await poll()
     for _ in range(70):
         await sim.emit_telegram()
-        await advance(hass, freezer, 10)
+        await poll()
     assert issue(hass, ISSUE_METER_NOT_CONNECTED, init_integration) is None
 
 

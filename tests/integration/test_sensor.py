@@ -28,13 +28,14 @@ from custom_components.whatwatt.sensor import (
     TOTALS,
 )
 
-from .conftest import DEVICE_ID, advance, device_of
+from .conftest import DEVICE_ID, device_of
 
 if TYPE_CHECKING:
-    from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
     from syrupy.assertion import SnapshotAssertion
+
+    from .helpers import Poll
 
 PREFIX = "sensor.whatwatt_go_d4e5f6_"
 SUGGESTED_PRECISION = {
@@ -143,11 +144,7 @@ async def test_device(hass: HomeAssistant, init_integration: MockConfigEntry, si
 
 
 async def test_writes_only_changes(
-    hass: HomeAssistant,
-    enable_all_entities: None,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, enable_all_entities: None, sim: Any, poll: Poll
 ) -> None:
     """A poll writes the states that changed and nothing else."""
     writes: Counter[str] = Counter()
@@ -159,12 +156,12 @@ async def test_writes_only_changes(
 
     with patch.object(WhatwattEntity, "async_write_ha_state", counting):
         # Same reading again: nothing to write.
-        await advance(hass, freezer, 10)
+        await poll()
         assert writes == Counter()
 
         before = {state.entity_id: state.state for state in hass.states.async_all("sensor")}
         await sim.emit_telegram()
-        await advance(hass, freezer, 10)
+        await poll()
         after = {state.entity_id: state.state for state in hass.states.async_all("sensor")}
         changed = {entity_id for entity_id in after if after[entity_id] != before[entity_id]}
         assert changed
@@ -174,12 +171,7 @@ async def test_writes_only_changes(
         assert all(count == 1 for count in writes.values())
 
 
-async def test_quantity_appears_later(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-) -> None:
+async def test_quantity_appears_later(hass: HomeAssistant, sim: Any, poll: Poll) -> None:
     """A quantity the meter starts to send gets its sensor without a restart."""
     assert hass.states.get(f"{PREFIX}power_factor") is None
     body = {
@@ -189,7 +181,7 @@ async def test_quantity_appears_later(
     }
     body["power_factor"] = 0.97
     sim.state.set_report(body, sim.state.local_now())
-    await advance(hass, freezer, 10)
+    await poll()
     state = hass.states.get(f"{PREFIX}power_factor")
     assert state is not None
     assert state.state == "0.97"
@@ -198,7 +190,7 @@ async def test_quantity_appears_later(
 
     # It goes unavailable when the meter stops sending it again.
     await sim.emit_telegram()
-    await advance(hass, freezer, 10)
+    await poll()
     assert hass.states.get(f"{PREFIX}power_factor").state == STATE_UNAVAILABLE
     assert hass.states.get(f"{PREFIX}power_import").state != STATE_UNAVAILABLE
 

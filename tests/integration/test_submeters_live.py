@@ -16,12 +16,17 @@ import pytest
 
 from custom_components.whatwatt.submeter import GONE_AFTER
 
-from .live_helpers import setup_live, shows, wait_for
-from .submeter_helpers import GAS_ID, counter, hub_device, sensor, set_kinds, submeter_device
+from .live_helpers import shows, wait_for
+from .submeter_helpers import (
+    GAS_ID,
+    assert_gas_meter,
+    counter,
+    sensor,
+    set_kinds,
+    submeter_device,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -30,14 +35,6 @@ if TYPE_CHECKING:
 def sim_options() -> dict[str, Any]:
     """A P1 meter with a gas meter on bus 1."""
     return {"profile": "p1-gas"}
-
-
-@pytest.fixture
-async def live(hass: HomeAssistant, sim: Any) -> AsyncIterator[MockConfigEntry]:
-    """A live entry against the simulator, its stream open; unloaded after the test."""
-    entry = await setup_live(hass, sim)
-    yield entry
-    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def _event(hass: HomeAssistant, sim: Any) -> None:
@@ -50,11 +47,7 @@ async def test_devices_sensors_kinds_and_buses(
 ) -> None:
     """Gas meter from the stream; water by option; a second bus appears and goes for good."""
     await _event(hass, sim)
-    device = submeter_device(hass, 1)
-    assert device is not None
-    assert device.name == f"Gas meter {GAS_ID}"
-    assert device.via_device_id == hub_device(hass).id
-    assert counter(hass, 1).state == "4321.123"
+    assert_gas_meter(hass)
     assert sensor(hass, "volume_1_capture_time").state == "2026-01-15T08:00:00+00:00"
     assert live.options == {"volume_1": "gas"}
 
@@ -83,5 +76,5 @@ async def test_devices_sensors_kinds_and_buses(
         await _event(hass, sim)
     await wait_for(hass, lambda: submeter_device(hass, 2) is None)
     assert sensor(hass, "volume_2") is None
-    assert live.options == {"volume_1": "water"}
+    assert live.options == {"volume_1": "water", "demand_window": 15, "demand_peaks": 1}
     assert counter(hass, 1).state != STATE_UNAVAILABLE

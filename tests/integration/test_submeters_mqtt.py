@@ -14,14 +14,14 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
-from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE
+from homeassistant.const import ATTR_DEVICE_CLASS, STATE_UNAVAILABLE
 from homeassistant.util import dt as dt_util
 
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE, VOLUME_SLOTS
 from custom_components.whatwatt.submeter import GONE_AFTER
 
 from .mqtt_helpers import mqtt_entry, setup_ha_mqtt
-from .submeter_helpers import GAS_ID, counter, hub_device, sensor, set_kinds, submeter_device
+from .submeter_helpers import assert_gas_meter, counter, sensor, set_kinds, submeter_device
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -74,15 +74,7 @@ async def test_submeters_over_a_real_broker(
     await hass.async_block_till_done()
 
     await _publish_until(hass, sim, lambda: sensor(hass, "volume_1") is not None)
-    device = submeter_device(hass, 1)
-    assert device is not None
-    assert device.name == f"Gas meter {GAS_ID}"
-    assert device.serial_number == GAS_ID
-    assert device.via_device_id == hub_device(hass).id
-    state = counter(hass, 1)
-    assert state.state == "4321.123"
-    assert state.attributes[ATTR_DEVICE_CLASS] == "gas"
-    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "m³"
+    _, state = assert_gas_meter(hass)
     assert sensor(hass, "volume_1_capture_time").state not in (None, STATE_UNAVAILABLE)
     assert entry.options == {"volume_1": "gas"}
 
@@ -105,7 +97,7 @@ async def test_submeters_over_a_real_broker(
     with patch("custom_components.whatwatt.submeter.dt_util", _later(days)):
         await _publish_until(hass, sim, lambda: submeter_device(hass, 2) is None)
     assert sensor(hass, "volume_2") is None
-    assert entry.options == {"volume_1": "water"}
+    assert entry.options == {"volume_1": "water", "demand_window": 15, "demand_peaks": 1}
     assert counter(hass, 1).state != STATE_UNAVAILABLE
 
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -28,9 +28,10 @@ from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import DOMAIN
 from custom_components.whatwatt.switch import WhatwattMqttClientSwitch
 
-from .conftest import DEVICE_ID, advance
+from .conftest import advance
+from .helpers import assert_config_entity
 from .live_helpers import setup_live, shows, tick, wait_for
-from .mqtt_helpers import mqtt_entry, mqtt_ready  # noqa: F401 - mqtt_ready: fixture
+from .mqtt_helpers import mqtt_entry
 from .services_helpers import real_time_sim, writes  # noqa: F401 - real_time_sim: fixture
 
 if TYPE_CHECKING:
@@ -50,10 +51,7 @@ async def switch(hass: HomeAssistant, service: str) -> None:
 async def test_mqtt_client_switch(
     hass: HomeAssistant, sim: Any, init_integration: MockConfigEntry
 ) -> None:
-    entity = er.async_get(hass).async_get(SWITCH)
-    assert entity is not None
-    assert entity.unique_id == f"{DEVICE_ID}_mqtt_client"
-    assert entity.entity_category is EntityCategory.CONFIG
+    assert_config_entity(hass, SWITCH, "mqtt_client")
     assert hass.states.get(SWITCH).state == STATE_OFF
     link = er.async_get(hass).async_get(LINK)
     assert link.entity_category is EntityCategory.DIAGNOSTIC

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 import re
 
+from custom_components.whatwatt.demand import DEMAND_SENSORS
 from custom_components.whatwatt.event import DEVICE_EVENT
 from custom_components.whatwatt.sensor import (
     DEVICE_SENSORS,
@@ -29,7 +30,7 @@ def test_strings_equal_english() -> None:
 
 def test_entities_translated() -> None:
     sensors = load("translations/en.json")["entity"]["sensor"]
-    descriptions = (*SENSORS, *DEVICE_SENSORS, METER_STATUS)
+    descriptions = (*SENSORS, *DEVICE_SENSORS, METER_STATUS, *DEMAND_SENSORS)
     assert set(sensors) == {
         *(description.translation_key for description in descriptions),
         *SUBMETER_KEYS,

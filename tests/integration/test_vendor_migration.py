@@ -36,11 +36,8 @@ from custom_components.whatwatt.const import (
     MANUFACTURER,
     TRANSPORT_MQTT,
 )
-from custom_components.whatwatt.migration import (
-    ISSUE_VENDOR_DUPLICATE,
-    LEARN_DEVICE_ID,
-    VENDOR_ENTITY_KEYS,
-)
+from custom_components.whatwatt.issues import ISSUE_VENDOR_DUPLICATE
+from custom_components.whatwatt.migration import LEARN_DEVICE_ID, VENDOR_ENTITY_KEYS
 
 from .conftest import DEVICE_ID, host_of
 from .mqtt_helpers import mqtt_ready

@@ -24,23 +24,34 @@ async def post_json(session: aiohttp.ClientSession, url: str, body: Any) -> tupl
         return resp.status, await resp.json(content_type=None)
 
 
-async def next_live_event(resp: aiohttp.ClientResponse, limit: float = 5.0) -> dict[str, Any]:
-    """Read the next ``live`` event of an open SSE stream and return its JSON payload."""
+async def next_sse_event(
+    resp: aiohttp.ClientResponse, limit: float = 5.0, line_ends: str = "\r\n"
+) -> tuple[str, str]:
+    """Read the next event of an open SSE stream; return its name and data.
+
+    ``line_ends``: the characters a line may end in (``"\n"`` where only LF is right).
+    """
     event = data = ""
     async with asyncio.timeout(limit):
         while True:
             line = (await resp.content.readline()).decode()
             if line == "":
                 raise EOFError
-            line = line.rstrip("\r\n")
+            line = line.rstrip(line_ends)
             if not line:
-                assert event == "live"
-                return json.loads(data)
+                return event, data
             name, _, value = line.partition(":")
             if name == "event":
                 event = value.strip()
             elif name == "data":
                 data = value.strip()
+
+
+async def next_live_event(resp: aiohttp.ClientResponse, limit: float = 5.0) -> dict[str, Any]:
+    """Read the next ``live`` event of an open SSE stream and return its JSON payload."""
+    event, data = await next_sse_event(resp, limit)
+    assert event == "live"
+    return json.loads(data)
 
 
 def live_local(event: dict[str, Any]) -> datetime:

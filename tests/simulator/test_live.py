@@ -7,22 +7,11 @@ import json
 
 import aiohttp
 
+from .helpers import next_sse_event
+
 
 async def _next_event(resp: aiohttp.ClientResponse) -> tuple[str, str]:
-    event = data = ""
-    async with asyncio.timeout(5):
-        while True:
-            line = (await resp.content.readline()).decode()
-            if line == "":
-                raise EOFError
-            line = line.rstrip("\n")
-            if not line:
-                return event, data
-            field, _, value = line.partition(":")
-            if field == "event":
-                event = value.strip()
-            elif field == "data":
-                data = value.strip()
+    return await next_sse_event(resp, line_ends="\n")  # the simulator's default: LF only
 
 
 async def test_live_events(simulator_factory, session):

@@ -92,6 +92,9 @@ class SseParser:
             if self._discarding:  # the end of a line that was too long
                 self._discarding = False
                 continue
+            if len(line) > MAX_EVENT_BYTES:  # the same verdict whatever the chunks
+                self._drop_event()
+                continue
             event = self._line(line.decode("utf-8", errors="replace"))
             if event is not None:
                 events.append(event)

@@ -108,12 +108,15 @@ def as_bool(value: Any) -> bool | None:
 
 
 def as_int(value: Any) -> int | None:
-    """Return an integral number as int (``5`` or ``5.0`` or ``"5"``), else None."""
+    """Return an integral number as int (``5`` or ``5.0`` or ``"5"``), else None.
+
+    Beyond 2**53 a number is not exact (and ``1e300`` would be 301 digits): None too.
+    """
     try:
         number = coerce_number(value)
     except ValueError:
         return None
-    if number is None or not number.is_integer():
+    if number is None or not number.is_integer() or abs(number) > _EXACT_INT:
         return None
     return int(number)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .errors import WhatwattInvalidResponseError
 from .models import ActionStatus, MqttSettings, Settings, SystemInfo
@@ -26,6 +26,16 @@ from .parse_common import (
 
 if TYPE_CHECKING:
     from datetime import tzinfo
+
+
+# The device's health values: supply rails (V) and Wi-Fi signal (dBm); others are dropped.
+SUPPLY_RANGE: Final = (0.0, 100.0)
+RSSI_RANGE: Final = (-150, 50)
+
+
+def _within[N: (int, float)](value: N | None, bounds: tuple[N, N]) -> N | None:
+    """Return ``value`` when it lies within ``bounds``, else None."""
+    return value if value is not None and bounds[0] <= value <= bounds[1] else None
 
 
 def parse_system(data: Any, *, tz: tzinfo | None = None) -> SystemInfo:
@@ -58,10 +68,10 @@ def parse_system(data: Any, *, tz: tzinfo | None = None) -> SystemInfo:
         uptime=uptime,
         last_boot=local_date_time(last_reboot.get("date"), last_reboot.get("time"), tz),
         local_time=wall_clock(device.get("date"), device.get("time")),
-        supply_voltage_usb=as_float(plug.get("v_usb")),
-        supply_voltage_mbus=as_float(plug.get("v_mbus")),
-        supply_voltage_p1=as_float(plug.get("v_p1")),
-        supply_voltage_scap=as_float(plug.get("v_scap")),
+        supply_voltage_usb=_within(as_float(plug.get("v_usb")), SUPPLY_RANGE),
+        supply_voltage_mbus=_within(as_float(plug.get("v_mbus")), SUPPLY_RANGE),
+        supply_voltage_p1=_within(as_float(plug.get("v_p1")), SUPPLY_RANGE),
+        supply_voltage_scap=_within(as_float(plug.get("v_scap")), SUPPLY_RANGE),
         mqtt_enabled=as_bool(mqtc.get("enabled")),
         mqtt_connected=as_bool(mqtc.get("connected")),
         meter=meter_info(
@@ -71,8 +81,8 @@ def parse_system(data: Any, *, tz: tzinfo | None = None) -> SystemInfo:
             interval=meter.get("report_interval"),
             tariff=tariff if tariff in (1, 2) else None,
         ),
-        wifi_rssi=as_int(wifi.get("rssi")),
-        wifi_signal=as_int(wifi.get("signal")),
+        wifi_rssi=_within(as_int(wifi.get("rssi")), RSSI_RANGE),
+        wifi_signal=_within(as_int(wifi.get("signal")), (0, 100)),
         raw=root,
     )
 

@@ -8,10 +8,12 @@ may add columns (ignored here) and older rows may lack some (simply absent).
 ``SdCsvReader`` decodes such a file incrementally, as the chunks of a download arrive: memory stays
 bounded by the longest line it keeps (``MAX_LINE_BYTES``; a longer line is dropped, and so is a
 row that cannot be parsed). Each row becomes a ``Report``: ``values`` under the measurement keys
-of ``CSV_COLUMNS`` (kWh, kW, kvar, V, A as in the REST report), ``timestamp`` from ``TIME`` (UTC,
-``Z``), ``report_id`` from ``RID``, ``interval`` from ``RP`` (milliseconds), the meter's status,
-interface, protocol, model and identification in ``meter``. Rows outside ``start``..``end`` are
-skipped; ``past_end`` tells the caller that the (chronological) file has gone beyond ``end``.
+of ``CSV_COLUMNS`` (kWh, kW, kvar, V, A as in the REST report; outside its quantity's range a
+value is rejected, as in every parser), ``timestamp`` from ``TIME`` (UTC, ``Z``), ``report_id``
+from ``RID``, ``interval`` from ``RP`` (milliseconds, within the device's range), the meter's
+status, interface, protocol, model and identification in ``meter``. Rows outside
+``start``..``end`` are skipped; ``past_end`` tells the caller that the (chronological) file has
+gone beyond ``end``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .errors import WhatwattInvalidResponseError
 from .models import MeterInfo, Report
-from .parse_common import as_float, as_int, as_text, parse_iso_time, require_object
+from .parse_common import (
+    as_float,
+    as_int,
+    as_interval,
+    as_text,
+    in_range,
+    parse_iso_time,
+    require_object,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -223,7 +233,7 @@ class SdCsvReader:
             if text is None:
                 continue
             number = as_float(text)
-            if number is None:
+            if number is None or not in_range(key, number):
                 rejected.append(key)
             else:
                 values[key] = number
@@ -232,7 +242,7 @@ class SdCsvReader:
         return Report(
             values=values,
             report_id=as_int(meta["RID"]),
-            interval=period / 1000.0 if period is not None and period > 0 else None,
+            interval=as_interval(period / 1000.0) if period is not None else None,
             tariff=tariff if tariff in (1, 2) else None,
             timestamp=moment,
             meter=MeterInfo(

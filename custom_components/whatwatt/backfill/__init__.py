@@ -1,28 +1,35 @@
 """Fill gaps in the long-term statistics of an entry's energy sensors from the device's SD card.
 
-The rules: ``docs/architecture.md``, "The backfill: a run".
+The rules: ``docs/architecture.md``, "The backfill: a run" and "The backfill: the gap watch".
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from homeassistant.components.recorder.statistics import async_import_statistics
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from custom_components.whatwatt.api.errors import WhatwattRequestError, WhatwattUnavailableError
+from custom_components.whatwatt.api.errors import (
+    WhatwattError,
+    WhatwattRequestError,
+    WhatwattUnavailableError,
+)
 from custom_components.whatwatt.const import DOMAIN
+from custom_components.whatwatt.errors import validation_error
 from custom_components.whatwatt.issues import ISSUE_SD_LOGGING, async_clear_issue, async_raise_issue
 
 from .card import Closings, device_offset, files_for, read_file, sd_logging
-from .plan import HOUR, MAX_BACKFILL_DAYS, importable_hours, plan_series, window_hours
+from .plan import HOUR, MAX_BACKFILL_DAYS, full_hours, importable_hours, plan_series, window_hours
 from .statistics import Series, async_wait_recorder, entry_series, read_recorded, recorder_loaded
-from .watch import Backfill, async_remove_coverage as async_remove_coverage
 
 if TYPE_CHECKING:
     from homeassistant.components.recorder.models import StatisticData
@@ -40,57 +47,184 @@ NO_SD_CARD: Final = "no_sd_card"
 LOGGING_OFF: Final = "logging_off"
 NO_DATA: Final = "no_data"
 
+STORE_VERSION: Final = 1
+# The stored time of the last reading is refreshed at most this often (seconds).
+HEARTBEAT: Final = 300.0
+RETRY_AFTER: Final = timedelta(minutes=15)
+
 
 @dataclass(slots=True)
 class BackfillResult:
     """What a run did: its outcome, window and, per sensor, the hours and amount imported."""
 
-    outcome: str
+    outcome: str = NOTHING_MISSING
     start: datetime | None = None
     end: datetime | None = None
-    sensors: dict[str, tuple[int, float, str]] = field(default_factory=dict)
+    sensors: dict[str, dict[str, float]] = field(default_factory=dict)
     hours: set[datetime] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the result as the action answers it."""
-        sensors = {
-            entity_id: {"hours": hours, unit.lower(): round(amount, 3)}
-            for entity_id, (hours, amount, unit) in self.sensors.items()
-        }
         return {
             "outcome": self.outcome,
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
             "hours": len(self.hours),
-            "sensors": sensors,
+            "sensors": self.sensors,
         }
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.coverage.{entry_id}")
+
+
+def _time(value: Any) -> datetime | None:
+    return dt_util.parse_datetime(value) if isinstance(value, str) else None
+
+
+class Backfill:
+    """An entry's backfill: one run at a time (``lock``); follows the readings, fills the gaps."""
+
+    def __init__(self, hass: HomeAssistant, entry: WhatwattConfigEntry) -> None:
+        """Watch ``entry`` (loaded, with a device address)."""
+        self._hass = hass
+        self._entry = entry
+        self.lock = asyncio.Lock()
+        self._store = _store(hass, entry.entry_id)
+        self.last_reading: datetime | None = None
+        self.pending: list[tuple[datetime, datetime]] = []
+        self._save_scheduled = False
+        self._running = False
+        self._retry: CALLBACK_TYPE | None = None
+
+    async def async_start(self) -> None:
+        """Read what was kept from before; follow the readings and the device reads until unload."""
+        data = await self._store.async_load() or {}
+        self.last_reading = _time(data.get("last_reading"))
+        for item in data.get("pending") or ():
+            if isinstance(item, list) and len(item) == 2:
+                start, end = _time(item[0]), _time(item[1])
+                if start is not None and end is not None and start < end:
+                    self.pending.append((start, end))
+        runtime = self._entry.runtime_data
+        self._entry.async_on_unload(self.async_stop)
+        self._entry.async_on_unload(runtime.measurements.async_add_listener(self._on_reading))
+        self._entry.async_on_unload(runtime.device.async_add_listener(self._on_device))
+        self._on_reading()
+        self._on_device()
+        if self.pending:
+            self._start_run()
+
+    async def async_stop(self) -> None:
+        """Stop retrying and keep what is known (the entry unloads)."""
+        if self._retry is not None:
+            self._retry()
+            self._retry = None
+        await self._store.async_save(self._data())
+
+    def _data(self) -> dict[str, Any]:
+        self._save_scheduled = False
+        return {
+            "last_reading": self.last_reading.isoformat() if self.last_reading else None,
+            "pending": [[start.isoformat(), end.isoformat()] for start, end in self.pending],
+        }
+
+    @callback
+    def _on_reading(self) -> None:
+        """Note a reading; a silence that held a full hour is a gap to fill."""
+        if not self._entry.runtime_data.measurements.measurements_available:
+            return
+        now = dt_util.utcnow()
+        last, self.last_reading = self.last_reading, now
+        if last is not None and full_hours(last, now):
+            _LOGGER.info("%s: no readings from %s to %s", self._entry.title, last, now)
+            self.pending.append((last, now))
+            self._save()
+            self._start_run()
+        else:
+            self._save(HEARTBEAT)
+
+    @callback
+    def _save(self, delay: float = 0) -> None:
+        """Write soon (the store keeps the latest time asked for, so a due write is left be)."""
+        if delay and self._save_scheduled:
+            return
+        self._save_scheduled = True
+        self._store.async_delay_save(self._data, delay)
+
+    @callback
+    def _on_device(self) -> None:
+        """Clear the "history gap not filled" issue once logging is on and a card is in."""
+        state = self._entry.runtime_data.device.data
+        if state is None or sd_logging(state) is not True:
+            return
+        card = state.system.raw.get("sd_card", {})
+        if not (isinstance(card, dict) and card.get("installed") is False):
+            async_clear_issue(self._hass, self._entry, ISSUE_SD_LOGGING)
+
+    @callback
+    def _start_run(self) -> None:
+        if self._running or self._retry is not None:
+            return
+        self._running = True
+        self._entry.async_create_background_task(
+            self._hass, self._async_run(), f"{DOMAIN} backfill {self._entry.title}"
+        )
+
+    @callback
+    def _retry_now(self, _now: datetime) -> None:
+        self._retry = None
+        self._start_run()
+
+    async def _async_run(self) -> None:
+        """Fill the pending gaps, oldest first; stop at a device error and retry later."""
+        try:
+            while self.pending:
+                start, end = self.pending[0]
+                oldest = dt_util.utcnow() - timedelta(days=MAX_BACKFILL_DAYS)
+                if end > oldest and recorder_loaded(self._hass):
+                    try:
+                        async with self.lock:
+                            await async_backfill(self._hass, self._entry, start, end)
+                    except WhatwattError as err:
+                        _LOGGER.info(
+                            "%s: the gap from %s is filled later: %s", self._entry.title, start, err
+                        )
+                        self._retry = async_call_later(self._hass, RETRY_AFTER, self._retry_now)
+                        return
+                    except Exception:  # a bug must not keep the gap open for ever
+                        _LOGGER.exception("%s: gap from %s not filled", self._entry.title, start)
+                self.pending.pop(0)
+                self._save()
+        finally:
+            self._running = False
+
+
+async def async_remove_coverage(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget what the watcher kept for a removed entry."""
+    await _store(hass, entry_id).async_remove()
 
 
 async def async_setup_backfill(hass: HomeAssistant, entry: WhatwattConfigEntry) -> Backfill | None:
     """Return the backfill of a loaded entry, watching for gaps; None without a device address."""
     if entry.runtime_data.client is None:
         return None
-    backfill = Backfill(hass, entry, async_backfill)
-    await backfill.async_load()
-    entry.async_on_unload(backfill.async_stop)
-    backfill.async_start()
+    backfill = Backfill(hass, entry)
+    await backfill.async_start()
     return backfill
 
 
 async def async_backfill(
     hass: HomeAssistant, entry: WhatwattConfigEntry, start: datetime, end: datetime
 ) -> BackfillResult:
-    """Repair the hours of ``start``..``end`` (see the module docstring; the caller holds the lock).
-
-    Device errors (unreachable, timeouts) propagate as the client's ``WhatwattError``s.
-    """
+    """Repair the hours of ``start``..``end`` (under the lock); device errors propagate."""
     if not recorder_loaded(hass) or entry.runtime_data.client is None:
-        return BackfillResult(NOTHING_MISSING)
+        return BackfillResult()
     await async_wait_recorder(hass)
     instance = get_instance(hass)
     hours = window_hours(start, end, dt_util.utcnow(), instance.keep_days)
     if not hours or not (series := entry_series(hass, entry)):
-        return BackfillResult(NOTHING_MISSING)
+        return BackfillResult()
     result = BackfillResult(NOTHING_MISSING, hours[0], hours[-1] + HOUR)
     await instance.async_add_executor_job(read_recorded, hass, series, hours)
     series = [item for item in series if item.usable]
@@ -144,7 +278,8 @@ def _import(
     if plan.rows:
         rows = [cast("StatisticData", dict(row)) for row in plan.rows]
         async_import_statistics(hass, item.import_metadata(), rows)
-        result.sensors[item.entity_id] = (len(rows), item.to_native(plan.amount), item.native_unit)
+        amount = round(item.to_native(plan.amount), 3)
+        result.sensors[item.entity_id] = {"hours": len(rows), item.native_unit.lower(): amount}
         result.hours.update(plan.hours)
 
 
@@ -168,24 +303,10 @@ def _not_read(
     return outcome
 
 
-def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
-    """Return the translated error an action call is refused with."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
-
-
 async def async_backfill_action(
     hass: HomeAssistant, entry: WhatwattConfigEntry, start: datetime, end: datetime | None
 ) -> dict[str, Any]:
-    """Run the action ``whatwatt.backfill`` for ``start``..``end`` (default: now).
-
-    Times without a zone are Home Assistant's local time. Refused (translated) for an entry without
-    a device address, without the recorder, an empty range and a start more than
-    ``MAX_BACKFILL_DAYS`` ago. Waits for a run of the watch (the entry's lock).
-    """
+    """Run the action ``whatwatt.backfill`` for ``start``..``end`` (default: now)."""
     backfill = entry.runtime_data.backfill
     if entry.runtime_data.client is None or backfill is None:
         raise validation_error("backfill_no_address")

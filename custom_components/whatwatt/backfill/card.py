@@ -49,11 +49,7 @@ def device_offset(client: WhatwattClient) -> timedelta | None:
 def files_for(
     listing: tuple[SdFile, ...], hours: list[datetime], offset: timedelta | None = None
 ) -> list[SdFile]:
-    """Return the card's daily files that can hold rows of the window, oldest first.
-
-    Those of the window's UTC dates and of its local dates (UTC + ``offset``, the device's; when
-    unknown, every offset up to ``_DATE_MARGIN``).
-    """
+    """Return the card's daily files of the window's UTC and local dates, oldest first."""
     moments = [*hours, hours[-1] + HOUR - timedelta(microseconds=1)]
     shifts = (offset,) if offset is not None else (-_DATE_MARGIN, _DATE_MARGIN)
     days = {(moment + shift).date() for moment in moments for shift in (timedelta(0), *shifts)}
@@ -62,12 +58,7 @@ def files_for(
 
 
 class Closings:
-    """The closing reading of each hour of the window, per sensor key (native units).
-
-    Readings are taken in time order (a row not later than the one before is dropped) and pass
-    the energy guard, seeded with the sensors' states before the window: a glitch on the card
-    (zero, garbage, a lower value) is held like one in a live reading.
-    """
+    """The closing reading of each hour of the window, per sensor key (native units)."""
 
     def __init__(self, seeds: dict[str, float | None], hours: list[datetime], name: str) -> None:
         """Collect ``seeds``' keys over ``hours``; a seed is the register before the window."""

@@ -31,23 +31,16 @@ def floor_hour(moment: datetime) -> datetime:
 
 def full_hours(start: datetime, end: datetime) -> list[datetime]:
     """Return the hours that lie entirely within ``start``..``end``."""
-    hour = floor_hour(start)
-    if hour < start:
-        hour += HOUR
-    hours: list[datetime] = []
-    while hour + HOUR <= end:
-        hours.append(hour)
-        hour += HOUR
-    return hours
+    first = floor_hour(start)
+    if first < start:
+        first += HOUR
+    return [first + HOUR * index for index in range((end - first) // HOUR)]
 
 
 def window_hours(
     start: datetime, end: datetime, now: datetime, keep_days: int | None = None
 ) -> list[datetime]:
-    """Return the full, ended hours of ``start``..``end`` of the last ``MAX_BACKFILL_DAYS``.
-
-    Nor older than ``keep_days``, the days the recorder keeps states (rule 1 needs them).
-    """
+    """Return the full, ended hours of ``start``..``end``, no older than either limit in days."""
     oldest = floor_hour(now) - timedelta(days=MAX_BACKFILL_DAYS)
     if keep_days is not None:
         oldest = max(oldest, now - timedelta(days=keep_days))
@@ -132,10 +125,6 @@ def importable_hours(
     ]
 
 
-class _NotContinuousError(Exception):
-    """A kept row lies below the running sum (rule 4)."""
-
-
 @dataclass(slots=True)
 class _Running:
     """The running state and sum while walking the window, and what is written."""
@@ -145,11 +134,12 @@ class _Running:
     written: list[dict[str, Any]]
     amount: float = 0.0
 
-    def keep(self, row: HourRow) -> None:
-        """Continue from a row that stays as it is (rule 2), checking rule 4."""
+    def keep(self, row: HourRow) -> bool:
+        """Continue from a row that stays as it is (rule 2); False when it breaks rule 4."""
         if row.state is None or row.sum is None or row.sum < self.total - TOLERANCE:
-            raise _NotContinuousError
+            return False
         self.state, self.total = row.state, row.sum
+        return True
 
     def write(self, hour: datetime, row: HourRow | None, value: float | None) -> None:
         """Write an hour from its closing reading (or carry the running values, rule 2)."""
@@ -179,34 +169,28 @@ def plan_series(
     protected: Collection[datetime],
     closing: Mapping[datetime, float],
 ) -> SeriesPlan:
-    """Return the rows to write for one sensor over the window ``hours`` (sorted, consecutive).
-
-    ``closing`` holds the closing readings (statistic unit) of the hours that have one. The
-    anchor is the recorded row before the window, or else the first one kept inside it (hours
-    before that have nothing to continue from and are left as they are).
-    """
+    """Return the rows to write for one sensor from the closing readings (statistic unit)."""
+    if not hours:
+        return SeriesPlan()
     recorded = _Rows(rows)
-    previous = recorded.before(hours[0]) if hours else None  # the recorded row before the hour
+    previous = recorded.before(hours[0])  # the recorded row before the hour
     running = _anchor(previous)
     unanchored = False
-    try:
-        for hour in hours:
-            row = recorded.by_start.get(hour)
-            writable = _writable(hour, row, previous, protected)
-            previous = row or previous
-            if writable and running is not None:
-                running.write(hour, row, closing.get(hour))
-            elif writable:
-                unanchored = unanchored or hour in closing
-            elif running is None:
-                running = _anchor(row)
-            elif row is not None:
-                running.keep(row)
-        after = recorded.after(hours[-1]) if hours else None
-        if running is not None and running.written and after is not None and after.sum is not None:
-            running.keep(HourRow(after.start, running.state, after.sum))
-    except _NotContinuousError:
-        return SeriesPlan(problem=NOT_CONTINUOUS)
+    for hour in hours:
+        row = recorded.by_start.get(hour)
+        writable = _writable(hour, row, previous, protected)
+        previous = row or previous
+        if writable and running is not None:
+            running.write(hour, row, closing.get(hour))
+        elif writable:
+            unanchored = unanchored or hour in closing
+        elif running is None:
+            running = _anchor(row)
+        elif row is not None and not running.keep(row):
+            return SeriesPlan(problem=NOT_CONTINUOUS)
     if running is None or not running.written:
         return SeriesPlan(problem=NO_ANCHOR if unanchored else None)
+    after = recorded.after(hours[-1])
+    if after is not None and after.sum is not None and after.sum < running.total - TOLERANCE:
+        return SeriesPlan(problem=NOT_CONTINUOUS)  # rule 4 for the row after the window
     return SeriesPlan(rows=tuple(running.written), amount=running.amount)

@@ -41,7 +41,7 @@ def recorder_loaded(hass: HomeAssistant) -> bool:
 
 
 async def async_wait_recorder(hass: HomeAssistant) -> None:
-    """Return once the recorder has compiled the periods it missed (see the module docstring)."""
+    """Return once the recorder has compiled the periods it missed (rules in the architecture)."""
     if hass.state is CoreState.running and not async_migration_in_progress(hass):
         return
     compiled = asyncio.Event()

@@ -16,7 +16,7 @@ import pytest
 
 from custom_components.whatwatt.api.client import WhatwattClient
 from custom_components.whatwatt.api.errors import WhatwattConnectionError
-from custom_components.whatwatt.backfill.watch import RETRY_AFTER
+from custom_components.whatwatt.backfill import RETRY_AFTER
 from custom_components.whatwatt.const import DOMAIN
 from custom_components.whatwatt.issues import ISSUE_SD_LOGGING
 

@@ -1,0 +1,235 @@
+"""Peak demand for capacity tariffs: its tracker, options fields and sensors.
+
+The arithmetic is ``api.demand.Demand``; the rules: ``docs/architecture.md``, "Peak demand".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import sys
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import UnitOfPower
+from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er, selector
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .api.demand import DEFAULT_PEAKS, DEFAULT_WINDOW, MAX_PEAKS, WINDOWS, Demand
+from .const import CONF_DEMAND_PEAKS, CONF_DEMAND_WINDOW, DOMAIN
+from .coordinator import MeasurementCoordinator
+from .entity import WhatwattEntity
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+else:
+    import voluptuous as vol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .api.models import Report
+    from .coordinator import WhatwattConfigEntry
+
+SAVE_DELAY: Final = 300.0
+STORE_VERSION: Final = 1
+REGISTER: Final = "energy_import"
+
+
+# -- options ------------------------------------------------------------------------------
+
+WINDOW_SELECTOR: Final = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=[selector.SelectOptionDict(value=str(m), label=f"{m} min") for m in WINDOWS],
+        mode=selector.SelectSelectorMode.LIST,
+    )
+)
+PEAKS_SELECTOR: Final = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=1, max=MAX_PEAKS, mode=selector.NumberSelectorMode.BOX)
+)
+
+
+def demand_settings(options: Mapping[str, Any]) -> tuple[int, int]:
+    """Return the window length (minutes) and N of an entry's options."""
+    window = int(options.get(CONF_DEMAND_WINDOW, DEFAULT_WINDOW))
+    peaks = int(options.get(CONF_DEMAND_PEAKS, DEFAULT_PEAKS))
+    return (window if window in WINDOWS else DEFAULT_WINDOW, min(max(peaks, 1), MAX_PEAKS))
+
+
+def demand_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
+    """Return the options form's fields for the demand, with the entry's values."""
+    window, peaks = demand_settings(options)
+    return {
+        vol.Required(CONF_DEMAND_WINDOW, default=str(window)): WINDOW_SELECTOR,
+        vol.Required(CONF_DEMAND_PEAKS, default=peaks): PEAKS_SELECTOR,
+    }
+
+
+def demand_options(user_input: Mapping[str, Any]) -> dict[str, int]:
+    """Return the demand options of the form's answer."""
+    window, peaks = demand_settings(user_input)
+    return {CONF_DEMAND_WINDOW: window, CONF_DEMAND_PEAKS: peaks}
+
+
+# -- Home Assistant -----------------------------------------------------------------------
+
+
+class DemandTracker:
+    """The demand of one entry: fed with each reading, kept in the entry's ``Store``."""
+
+    def __init__(self, hass: HomeAssistant, entry: WhatwattConfigEntry) -> None:
+        """Follow ``entry``'s measurement coordinator (``async_start``)."""
+        self.entry = entry
+        self.coordinator = entry.runtime_data.measurements
+        self.demand = Demand(*demand_settings(entry.options))
+        self.store: Store[dict[str, Any]] = Store(hass, STORE_VERSION, _store_key(entry.entry_id))
+        self._fed: Report | None = None
+        self._saving = False
+
+    async def async_start(self) -> None:
+        """Restore the stored state, then follow the readings and the options."""
+        self.demand.restore(await self.store.async_load() or {})
+        self.feed()
+        entry = self.entry
+        entry.async_on_unload(self.coordinator.async_add_listener(self.feed))
+        entry.async_on_unload(entry.add_update_listener(self._async_options_updated))
+        entry.async_on_unload(lambda: self.store.async_save(self.demand.as_dict()))
+
+    @callback
+    def feed(self) -> None:
+        """Hand the demand a new reading (once per reading, whoever asks first)."""
+        report, coordinator = self.coordinator.data, self.coordinator
+        if report is None or report is self._fed or not coordinator.measurements_available:
+            return
+        self._fed = report
+        if (value := report.values.get(REGISTER)) is None:
+            return
+        power = report.values.get("power_import")
+        self.demand.add(dt_util.utcnow(), value, power, dt_util.get_default_time_zone())
+        if not self._saving:
+            self._saving = True
+            self.store.async_delay_save(self._data, SAVE_DELAY)
+
+    def _data(self) -> dict[str, Any]:
+        self._saving = False
+        return self.demand.as_dict()
+
+    async def _async_options_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:  # noqa: ARG002
+        self.demand.configure(*demand_settings(entry.options))
+        self.coordinator.async_update_listeners()
+
+
+def _store_key(entry_id: str) -> str:
+    return f"{DOMAIN}.demand.{entry_id}"
+
+
+async def async_remove_demand(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget what an entry stored of the demand (the entry is removed)."""
+    await Store[dict[str, Any]](hass, STORE_VERSION, _store_key(entry_id)).async_remove()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandSensorDescription(SensorEntityDescription):
+    """Describes one demand sensor."""
+
+    value_fn: Callable[[Demand], float | datetime | None]
+    live: bool = False  # True: unavailable while the readings are
+
+
+def _kw(
+    key: str, value_fn: Callable[[Demand], float | None], *, live: bool = False
+) -> DemandSensorDescription:
+    return DemandSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=value_fn,
+        live=live,
+    )
+
+
+DEMAND_SENSORS: Final[tuple[DemandSensorDescription, ...]] = (
+    _kw("demand_current", Demand.current, live=True),
+    _kw("demand_projected", Demand.projected, live=True),
+    _kw("demand_peak", Demand.peak),
+    DemandSensorDescription(
+        key="demand_peak_time",
+        translation_key="demand_peak_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=Demand.peak_time,
+    ),
+    _kw("demand_peak_12m", Demand.peak_12m),
+)
+
+
+async def async_setup_demand(
+    hass: HomeAssistant, entry: WhatwattConfigEntry, add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Track the demand of an entry; add its sensors once the import register is read."""
+    tracker = entry.runtime_data.demand = DemandTracker(hass, entry)
+    await tracker.async_start()
+    coordinator, device_id = tracker.coordinator, entry.runtime_data.device.device_id
+    registry = er.async_get(hass)
+    known = registry.async_get_entity_id("sensor", DOMAIN, f"{device_id}_demand_current")
+
+    added: list[DemandSensor] = []
+
+    @callback
+    def _async_add() -> None:
+        report = coordinator.data
+        if not added and (known or (report is not None and REGISTER in report.values)):
+            added.extend(DemandSensor(coordinator, tracker, d) for d in DEMAND_SENSORS)
+            add_entities(added)
+
+    entry.async_on_unload(coordinator.async_add_listener(_async_add))
+    _async_add()
+
+
+class DemandSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
+    """A demand sensor of an entry."""
+
+    entity_description: DemandSensorDescription
+
+    def __init__(
+        self,
+        coordinator: MeasurementCoordinator,
+        tracker: DemandTracker,
+        description: DemandSensorDescription,
+    ) -> None:
+        """Show one value of ``tracker``."""
+        super().__init__(coordinator, description)
+        self.tracker = tracker
+
+    @property
+    def available(self) -> bool:
+        """Return True: the peaks stay known; the current window needs fresh readings."""
+        return self.coordinator.measurements_available or not self.entity_description.live
+
+    @property
+    def native_value(self) -> float | datetime | None:
+        """Return the value in kW (or the time of the peak)."""
+        return self.entity_description.value_fn(self.tracker.demand)
+
+    def state_signature(self) -> tuple[Any, ...]:
+        """Return availability and value."""
+        return (self.available, self.native_value)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self.tracker.feed()  # the reading first, whichever listener runs first
+        super()._handle_coordinator_update()

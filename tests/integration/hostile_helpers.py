@@ -1,0 +1,151 @@
+"""Helpers of the hostile-device tests: bounded waits, tracebacks, readings, a parser spy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+import pytest
+
+from custom_components.whatwatt.api import live as live_module
+
+from .mqtt_helpers import sensor_state
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from homeassistant.core import HomeAssistant
+
+LIMIT = 10.0  # real seconds any single wait may take
+POWER = ("instantaneous_power", "active", "positive", "total")
+ENERGY = ("energy", "active", "positive", "total")
+
+
+async def within(awaitable: Awaitable[Any], what: str, seconds: float = LIMIT) -> None:
+    """Await ``awaitable``, failing after ``seconds`` of real time (the loop's clock may be
+    frozen, so ``asyncio`` timeouts would never expire)."""
+    loop = asyncio.get_running_loop()
+    expired: asyncio.Future[None] = loop.create_future()
+
+    def _expire() -> None:
+        if not expired.done():
+            expired.set_result(None)
+
+    timer = threading.Timer(seconds, lambda: loop.call_soon_threadsafe(_expire))
+    timer.start()
+    task = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+        timer.join()
+    if not task.done():
+        task.cancel()
+        pytest.fail(f"not within {seconds:g} s: {what}")
+    task.result()
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the log records that carry a traceback (an exception nobody handled)."""
+    return [
+        f"{record.name}: {record.getMessage()}"
+        for record in caplog.records
+        if record.exc_info is not None and record.exc_info[0] is not None
+    ]
+
+
+def value(hass: HomeAssistant, key: str) -> float | None:
+    """Return a sensor's number, None when it is unavailable, unknown or absent."""
+    state = sensor_state(hass, key)
+    if state in (None, STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    return float(state)
+
+
+def at(report: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """Return a value of a report JSON by its path below ``report``."""
+    node: Any = report["report"]
+    for step in path:
+        node = node[step]
+    return node
+
+
+class _Midpoint:
+    """A stand-in for the meter's random source: every draw is the middle of its range."""
+
+    def uniform(self, low: float, high: float) -> float:
+        return (low + high) / 2
+
+
+class Readings:
+    """Telegrams with a distinct import power each (so every arrival can be told apart)."""
+
+    def __init__(self, sim: Any) -> None:
+        self.sim = sim
+        self.count = 0
+        sim.meter.rng = _Midpoint()
+
+    async def emit(self) -> dict[str, Any]:
+        """Decode the next telegram (import power 500 W, 510 W, ...; import energy 0.1 kWh up
+        from the one before); return its report."""
+        self.sim.meter.net_kw = 0.5 + self.count * 0.01
+        self.sim.meter.energy_in = [value + 0.05 for value in self.sim.meter.energy_in]
+        self.count += 1
+        report = await self.sim.emit_telegram()
+        assert report is not None
+        return report
+
+
+def watts(report: dict[str, Any]) -> float:
+    """Return a telegram's import power as the entity shows it."""
+    return round(at(report, POWER) * 1000, 3)
+
+
+class ParserSpy(live_module.SseParser):
+    """The live stream's parser, counting what it was fed and the most it ever kept."""
+
+    fed = 0
+    most_kept = 0
+    instances = 0
+    changed: asyncio.Event | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        ParserSpy.instances += 1
+
+    def feed(self, chunk: bytes) -> list[live_module.SseEvent]:
+        events = super().feed(chunk)
+        kept = len(self._buffer) + sum(len(item) + 1 for item in self._data)
+        ParserSpy.most_kept = max(ParserSpy.most_kept, kept)
+        ParserSpy.fed += len(chunk)
+        if ParserSpy.changed is not None:
+            ParserSpy.changed.set()
+        return events
+
+    @classmethod
+    def install(cls, monkeypatch: pytest.MonkeyPatch) -> type[ParserSpy]:
+        """Make the live stream use this parser; start counting afresh."""
+        cls.fed = cls.most_kept = cls.instances = 0
+        cls.changed = asyncio.Event()
+        monkeypatch.setattr(live_module, "SseParser", cls)
+        return cls
+
+    @classmethod
+    async def wait_fed(cls, total: int) -> None:
+        """Wait until the parsers were fed ``total`` bytes in all."""
+        assert cls.changed is not None
+        while cls.fed < total:
+            cls.changed.clear()
+            await cls.changed.wait()
+
+
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the integration's and Home Assistant's error records (none expected)."""
+    return [
+        f"{record.name}: {record.getMessage()}"
+        for record in caplog.records
+        if record.levelno >= logging.ERROR
+    ]
