@@ -67,8 +67,11 @@ def test_a_young_meter_is_followed_after_the_confirmation_readings(
     shown = [imports(guard, value) for value in new_meter]
     assert shown == [OLD] * (CONFIRM_READINGS - 1) + new_meter[CONFIRM_READINGS - 1 :]
     assert exchanges == [(None, None)]
-    # The export register (812 before) started again with the new meter as well, at zero.
-    assert guard.last_good("energy_export") == 0.0
+    # The export register (812 before) waits for the new meter to count: its first value is taken.
+    assert guard.last_good("energy_export") == 812.0
+    checked = guard.check(reading(energy_import=3.2, energy_export=0.001))
+    assert (checked.values["energy_import"], checked.values["energy_export"]) == (3.2, 0.001)
+    assert exchanges == [(None, None)]
 
 
 def test_a_fall_is_an_exchange_once_counting_on(guard: TotalsGuard, exchanges: Exchanges) -> None:
@@ -99,24 +102,29 @@ def test_a_glitch_of_the_same_meter_is_held(
 
 
 def test_a_new_meter_id_is_an_exchange_at_once(guard: TotalsGuard, exchanges: Exchanges) -> None:
-    """Every total follows the new meter with its first reading, a register at zero included."""
+    """Every total follows the new meter with its first value above zero."""
     old = dict.fromkeys(ENERGY_KEYS, 500.0)
     guard.check(reading("OLD-1", **old))
     new = {**dict.fromkeys(ENERGY_KEYS, 0.0), "energy_import": 0.002}
     checked = guard.check(reading("NEW-2", **new))
-    assert {key: checked.values[key] for key in ENERGY_KEYS} == new
+    assert {key: checked.values[key] for key in ENERGY_KEYS} == {**old, "energy_import": 0.002}
     assert exchanges == [("OLD-1", "NEW-2")]
+    later = guard.check(reading("NEW-2", **dict.fromkeys(ENERGY_KEYS, 0.003)))
+    assert {key: later.values[key] for key in ENERGY_KEYS} == dict.fromkeys(ENERGY_KEYS, 0.003)
     # A glitch of the new meter is held against the new meter's values.
-    assert imports(guard, 0.0, "NEW-2") == 0.002
+    assert imports(guard, 0.0, "NEW-2") == 0.003
+    assert imports(guard, 0.001, "NEW-2") == 0.003
     assert imports(guard, 0.004, "NEW-2") == 0.004
     assert exchanges == [("OLD-1", "NEW-2")]
 
 
-def test_an_unusable_value_of_the_new_meter_is_left_out(guard: TotalsGuard) -> None:
+def test_an_unusable_value_of_the_new_meter_is_held(guard: TotalsGuard) -> None:
     guard.check(reading("OLD-1", energy_import=500.0, energy_export=20.0))
     checked = guard.check(reading("NEW-2", energy_import=0.5, energy_export=-1.0))
     assert checked.values["energy_import"] == 0.5
-    assert "energy_export" not in checked.values
+    assert checked.values["energy_export"] == 20.0
+    checked = guard.check(reading("NEW-2", energy_import=0.5, energy_export=0.25))
+    assert checked.values["energy_export"] == 0.25
 
 
 def test_the_device_read_shows_the_exchange(guard: TotalsGuard, exchanges: Exchanges) -> None:
@@ -191,3 +199,12 @@ def test_the_exchange_is_logged(guard: TotalsGuard, caplog: Any) -> None:
     guard.check(reading("NEW-2", energy_import=0.5))
     infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert any("exchanged" in text and "OLD-1 became NEW-2" in text for text in infos)
+
+
+def test_after_a_restart_the_old_id_is_unknown(guard: TotalsGuard, exchanges: Exchanges) -> None:
+    """Home Assistant restarted after the exchange: the seeds are the old meter's, the device read
+    already names the new one; the old id was never seen with a good reading."""
+    guard.seed("energy_import", OLD)
+    guard.follow_meter(MeterInfo(serial="LGZ2"))
+    assert [imports(guard, value) for value in (1.0, 1.01, 1.02)] == [OLD, OLD, 1.02]
+    assert exchanges == [(None, "LGZ2")]

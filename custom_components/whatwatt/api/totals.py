@@ -36,12 +36,17 @@ report's ``meter.id`` / ``logical_name``, the system's ``meter.id`` / ``type``, 
 / ``MIDENT``, the MQTT template's meter id), compared per source: the readings (``check``) and the
 device reads (``follow_meter``). A new identity where another was known is an exchange at once; a
 confirmed lower value of an energy total (above) is one too. Either way every energy total starts
-again from the reading of the new meter (taken as it is; seeds no longer apply, zero included),
-the identities known are forgotten (the next ones are the new meter's; the old meter's are ignored
+again from the reading of the new meter: a value above zero is taken as it is (seeds no longer
+apply); a total that reads zero (the new meter has not counted on it yet), is unusable or is not
+in the reading keeps its last good value until its first value above zero, taken as it is. The
+identities known are forgotten (the next ones are the new meter's; the old meter's are ignored
 from then on, a device read older than the exchange shows them) and ``on_exchange(old id, new
-id)`` is called (None where unknown). For Home Assistant the lower ``total_increasing`` state
-is a new cycle, counted from zero, so no energy is lost: what the confirmation readings held back
-is in the new meter's register. Sub-meter counters are not touched by an exchange.
+id)`` is called. After a fall the old id is the one known while the readings were good (None
+after a restart of Home Assistant, whose first readings were the new meter's already), the new
+one the readings' or else the device read's (None where unknown). For Home Assistant the lower
+``total_increasing`` state is a new cycle, counted from zero, so no energy is lost: what the
+confirmation readings held back is in the new meter's register. Sub-meter counters are not
+touched by an exchange.
 
 A value that is not accepted is replaced by the register's last good value; the rest of the report
 passes unchanged (``Report.rejected`` is not touched: it lists unusable wire values, and the
@@ -103,6 +108,7 @@ class _Register:
     warned: bool = False
     candidate: float | None = None
     confirmations: int = 0
+    restart: bool = False  # the meter was exchanged: its first value above zero is taken
 
 
 def meter_identity(meter: MeterInfo | None) -> str | None:
@@ -181,6 +187,7 @@ class TotalsGuard:
         self._registers: dict[str, _Register] = {}
         self._meters: dict[str, str] = {}  # source → the meter's identity last seen there
         self._gone: set[str] = set()  # identities of exchanged meters (a stale read shows them)
+        self._good_meter: str | None = None  # the identity known when all totals last were good
         self._fell = False  # a lower energy total was just confirmed (an exchange)
 
     def last_good(self, key: str) -> float | None:
@@ -246,19 +253,20 @@ class TotalsGuard:
         """Return ``report`` with unbelievable totals replaced by their last good values."""
         self._follow(meter_identity(report.meter), FROM_READINGS, report)
         self._fell = False
-        checked = self._check(report)
-        if not self._fell:
-            return checked
-        known = self._meters.get(FROM_READINGS) or self._meters.get(FROM_DEVICE)
-        current = meter_identity(report.meter)  # unchanged, or it had been an exchange at once
-        new = (FROM_READINGS, current) if current is not None else None
-        self._exchange(known, new, report, f"{CONFIRM_READINGS} readings agree")
-        values = {
-            key: value
-            for key, value in report.values.items()
-            if key not in ENERGY_KEYS or key in self._registers
-        }
-        return replace(checked, values=values)
+        fixed, dropped = self._check_energy(report)
+        if self._fell:
+            self._fall_exchange(report)
+            fixed, dropped = self._check_energy(report)
+        elif not any(self._registers[key].candidate is not None for key in self._energy()):
+            self._good_meter = self._meters.get(FROM_READINGS) or self._meters.get(FROM_DEVICE)
+        volumes = self._check_volumes(report, report.volumes) if report.volumes else None
+        if fixed is None and dropped is None and volumes is None:
+            return report
+        return _replaced(report, fixed, dropped, volumes)
+
+    def _energy(self) -> list[str]:
+        """Return the energy totals that have a register."""
+        return [key for key in ENERGY_KEYS if key in self._registers]
 
     def follow_meter(self, meter: MeterInfo | None) -> None:
         """Follow the meter's identity as a device read shows it (an exchange when it changed)."""
@@ -274,6 +282,15 @@ class TotalsGuard:
             why = f"meter {known} became {identity}"
             self._exchange(known, (source, identity), report, why)
 
+    def _fall_exchange(self, report: Report) -> None:
+        """Exchange the meter for a confirmed fall: name the old and new meter where known."""
+        old, device = self._good_meter, self._meters.get(FROM_DEVICE)
+        current = meter_identity(report.meter)  # unchanged, or it had been an exchange at once
+        new = (FROM_READINGS, current) if current is not None else None
+        if new is None and device is not None and device != old:
+            new = (FROM_DEVICE, device)  # read since Home Assistant started: the new meter's
+        self._exchange(old, new, report, f"{CONFIRM_READINGS} readings agree")
+
     def _exchange(
         self, old: str | None, new: tuple[str, str] | None, report: Report | None, why: str
     ) -> None:
@@ -288,23 +305,24 @@ class TotalsGuard:
         )
         values = report.values if report is not None else {}
         for key in ENERGY_KEYS:
-            self._registers.pop(key, None)
-            value = values.get(key)
-            if value is not None and _usable(value):  # taken as it is, beyond any seed
+            register, value = self._registers.pop(key, None), values.get(key)
+            if value is not None and _usable(value) and value > 0:  # beyond any seed
                 self._registers[key] = _Register(good=value)
+            elif register is not None and register.good is not None:  # waits for the new meter
+                self._registers[key] = _Register(good=register.good, warned=True, restart=True)
         identity = new[1] if new is not None else None
         self._gone.update(known for known in self._meters.values() if known != identity)
         self._meters = dict([new]) if new is not None else {}
+        self._good_meter = identity
         if self.on_exchange is not None:
             self.on_exchange(old, identity)
 
-    def _check(self, report: Report) -> Report:
-        """Check the energy totals and the sub-meters' counters of one reading."""
-        values = report.values
+    def _check_energy(self, report: Report) -> tuple[dict[str, float] | None, list[str] | None]:
+        """Check the energy totals of one reading; return the values fixed and those dropped."""
         fixed: dict[str, float] | None = None
         dropped: list[str] | None = None
         for key in ENERGY_KEYS:
-            value = values.get(key)
+            value = report.values.get(key)
             if value is None:
                 continue
             register = self._registers.get(key)
@@ -317,13 +335,8 @@ class TotalsGuard:
                 continue
             kept = self._check_one(key, value, last, register, report)
             if kept is not None:
-                if fixed is None:
-                    fixed = {}
-                fixed[key] = kept
-        volumes = self._check_volumes(report, report.volumes) if report.volumes else None
-        if fixed is None and dropped is None and volumes is None:
-            return report
-        return _replaced(report, fixed, dropped, volumes)
+                fixed = {**(fixed or {}), key: kept}
+        return fixed, dropped
 
     def _check_volumes(
         self, report: Report, volumes: Mapping[int, Volume]
@@ -364,6 +377,10 @@ class TotalsGuard:
     ) -> float | None:
         """Judge one value against ``last``; return the value to use instead, None: it stands."""
         register.first = None
+        if register.restart and value > 0 and _usable(value):
+            register.restart = False
+            self._accept(key, value, register, report)
+            return None
         if last <= value <= last + MAX_JUMP:
             self._accept(key, value, register, report)
             return None
