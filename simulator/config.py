@@ -25,6 +25,7 @@ class SimulatorConfig:
     ``timezone`` is the device's local zone (IANA name, ``UTC`` or ``+02:00``-style offset);
     the ``timezone`` fault replaces it at run time. ``clock_offset`` is the initial value of
     the ``clock_offset`` fault (seconds the device clock is ahead, negative: behind).
+    ``meter_id`` is the meter's ``meter.id`` (empty: the meter sends none, as the profiles do).
     """
 
     host: str = "127.0.0.1"
@@ -54,3 +55,4 @@ class SimulatorConfig:
     # Broker hosts the device's network reaches besides loopback (the development stack's
     # network address); any other broker is unreachable (simulator.mqtt).
     reachable_hosts: tuple[str, ...] = ()
+    meter_id: str = ""

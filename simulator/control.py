@@ -9,6 +9,8 @@
 - ``POST /_sim/mqtt``: ``{"url": "mqtt://127.0.0.1:1883", "topic": null, "template": null}``
   points the MQTT client at a broker (``Simulator.configure_mqtt``: topic null → the default
   ``whatwatt/<DEVICE_ID>``, template null → the vendor's template; ``enable`` optional).
+- ``POST /_sim/meter``: ``{"meter_id": "…", "serial": null, "start": 0.0}`` exchanges the meter
+  (``Simulator.exchange_meter``; every field optional).
 - ``POST /_sim/load``: ``{"kw": 3.6}`` imports 3.6 kW from now on (``meter.LoadSteps``: the
   register follows it exactly, for window averages that are easy to check); ``{"kw": null}``
   returns to the random walk.
@@ -119,6 +121,22 @@ async def post_license(request: web.Request) -> web.Response:
     return json_response({"license": sim.state.license})
 
 
+async def post_meter(request: web.Request) -> web.Response:
+    """``POST /_sim/meter``: exchange the meter (new identity, registers from near zero)."""
+    try:
+        body = await read_json_object(request)
+    except BodyError as err:
+        return err.response
+    texts = {key: body.get(key) for key in ("meter_id", "serial")}
+    start = body.get("start", 0.0)
+    if any(value is not None and not isinstance(value, str) for value in texts.values()) or (
+        isinstance(start, bool) or not isinstance(start, int | float) or not 0 <= start < 1e6
+    ):
+        return error_response(400, "invalid_request", "meter_id, serial: text; start: kWh")
+    _sim(request).exchange_meter(texts["meter_id"], serial=texts["serial"], start=float(start))
+    return json_response(_sim(request).state.meter_block())
+
+
 async def post_load(request: web.Request) -> web.Response:
     """``POST /_sim/load`` with ``{"kw": <number> | null}``: hold an import power, or stop."""
     sim = _sim(request)
@@ -155,6 +173,7 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_post("/_sim/faults", post_faults)
     app.router.add_post("/_sim/mqtt", post_mqtt)
     app.router.add_post("/_sim/license", post_license)
+    app.router.add_post("/_sim/meter", post_meter)
     app.router.add_post("/_sim/load", post_load)
     app.router.add_post("/_sim/telegram", post_telegram)
     app.router.add_get("/_sim/requests", get_requests, allow_head=False)

@@ -119,6 +119,13 @@ class MeterModel:
         """Take the sub-meter on ``bus`` off the bus (gone from the next report)."""
         self.submeters[:] = [meter for meter in self.submeters if meter.bus != bus]
 
+    def exchange(self, start: float = 0.0) -> None:
+        """Put a new meter in: every register from zero (import tariff 1 from ``start`` kWh)."""
+        self.energy_in = [start, 0.0]
+        self.energy_out = [0.0, 0.0]
+        self.reactive_in = self.reactive_out = 0.0
+        self.max_in = self.max_out = 0.0
+
     def tariff_at(self, local: datetime) -> int:
         """Return the active tariff: 2 (normal) on weekdays 07-21 h, else 1 (low)."""
         return 2 if local.weekday() < 5 and 7 <= local.hour < 21 else 1

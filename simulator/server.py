@@ -81,6 +81,7 @@ class Simulator:
         if cfg.telegram_interval > 0:
             self.state.telegram_interval = cfg.telegram_interval
         self.state.reachable_hosts = frozenset(cfg.reachable_hosts)
+        self.state.meter_info["id"] = cfg.meter_id
         scheme = cfg.auth if cfg.auth != "none" else None
         if scheme is None:
             scheme = "digest" if has_utc_stamps(cfg.firmware) else "basic"
@@ -308,6 +309,22 @@ class Simulator:
         report = state.set_report(body, moment)
         await state.notify_telegram(report)
         return report
+
+    def exchange_meter(
+        self, meter_id: str | None = None, *, serial: str | None = None, start: float = 0.0
+    ) -> None:
+        """Exchange the meter: registers from zero (``MeterModel.exchange``) from the next telegram.
+
+        ``meter_id`` becomes its ``meter.id`` and (unless ``serial`` is given) its serial
+        (``logical_name``, the system's ``type``, the card's ``MIDENT``); None for both keeps the
+        identity, as a meter without any would.
+        """
+        self.meter.exchange(start)
+        info = self.state.meter_info
+        if meter_id is not None:
+            info["id"] = meter_id
+        if serial is not None or meter_id is not None:
+            info["logical_name"] = serial if serial is not None else meter_id or ""
 
     def _to_live(self, report: dict[str, Any]) -> None:
         if not self.live.has_subscriber:

@@ -85,6 +85,8 @@ class DeviceState:
         self.license = license_tier.upper()
         self.activation_date = "2025-12-01T08:00:00Z"
         self.profile = profile
+        # The meter's identity block (report ``meter``, system ``meter``, card ``MID``/``MIDENT``).
+        self.meter_info: dict[str, str] = dict(METER_INFO[profile])
         self.zone = zone
         self.clock_offset = 0.0
         self.old_time_stamps = False
@@ -218,7 +220,7 @@ class DeviceState:
 
     def meter_block(self) -> dict[str, Any]:
         """Return the ``meter`` block of the report."""
-        return {"status": self.meter_status, **METER_INFO[self.profile]}
+        return {"status": self.meter_status, **self.meter_info}
 
     def system_block(self) -> dict[str, Any]:
         """Return the ``system`` block of the report."""
@@ -293,7 +295,7 @@ class DeviceState:
         """Return ``GET /api/v1/system``."""
         local = self.local_now()
         boot_local = self.last_boot().astimezone(self.zone)
-        info = METER_INFO[self.profile]
+        info = self.meter_info
         p1 = self.profile == "p1-single"
         mac = self.device_id
         eth_mac = f"{int(mac, 16) + 3:012X}"[-12:] if _is_hex(mac) else mac

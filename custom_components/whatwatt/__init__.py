@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from homeassistant.components import mqtt
@@ -15,6 +16,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api.client import WhatwattClient
 from .api.clock import DeviceZone
+from .api.totals import TotalsGuard
 from .auth_watch import AuthWatch
 from .backfill import async_remove_coverage, async_setup_backfill
 from .const import (
@@ -28,7 +30,14 @@ from .const import (
     TRANSPORTS,
     transport_of,
 )
-from .coordinator import DeviceCoordinator, MeasurementCoordinator, PushSource, WhatwattRuntimeData
+from .coordinator import (
+    EVENT_METER_EXCHANGED,
+    DeviceCoordinator,
+    DeviceEvent,
+    MeasurementCoordinator,
+    PushSource,
+    WhatwattRuntimeData,
+)
 from .demand import async_remove_demand
 from .issues import (
     async_clear_entry_issues,
@@ -138,6 +147,7 @@ async def async_build_runtime(
     # An entry taken over from the vendor's integration learns its device id first.
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
+    totals = TotalsGuard(on_exchange=_announce_exchange(device))
     scan_interval = float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
     measurements = MeasurementCoordinator(
         hass,
@@ -145,12 +155,14 @@ async def async_build_runtime(
         client,
         scan_interval=scan_interval if transport == TRANSPORT_REST else None,
         fallback=transport == TRANSPORT_MQTT,
+        totals=totals,
         on_reboot=device.async_schedule_read,
     )
     auth = _auth_watch(hass, entry, client, device, measurements)
     # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
     await device.async_setup(required=transport != TRANSPORT_MQTT)
     _follow(device, measurements.async_follow_device)
+    _follow(device, lambda state: totals.follow_meter(state.system.meter))
     # Watched from the first read on: a REST entry on a FREE device is told why it cannot load.
     entry.async_on_unload(async_watch_license(hass, entry, device))
     if transport == TRANSPORT_REST:
@@ -225,6 +237,17 @@ def _push_source(
         interval=lambda: measurements.interval,
         tz=zone,
     )
+
+
+def _announce_exchange(device: DeviceCoordinator) -> Callable[[str | None, str | None], None]:
+    """Return the energy guard's callable: a meter exchange becomes a ``device_event``."""
+
+    def announce(old: str | None, new: str | None) -> None:
+        details = (("old_meter_id", old), ("new_meter_id", new))
+        event = DeviceEvent(EVENT_METER_EXCHANGED, details=details)
+        device.async_set_updated_data(replace(device.data, events=(event,)))
+
+    return announce
 
 
 def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) -> None:

@@ -49,6 +49,7 @@ MIN_FALLBACK_POLL: Final = 5.0
 EVENT_SETTINGS_CHANGED: Final = "settings_changed"
 EVENT_MQTT_SETTINGS_CHANGED: Final = "mqtt_settings_changed"
 EVENT_REBOOTED: Final = "rebooted"
+EVENT_METER_EXCHANGED: Final = "meter_exchanged"  # found in the readings (``runtime``)
 
 
 class PushSource(Protocol):
@@ -95,6 +96,7 @@ class DeviceEvent:
 
     event_type: str
     changed: tuple[str, ...] = ()
+    details: tuple[tuple[str, str | None], ...] = ()  # further attributes of the event
 
 
 @dataclass(frozen=True, slots=True)

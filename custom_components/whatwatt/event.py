@@ -1,7 +1,8 @@
-"""Event entity of the whatwatt Go integration: configuration changes made outside Home Assistant.
+"""Event entity of the whatwatt Go integration: changes made outside Home Assistant.
 
 The device coordinator compares each read with the last one (or with what this entry wrote) and
-hands the differences over as ``DeviceState.events``; this entity fires each of them once.
+hands the differences over as ``DeviceState.events``; a meter exchange found by the energy guard
+comes the same way (``runtime``). This entity fires each of them once.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 
 from .coordinator import (
+    EVENT_METER_EXCHANGED,
     EVENT_MQTT_SETTINGS_CHANGED,
     EVENT_REBOOTED,
     EVENT_SETTINGS_CHANGED,
@@ -25,12 +27,17 @@ DEVICE_EVENT = EventEntityDescription(
     key="device_event",
     translation_key="device_event",
     entity_category=EntityCategory.DIAGNOSTIC,
-    event_types=[EVENT_SETTINGS_CHANGED, EVENT_MQTT_SETTINGS_CHANGED, EVENT_REBOOTED],
+    event_types=[
+        EVENT_SETTINGS_CHANGED,
+        EVENT_MQTT_SETTINGS_CHANGED,
+        EVENT_REBOOTED,
+        EVENT_METER_EXCHANGED,
+    ],
 )
 
 
 class WhatwattDeviceEvent(WhatwattEntity[DeviceCoordinator], EventEntity):
-    """Changes of the device's configuration, and restarts, that this entry did not make."""
+    """Changes of the device's configuration, restarts and meter exchanges (not this entry's)."""
 
     _fired: DeviceState | None = None
 
@@ -42,7 +49,7 @@ class WhatwattDeviceEvent(WhatwattEntity[DeviceCoordinator], EventEntity):
             self._fired = state
             for event in state.events:
                 attributes = {"changed": list(event.changed)} if event.changed else None
-                self._trigger_event(event.event_type, attributes)
+                self._trigger_event(event.event_type, attributes or dict(event.details) or None)
             self.async_write_ha_state()
             return
         super()._handle_coordinator_update()

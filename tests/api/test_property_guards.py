@@ -8,7 +8,8 @@
   no exception, the other values untouched, every total finite and not negative, each either
   the reading's own or the register's last good value, never a zero for a positive one; without
   seeds, a total goes down or jumps beyond ``MAX_JUMP`` only once ``CONFIRM_READINGS`` readings
-  in a row agree.
+  in a row confirm it (each following the one before as a counting meter's would), or after a
+  meter exchange, which only such a confirmed fall announces.
 """
 
 from __future__ import annotations
@@ -147,30 +148,42 @@ def test_totals_guard_with_seeds(steps: list[Any]) -> None:
         _step(guard, step)
 
 
-def _agree(series: list[float]) -> bool:
-    """Return True when the last ``CONFIRM_READINGS`` values agree, each with the one before."""
+def _confirmed(series: list[float]) -> bool:
+    """Return True when the last ``CONFIRM_READINGS`` values confirm a change: each follows the
+    one before as a counting meter's would (at most ``CONFIRM_TOLERANCE`` lower, at most
+    ``MAX_JUMP`` higher)."""
     tail = series[-CONFIRM_READINGS:]
     return len(tail) == CONFIRM_READINGS and all(
-        abs(value - before) <= CONFIRM_TOLERANCE * abs(before)
+        before - CONFIRM_TOLERANCE * abs(before) <= value <= before + MAX_JUMP
         for before, value in itertools.pairwise(tail)
     )
 
 
 @given(steps=st.lists(readings, max_size=20))
 def test_totals_guard_confirms_resets(steps: list[Any]) -> None:
-    """Without seeds: a total goes down or jumps only once three readings in a row agree."""
-    guard = TotalsGuard("whatwatt Go")
+    """Without seeds: a total goes down or jumps only once three readings in a row confirm it,
+    or after a meter exchange, which only a confirmed fall of an energy total announces."""
+    exchanges: list[str | None] = []
+    guard = TotalsGuard("whatwatt Go", on_exchange=lambda old, _new: exchanges.append(old))
     series: dict[str, list[float]] = {}
     for reading in steps:
+        announced = len(exchanges)
         done = _step(guard, ("read", reading))
         assert done is not None
         report, checked, before = done
         incoming, outgoing = _registers(report), _registers(checked)
-        for key, value in outgoing.items():
-            if (sent := incoming.get(key)) is not None:
+        for key, sent in incoming.items():
+            if sent is not None:
                 series.setdefault(key, []).append(sent)
+        if len(exchanges) > announced:
+            assert any(
+                _confirmed(series[key]) and (incoming[key] or 0) < (before[key] or 0)
+                for key in KEYS
+                if incoming.get(key) is not None and before.get(key) is not None
+            ), (series, before)
+        for key, value in outgoing.items():
             last = before.get(key)
             if value is None or last is None or value == last:
                 continue
             if value < last or value > last + MAX_JUMP:
-                assert _agree(series[key]), (key, last, value, series[key])
+                assert _confirmed(series[key]) or exchanges, (key, last, value, series[key])

@@ -22,12 +22,31 @@ with the register's last good value:
   a first value: with no last good value to put in its place, the register is left out of the
   reading.
 * **jump** (more than ``MAX_JUMP`` above the last good value) or **lower** (backwards) — accepted
-  once ``CONFIRM_READINGS`` consecutive readings of the register agree (each within
-  ``CONFIRM_TOLERANCE``, relative, of the one before), so a persistent change (a replaced meter,
-  a long gap) wins after a few readings. A good value, a zero or a negative value ends the
-  series; a disagreeing value starts a new one. A restart of the whatwatt Go (a new boot id)
-  proves nothing here: the registers live in the meter, which does not restart with it, and the
-  first report after a restart is where one-off garbage is most likely.
+  once ``CONFIRM_READINGS`` consecutive readings of the register confirm it: each one follows the
+  one before as a good reading would (not lower, within ``CONFIRM_TOLERANCE`` relative, and at
+  most ``MAX_JUMP`` above it). So a new meter that starts near zero and counts is followed with
+  its third reading, however little it counts; one garbage value or one zero never is. A good
+  value, a zero or a negative value ends the series; one that does not follow starts a new one.
+  A restart of the whatwatt Go (a new boot id) proves nothing here: the registers live in the
+  meter, which does not restart with it, and the first report after a restart is where one-off
+  garbage is most likely.
+
+**Meter exchange.** The meter's identity is its id, or else its serial (``meter_identity``: the
+report's ``meter.id`` / ``logical_name``, the system's ``meter.id`` / ``type``, the card's ``MID``
+/ ``MIDENT``, the MQTT template's meter id), compared per source: the readings (``check``) and the
+device reads (``follow_meter``). A new identity where another was known is an exchange at once; a
+confirmed lower value of an energy total (above) is one too. Either way every energy total starts
+again from the reading of the new meter: a value above zero is taken as it is (seeds no longer
+apply); a total that reads zero (the new meter has not counted on it yet), is unusable or is not
+in the reading keeps its last good value until its first value above zero, taken as it is. The
+identities known are forgotten (the next ones are the new meter's; the old meter's are ignored
+from then on, a device read older than the exchange shows them) and ``on_exchange(old id, new
+id)`` is called. After a fall the old id is the one known while the readings were good (None
+after a restart of Home Assistant, whose first readings were the new meter's already), the new
+one the readings' or else the device read's (None where unknown). For Home Assistant the lower
+``total_increasing`` state is a new cycle, counted from zero, so no energy is lost: what the
+confirmation readings held back is in the new meter's register. Sub-meter counters are not
+touched by an exchange.
 
 A value that is not accepted is replaced by the register's last good value; the rest of the report
 passes unchanged (``Report.rejected`` is not touched: it lists unusable wire values, and the
@@ -54,9 +73,9 @@ from typing import TYPE_CHECKING, Final
 from .models import MEASUREMENT_KEYS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
-    from .models import Report, Volume
+    from .models import MeterInfo, Report, Volume
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,10 +87,13 @@ ENERGY_KEYS: Final[tuple[str, ...]] = tuple(
 VOLUME_PREFIX: Final = "volume_"
 # Largest believable rise of a total between two readings (native units: kWh, kvarh, m³ ...).
 MAX_JUMP: Final = 1000.0
-# Consecutive agreeing readings that make an unbelievable value believable.
+# Consecutive readings that confirm an unbelievable value (the first of them included).
 CONFIRM_READINGS: Final = 3
-# Relative difference within which two consecutive readings agree (0.1 %).
+# How far (relative) a confirming reading may lie below the one before (0.1 %).
 CONFIRM_TOLERANCE: Final = 0.001
+# Sources of the meter's identity, compared each with itself.
+FROM_READINGS: Final = "readings"
+FROM_DEVICE: Final = "device"
 
 
 @dataclass(slots=True)
@@ -86,6 +108,17 @@ class _Register:
     warned: bool = False
     candidate: float | None = None
     confirmations: int = 0
+    restart: bool = False  # the meter was exchanged: its first value above zero is taken
+
+
+def meter_identity(meter: MeterInfo | None) -> str | None:
+    """Return what identifies the meter: its id, else its serial (None: unknown)."""
+    return (meter.meter_id or meter.serial) if meter is not None else None
+
+
+def _follows(previous: float, value: float) -> bool:
+    """Return True when ``value`` continues a confirmation series as a good reading would."""
+    return previous - CONFIRM_TOLERANCE * abs(previous) <= value <= previous + MAX_JUMP
 
 
 def _usable(value: float) -> bool:
@@ -140,10 +173,22 @@ def _replaced(
 class TotalsGuard:
     """Keep the energy totals of one device's readings from going to zero, backwards or wild."""
 
-    def __init__(self, name: str | None = None) -> None:
-        """Name the device for the log (the report's device id is used when None)."""
+    def __init__(
+        self,
+        name: str | None = None,
+        on_exchange: Callable[[str | None, str | None], None] | None = None,
+    ) -> None:
+        """Name the device for the log (the report's device id is used when None).
+
+        ``on_exchange(old id, new id)`` is called for every meter exchange found.
+        """
         self.name = name
+        self.on_exchange = on_exchange
         self._registers: dict[str, _Register] = {}
+        self._meters: dict[str, str] = {}  # source → the meter's identity last seen there
+        self._gone: set[str] = set()  # identities of exchanged meters (a stale read shows them)
+        self._good_meter: str | None = None  # the identity known when all totals last were good
+        self._fell = False  # a lower energy total was just confirmed (an exchange)
 
     def last_good(self, key: str) -> float | None:
         """Return the last good value of a register, None before the first one."""
@@ -206,11 +251,78 @@ class TotalsGuard:
 
     def check(self, report: Report) -> Report:
         """Return ``report`` with unbelievable totals replaced by their last good values."""
-        values = report.values
+        self._follow(meter_identity(report.meter), FROM_READINGS, report)
+        self._fell = False
+        fixed, dropped = self._check_energy(report)
+        if self._fell:
+            self._fall_exchange(report)
+            fixed, dropped = self._check_energy(report)
+        elif not any(self._registers[key].candidate is not None for key in self._energy()):
+            self._good_meter = self._meters.get(FROM_READINGS) or self._meters.get(FROM_DEVICE)
+        volumes = self._check_volumes(report, report.volumes) if report.volumes else None
+        if fixed is None and dropped is None and volumes is None:
+            return report
+        return _replaced(report, fixed, dropped, volumes)
+
+    def _energy(self) -> list[str]:
+        """Return the energy totals that have a register."""
+        return [key for key in ENERGY_KEYS if key in self._registers]
+
+    def follow_meter(self, meter: MeterInfo | None) -> None:
+        """Follow the meter's identity as a device read shows it (an exchange when it changed)."""
+        self._follow(meter_identity(meter), FROM_DEVICE, None)
+
+    def _follow(self, identity: str | None, source: str, report: Report | None) -> None:
+        """Note the meter's identity from ``source``; a new one where one was known: exchange."""
+        if identity is None or identity in self._gone:
+            return
+        known = self._meters.get(source)
+        self._meters[source] = identity
+        if known is not None and known != identity:
+            why = f"meter {known} became {identity}"
+            self._exchange(known, (source, identity), report, why)
+
+    def _fall_exchange(self, report: Report) -> None:
+        """Exchange the meter for a confirmed fall: name the old and new meter where known."""
+        old, device = self._good_meter, self._meters.get(FROM_DEVICE)
+        current = meter_identity(report.meter)  # unchanged, or it had been an exchange at once
+        new = (FROM_READINGS, current) if current is not None else None
+        if new is None and device is not None and device != old:
+            new = (FROM_DEVICE, device)  # read since Home Assistant started: the new meter's
+        self._exchange(old, new, report, f"{CONFIRM_READINGS} readings agree")
+
+    def _exchange(
+        self, old: str | None, new: tuple[str, str] | None, report: Report | None, why: str
+    ) -> None:
+        """Start every energy total again from ``report`` (None: from the next reading).
+
+        ``new``: the source and identity that showed the new meter (None: not known yet).
+        """
+        _LOGGER.info(
+            "The meter of %s was exchanged: its energy totals start again (a reset; %s)",
+            self._who(report),
+            why,
+        )
+        values = report.values if report is not None else {}
+        for key in ENERGY_KEYS:
+            register, value = self._registers.pop(key, None), values.get(key)
+            if value is not None and _usable(value) and value > 0:  # beyond any seed
+                self._registers[key] = _Register(good=value)
+            elif register is not None and register.good is not None:  # waits for the new meter
+                self._registers[key] = _Register(good=register.good, warned=True, restart=True)
+        identity = new[1] if new is not None else None
+        self._gone.update(known for known in self._meters.values() if known != identity)
+        self._meters = dict([new]) if new is not None else {}
+        self._good_meter = identity
+        if self.on_exchange is not None:
+            self.on_exchange(old, identity)
+
+    def _check_energy(self, report: Report) -> tuple[dict[str, float] | None, list[str] | None]:
+        """Check the energy totals of one reading; return the values fixed and those dropped."""
         fixed: dict[str, float] | None = None
         dropped: list[str] | None = None
         for key in ENERGY_KEYS:
-            value = values.get(key)
+            value = report.values.get(key)
             if value is None:
                 continue
             register = self._registers.get(key)
@@ -223,13 +335,8 @@ class TotalsGuard:
                 continue
             kept = self._check_one(key, value, last, register, report)
             if kept is not None:
-                if fixed is None:
-                    fixed = {}
-                fixed[key] = kept
-        volumes = self._check_volumes(report, report.volumes) if report.volumes else None
-        if fixed is None and dropped is None and volumes is None:
-            return report
-        return _replaced(report, fixed, dropped, volumes)
+                fixed = {**(fixed or {}), key: kept}
+        return fixed, dropped
 
     def _check_volumes(
         self, report: Report, volumes: Mapping[int, Volume]
@@ -270,6 +377,10 @@ class TotalsGuard:
     ) -> float | None:
         """Judge one value against ``last``; return the value to use instead, None: it stands."""
         register.first = None
+        if register.restart and value > 0 and _usable(value):
+            register.restart = False
+            self._accept(key, value, register, report)
+            return None
         if last <= value <= last + MAX_JUMP:
             self._accept(key, value, register, report)
             return None
@@ -278,12 +389,15 @@ class TotalsGuard:
             self._glitch(key, value, register, report, _why(value))
             return last
         candidate = register.candidate
-        if candidate is not None and abs(value - candidate) <= CONFIRM_TOLERANCE * abs(candidate):
+        if candidate is not None and _follows(candidate, value):
             register.confirmations += 1
         else:
             register.confirmations = 1
         register.candidate = value
         if register.confirmations >= CONFIRM_READINGS:
+            if value < last and not is_volume_key(key):
+                self._fell = True  # the meter was exchanged: ``check`` starts every total again
+                return None
             self._reset(key, value, register, report, f"{CONFIRM_READINGS} readings agree")
             return None
         reason = "went backwards" if value < last else f"jumped by more than {MAX_JUMP:g}"

@@ -10,12 +10,15 @@ it has, i.e. the last ones before the outage), then reloads the entry.
 
 ``truth`` keeps the simulated meter's registers (unrounded) at every telegram: the true
 consumption of an hour is the register at the last telegram of the hour minus the one at the last
-telegram of the hour before, which is what Home Assistant's own hourly rows measure too.
+telegram of the hour before, which is what Home Assistant's own hourly rows measure too. Across a
+meter exchange (the simulated meter starts again from zero) ``counted`` adds the increases
+telegram by telegram, a fall counting from zero.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.recorder.statistics import statistics_during_period
@@ -148,9 +151,13 @@ class Outage:
         await self.sim.emit_telegram()
         self.note()
         if self.on:
-            async_fire_time_changed(self.hass, dt_util.utcnow() + timedelta(seconds=1))
-            await self.hass.async_block_till_done(wait_background_tasks=True)
+            await self.deliver()
             await self.compile()
+
+    async def deliver(self) -> None:
+        """Let the entry take the telegram: it polls (REST) when the time changes."""
+        async_fire_time_changed(self.hass, dt_util.utcnow() + timedelta(seconds=1))
+        await self.hass.async_block_till_done(wait_background_tasks=True)
 
     async def run_until(self, moment: datetime) -> None:
         """Step until the next step would pass ``moment``."""
@@ -185,6 +192,15 @@ class Outage:
     def consumption(self, key: str, hour: datetime) -> float:
         """Return the true consumption of ``hour`` (between the readings at its ends)."""
         return self.reading(key, hour + HOUR) - self.reading(key, hour)
+
+    def counted(self, key: str, hour: datetime) -> float:
+        """Return the true consumption of ``hour`` across a meter exchange (a fall: from zero)."""
+        total = 0.0
+        for (_, before), (at, after) in itertools.pairwise(self.truth):
+            if hour < at <= hour + HOUR:
+                old, new = before[key], after[key]
+                total += new - old if new >= old else new
+        return total
 
 
 # -- the steps of a test --------------------------------------------------------------
