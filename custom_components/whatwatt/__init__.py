@@ -1,7 +1,4 @@
-"""The whatwatt Go integration: an entry's runtime built and wired, set-up, unload, removal.
-
-``docs/architecture.md`` describes the whole structure ("The runtime of one entry").
-"""
+"""The whatwatt Go integration: an entry's runtime built and wired (``docs/architecture.md``)."""
 
 from __future__ import annotations
 
@@ -21,7 +18,6 @@ from .auth_watch import AuthWatch
 from .backfill import async_remove_coverage, async_setup_backfill
 from .const import (
     CONF_SCAN_INTERVAL,
-    CONF_TRANSPORT,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     TRANSPORT_LIVE,
@@ -48,10 +44,9 @@ from .issues import (
     async_watch_meter_link,
 )
 from .migration import (
-    async_clear_vendor_issue,
     async_identify,
     async_learn_from_messages,
-    async_migrate,
+    async_migrate_entry as async_migrate_entry,
 )
 from .push_live import LiveSource
 from .push_mqtt import MqttSource
@@ -66,13 +61,7 @@ if TYPE_CHECKING:
 
     from .coordinator import DeviceState, WhatwattConfigEntry
 
-PLATFORMS: list[Platform] = [
-    Platform.BUTTON,
-    Platform.EVENT,
-    Platform.NUMBER,
-    Platform.SENSOR,
-    Platform.SWITCH,
-]
+PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -86,7 +75,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
     """Connect to the device and set up its entities."""
     await _async_check_transport(hass, entry)
     entry.runtime_data = await async_build_runtime(hass, entry)
-    # Gaps in the history: filled from the SD card.
     entry.runtime_data.backfill = await async_setup_backfill(hass, entry)
     await async_start_feed(entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -97,7 +85,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> 
 
 async def _async_check_transport(hass: HomeAssistant, entry: WhatwattConfigEntry) -> None:
     """Refuse an unknown transport; wait for Home Assistant's MQTT client for an MQTT entry."""
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    transport = transport_of(entry)
     if transport not in TRANSPORTS:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
@@ -114,11 +102,6 @@ async def _async_check_transport(hass: HomeAssistant, entry: WhatwattConfigEntry
         async_clear_mqtt_missing(hass, entry)
 
 
-async def async_migrate_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> bool:
-    """Bring an entry to the current version (entries of the vendor's integration included)."""
-    return async_migrate(hass, entry)
-
-
 async def async_unload_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> bool:
     """Unload the entities; the coordinators and the push source stop with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
@@ -129,7 +112,6 @@ async def async_remove_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) ->
     async_clear_entry_issues(hass, entry)
     await async_remove_coverage(hass, entry.entry_id)
     await async_remove_demand(hass, entry.entry_id)
-    async_clear_vendor_issue(hass, entry)
 
 
 async def async_build_runtime(
@@ -137,14 +119,11 @@ async def async_build_runtime(
 ) -> WhatwattRuntimeData:
     """Read the device, take the first readings and make the push source (not yet started)."""
     transport = transport_of(entry)
-    # The device's local times are read in the offset its clock shows (learnt from each
-    # system read and live event).
-    zone = DeviceZone()
+    zone = DeviceZone()  # the offset the device's clock shows
     client = None
     if host := entry.data.get(CONF_HOST):
         session = async_get_clientsession(hass)
         client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=zone)
-    # An entry taken over from the vendor's integration learns its device id first.
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
     totals = TotalsGuard(on_exchange=_announce_exchange(device))

@@ -9,7 +9,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 
-from .const import CONF_TRANSPORT, DOMAIN, TRANSPORT_LIVE, TRANSPORT_REST
+from .const import DOMAIN, TRANSPORT_LIVE, transport_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -110,8 +110,7 @@ def _insufficient_key(transport: str) -> str:
 def async_clear_stale_license_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Drop a "licence insufficient" issue raised for the transport the entry had before."""
     found = _found(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
-    if found is not None and found.translation_key != _insufficient_key(transport):
+    if found is not None and found.translation_key != _insufficient_key(transport_of(entry)):
         async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
 
 
@@ -119,7 +118,7 @@ def async_watch_license(
     hass: HomeAssistant, entry: ConfigEntry, device: DeviceCoordinator
 ) -> CALLBACK_TYPE:
     """Follow the licence on every device read; return the function that stops watching."""
-    transport = entry.data.get(CONF_TRANSPORT, TRANSPORT_REST)
+    transport = transport_of(entry)
     started = device.data.system if device.data.fetched is not None else None
 
     @callback

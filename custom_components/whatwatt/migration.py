@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from .api.client import WhatwattClient
     from .push_mqtt import MqttSource
 
-# The entry version this integration writes (config_flow.WhatwattConfigFlow.VERSION).
 ENTRY_VERSION: Final = 2
 # Data key of an entry taken over from the vendor's integration that waits for its device id.
 LEARN_DEVICE_ID: Final = "learn_device_id"
@@ -51,8 +50,7 @@ def learns_device_id(entry: ConfigEntry) -> bool:
     return bool(entry.data.get(LEARN_DEVICE_ID))
 
 
-@callback
-def async_migrate(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Bring an entry to ``ENTRY_VERSION``; False for an entry of a newer version (a downgrade)."""
     if entry.version > ENTRY_VERSION:
         LOGGER.error(
@@ -126,10 +124,8 @@ async def async_identify(
     hass: HomeAssistant, entry: ConfigEntry, client: WhatwattClient | None
 ) -> WhatwattClient | None:
     """Return the REST client an entry may use: for a taken-over entry, learn its device first."""
-    if not learns_device_id(entry):
+    if client is None or not learns_device_id(entry):
         return client
-    if client is None:
-        return None
     try:
         system = await client.get_system()
     except WhatwattError as err:
@@ -145,8 +141,7 @@ async def async_identify(
     except WhatwattError:
         device_topic = None
     if device_topic and device_topic != entry.data[CONF_TOPIC]:
-        # The device publishes elsewhere: an entry listening there has the better claim (an
-        # entry of the vendor's not set up yet still has its own data).
+        # The device publishes elsewhere: an entry listening there has the better claim.
         for other in hass.config_entries.async_entries(DOMAIN):
             topics = (other.data.get(CONF_TOPIC), other.data.get(VENDOR_TOPIC))
             if other.entry_id != entry.entry_id and device_topic in topics:
@@ -188,7 +183,7 @@ def async_adopt(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> bool
     moved = _move_entities(hass, entry, device_id)
     data = {key: value for key, value in entry.data.items() if key != LEARN_DEVICE_ID}
     hass.config_entries.async_update_entry(entry, unique_id=device_id, data=data)
-    async_clear_vendor_issue(hass, entry)
+    async_clear_issue(hass, entry, ISSUE_VENDOR_DUPLICATE)
     LOGGER.info(
         "%s is whatwatt Go %s: %d entities of the vendor's integration carry on",
         entry.title,
@@ -201,13 +196,11 @@ def async_adopt(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> bool
 @callback
 def _merge_device(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> None:
     """Give the vendor's device this device's identifier (or merge it into the entry's one)."""
-    # Among the entry's own devices: ``async_get_device`` is deprecated on newer lines.
     registry = dr.async_get(hass)
     own = dr.async_entries_for_config_entry(registry, entry.entry_id)
     vendor = next((d for d in own if (DOMAIN, entry.entry_id) in d.identifiers), None)
     if vendor is None:
         return
-    # The vendor's device name was the name the person typed when adding the entry.
     name_by_user = vendor.name_by_user or vendor.name
     ours = next((d for d in own if (DOMAIN, device_id) in d.identifiers), None)
     if ours is None:
@@ -242,7 +235,7 @@ def _move_entities(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> i
     moved = 0
     for entity, key in _vendor_entities(hass, entry):
         if entity.domain != Platform.SENSOR or (ours := VENDOR_ENTITY_KEYS.get(key)) is None:
-            continue  # the button went with the entry's migration (async_migrate)
+            continue  # the button went with the entry's migration (async_migrate_entry)
         unique_id = f"{device_id}_{ours}"
         if taken := registry.async_get_entity_id(Platform.SENSOR, DOMAIN, unique_id):
             LOGGER.warning(
@@ -274,9 +267,3 @@ def _raise_duplicate(
     )
     placeholders = {"other": other.title, "topic": topic, "device_id": device_id}
     async_raise_issue(hass, entry, ISSUE_VENDOR_DUPLICATE, placeholders=placeholders)
-
-
-@callback
-def async_clear_vendor_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Delete the entry's duplicate-device issue (nothing happens when there is none)."""
-    async_clear_issue(hass, entry, ISSUE_VENDOR_DUPLICATE)
