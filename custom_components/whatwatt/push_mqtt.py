@@ -41,12 +41,9 @@ class MqttSource:
         self._last: Report | None = None
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._started = False
-        # What was logged once: a client switched off (False), topics that cannot be followed,
-        # foreign messages (None).
+        # Logged once: a client switched off (False), unusable topics, foreign messages (None).
         self._logged: set[object] = set()
-        # Set while the entry does not know its device id (taken over from the vendor's
-        # integration, see migration.py): offered the id of each message that carries one;
-        # True makes it this entry's device id, False drops the message.
+        # While a taken-over entry learns its device id (migration.py): True adopts the id.
         self.learn_device_id: Callable[[str], bool] | None = None
 
     async def async_start(self) -> None:
