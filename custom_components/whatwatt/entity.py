@@ -156,9 +156,16 @@ class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     @property
     def available(self) -> bool:
         """Return True while readings arrive (fresh, where it needs them) with this value."""
-        coordinator, fresh = self.coordinator, self.entity_description.needs_fresh
+        return self.state_signature()[0]
+
+    def state_signature(self) -> tuple[bool, Any]:
+        """Return availability and value, the value picked once (this runs with every reading)."""
+        coordinator, description = self.coordinator, self.entity_description
+        data = coordinator.data
+        value = description.value_fn(data) if data is not None else None
+        fresh = description.needs_fresh
         ready = coordinator.measurements_available if fresh else coordinator.last_update_success
-        return ready and self.native_value is not None
+        return (ready and value is not None, value)
 
 
 def device_platform[D: EntityDescription](
