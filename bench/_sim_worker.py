@@ -1,4 +1,4 @@
-"""A process hosting simulated whatwatt Go devices for ``bench.fifty_meters``.
+"""A process hosting simulated whatwatt Go devices for ``bench.fifty_meters`` and ``chaos_soak``.
 
 Started as ``python -m bench._sim_worker``; talks JSON lines. The first line on stdin describes
 the devices (``{"sims": [{"device_id", "kind": rest|mqtt|live, "interval", "profile",
@@ -11,7 +11,9 @@ a live-stream event (while a client is connected), or the report REST polls read
 
 Commands (one per line): ``pause`` (no more telegrams; answers ``{"paused": <monotonic>}``),
 ``report`` (answers what each device sent, see ``Meter.summary``), ``stop`` (stops the devices
-and exits). Times are ``time.monotonic()``, which every process on the machine shares.
+and exits). A JSON object with an ``id`` is a fault to play on one device (``bench._sim_faults``):
+it runs in a task of its own and is answered, with its ``id``, when it is over. Times are
+``time.monotonic()``, which every process on the machine shares.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 import time
 from typing import Any
 
+from bench import _sim_faults
 from simulator import Simulator, SimulatorConfig
 
 
@@ -155,6 +158,10 @@ def _send(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+async def _play(sims: dict[str, Simulator], command: dict[str, Any]) -> None:
+    _send(await _sim_faults.play(sims, command))
+
+
 async def main() -> None:
     """Serve the devices until ``stop``."""
     loop = asyncio.get_running_loop()
@@ -169,9 +176,15 @@ async def main() -> None:
     _send({"ready": [{"device_id": m.spec["device_id"], "port": m.sim.port} for m in meters]})
     paused = asyncio.Event()
     tasks = [loop.create_task(m.run(paused)) for m in meters]
+    sims = {m.spec["device_id"]: m.sim for m in meters}
+    faults: set[asyncio.Task[None]] = set()
     try:
         while line := (await reader.readline()).decode().strip():
-            if line == "pause":
+            if line.startswith("{"):
+                fault = loop.create_task(_play(sims, json.loads(line)))
+                faults.add(fault)
+                fault.add_done_callback(faults.discard)
+            elif line == "pause":
                 paused.set()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 _send({"paused": time.monotonic()})
@@ -186,7 +199,9 @@ async def main() -> None:
                 break
     finally:
         paused.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for fault in list(faults):
+            fault.cancel()
+        await asyncio.gather(*tasks, *faults, return_exceptions=True)
         await asyncio.gather(*(m.sim.stop() for m in meters), return_exceptions=True)
 
 

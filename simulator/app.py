@@ -65,6 +65,11 @@ async def _device_rules(
     refused = _gate(sim, request)
     if refused is not None:
         return refused
+    if faults.wrong_password:
+        challenge = sim.auth.challenge(state.host_name)
+        return error_response(
+            401, "unauthorized", "Authentication required", {"WWW-Authenticate": challenge}
+        )
     if state.protection_active:
         body = await request.read() if request.can_read_body else b""
         result = sim.auth.check(

@@ -4,8 +4,8 @@
 - ``POST /_sim/faults``: set any of them, e.g. ``{"clock_offset": 5400}``,
   ``{"timezone": "+02:00"}``, ``{"old_time_stamps": true}``,
   ``{"energy_glitch": {"kind": "garbage", "registers": ["1_8_0"], "value": -1}}``,
-  ``{"hostile": ["extreme_times", "nested_json"]}``; plus
-  ``refuse_for`` (seconds). Unknown names or bad values → 400.
+  ``{"hostile": ["extreme_times", "nested_json"]}``, ``{"wrong_password": true}``,
+  ``{"offline": true}``; plus ``refuse_for`` (seconds). Unknown names or bad values → 400.
 - ``POST /_sim/mqtt``: ``{"url": "mqtt://127.0.0.1:1883", "topic": null, "template": null}``
   points the MQTT client at a broker (``Simulator.configure_mqtt``: topic null → the default
   ``whatwatt/<DEVICE_ID>``, template null → the vendor's template; ``enable`` optional).
@@ -52,24 +52,24 @@ async def post_faults(request: web.Request) -> web.Response:
         isinstance(refuse_for, bool) or not isinstance(refuse_for, int | float)
     ):
         return error_response(400, "invalid_request", "refuse_for must be a number of seconds")
-    refuse = body.pop("refuse", None)
-    if refuse is not None and not isinstance(refuse, bool):
-        return error_response(400, "invalid_request", "refuse must be a boolean")
+    # Applied after the answer: refusing (or going offline) drops this connection too.
+    later = {name: body.pop(name) for name in ("refuse", "offline") if body.get(name) is not None}
+    for name, value in later.items():
+        if not isinstance(value, bool):
+            return error_response(400, "invalid_request", f"{name} must be a boolean")
+    body.pop("refuse", None)
+    body.pop("offline", None)
     try:
         sim.faults.update(body)
     except ValueError as err:
         return error_response(400, "invalid_request", str(err))
-    answer = sim.faults.as_dict()
-    if refuse is not None:
-        answer["refuse"] = refuse
+    answer = sim.faults.as_dict() | later
     if refuse_for is not None:
         answer["refuse"] = True
-    # Answer first: refusing drops every open connection, this one included.
     response = json_response(answer)
     await response.prepare(request)
     await response.write_eof()
-    if refuse is not None:
-        sim.faults.refuse = refuse
+    sim.faults.update(later)
     if refuse_for is not None:
         sim.refuse_for(float(refuse_for))
     return response

@@ -4,11 +4,12 @@ Set one in a test with ``sim.faults.<name> = value`` or ``sim.faults.update({...
 HTTP with ``POST /_sim/faults`` and a JSON object of the same names (``GET /_sim/faults`` shows
 them all); ``sim.faults.clear()`` switches every one back to its default.
 
-Connection and answer faults: ``refuse``, ``delay``, ``status_503``, ``status_429``,
-``malformed``. Meter: ``meter_not_connected``, ``energy_glitch``. Clock: ``clock_offset``,
-``timezone``, ``old_time_stamps``. Untrusted bytes: ``hostile`` (``simulator.hostile``: extreme
-times, overflowing and non-finite values, nested JSON, huge bodies, endless or unfinished live
-events, stray sub-meters, absurd intervals and uptimes). See ``Faults`` for each one's meaning.
+Connection and answer faults: ``refuse``, ``offline``, ``delay``, ``status_503``,
+``status_429``, ``malformed``, ``wrong_password``. Meter: ``meter_not_connected``,
+``energy_glitch``. Clock: ``clock_offset``, ``timezone``, ``old_time_stamps``. Untrusted bytes:
+``hostile`` (``simulator.hostile``: extreme times, overflowing and non-finite values, nested
+JSON, huge bodies, endless or unfinished live events, stray sub-meters, absurd intervals and
+uptimes). See ``Faults`` for each one's meaning.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 FAULT_NAMES: tuple[str, ...] = (
     "refuse",
+    "offline",
+    "wrong_password",
     "delay",
     "status_503",
     "status_429",
@@ -101,9 +104,14 @@ class Faults:
     """Fault switches; assigning one checks the value and notifies the owning simulator at once.
 
     ``refuse``: the listening socket is closed (connection refused) and open connections
-    are dropped. ``delay``: seconds to wait before answering. ``status_503``/``status_429``:
-    answer every API request with that status. ``malformed``: 200 answers carry invalid
-    JSON. ``meter_not_connected``: the meter link is down (no report, no live events).
+    are dropped. ``offline``: the device is off the network: as ``refuse``, and its MQTT client
+    disconnects too (it connects again when the fault ends). ``wrong_password``: the device
+    takes every password for a wrong one, as after a change of its password: every API request
+    is answered 401 with a fresh challenge (never ``stale``); an open live stream stays open,
+    like one authorised before the change. ``delay``: seconds to wait before answering.
+    ``status_503``/``status_429``: answer every API request with that status. ``malformed``:
+    200 answers carry invalid JSON. ``meter_not_connected``: the meter link is down (no report,
+    no live events).
 
     ``clock_offset``: seconds the device's clock runs ahead of real time (negative: behind).
     Everything the device prints as a time follows it (report/system ``date_time*``,
@@ -130,6 +138,8 @@ class Faults:
     """
 
     refuse: bool = False
+    offline: bool = False
+    wrong_password: bool = False
     delay: float = 0.0
     status_503: bool = False
     status_429: bool = False

@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+_CUT = "\x00cut"  # the queue item that breaks the stream off mid-event
+
 
 class LiveHub:
     """Owns the single live stream; a new subscriber makes the previous one close.
@@ -17,6 +19,9 @@ class LiveHub:
     ``data_space`` (a space after ``data:`` or not) choose the framing of the events sent.
     ``refuse_status`` (e.g. 503) makes the stream alone refuse new subscribers with that status
     while the rest of the API answers — a live feed that fails while REST works.
+    ``cut_mid_event()`` breaks the current stream off in the middle of an event, as a reboot does
+    while the device writes: half an event, then the connection goes without the end of the
+    response.
     """
 
     def __init__(self) -> None:
@@ -61,6 +66,12 @@ class LiveHub:
         if self._current is not None:
             self._current[0].put_nowait(text)
 
+    def cut_mid_event(self) -> None:
+        """Send the current subscriber half an event, then break its connection off."""
+        if self._current is not None:
+            self._current[0].put_nowait(_CUT)
+            self._current = None
+
     def drop(self) -> None:
         """Close the current stream (a reboot or a new subscriber)."""
         if self._current is not None:
@@ -95,6 +106,10 @@ class LiveHub:
             while not gone.is_set():
                 item = await queue.get()
                 if item is None or transport is None or transport.is_closing():
+                    break
+                if item == _CUT:
+                    await response.write(b'event: live\ndata: {"P_In":1.2')
+                    transport.abort()  # no end chunk: the client reads a broken-off response
                     break
                 await response.write(item.encode())
         except ConnectionError:

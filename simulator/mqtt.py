@@ -201,14 +201,16 @@ class MqttConnection:
         self._writer = writer
 
     @classmethod
-    async def open(cls, target: BrokerTarget, *, keepalive: int) -> MqttConnection:
+    async def open(
+        cls, target: BrokerTarget, *, keepalive: int, reachable: frozenset[str] = frozenset()
+    ) -> MqttConnection:
         """Connect, send CONNECT and wait for a successful CONNACK.
 
-        The simulated device's network is this machine's loopback: a broker anywhere else is
-        unreachable (no socket is opened and no name is looked up), like a real device whose
-        configured broker does not answer.
+        The simulated device's network is this machine's loopback and the ``reachable`` hosts:
+        a broker anywhere else is unreachable (no socket is opened and no name is looked up),
+        like a real device whose configured broker does not answer.
         """
-        if not is_loopback(target.host):
+        if not is_loopback(target.host) and target.host not in reachable:
             raise OSError(f"broker {target.host} is unreachable from the simulated device")
         context = target.ssl_context()
         reader, writer = await asyncio.open_connection(
@@ -382,7 +384,10 @@ class MqttPublisher:
                 continue
             try:
                 conn = await asyncio.wait_for(
-                    MqttConnection.open(target, keepalive=self._keepalive), CONNECT_TIMEOUT
+                    MqttConnection.open(
+                        target, keepalive=self._keepalive, reachable=self._state.reachable_hosts
+                    ),
+                    CONNECT_TIMEOUT,
                 )
             except (OSError, MqttError, TimeoutError, asyncio.IncompleteReadError) as err:
                 self.last_error = str(err) or type(err).__name__

@@ -81,6 +81,7 @@ class Simulator:
         if cfg.telegram_interval > 0:
             self.state.telegram_interval = cfg.telegram_interval
         self.state.meter_info["id"] = cfg.meter_id
+        self.state.reachable_hosts = frozenset(cfg.reachable_hosts)
         scheme = cfg.auth if cfg.auth != "none" else None
         if scheme is None:
             scheme = "digest" if has_utc_stamps(cfg.firmware) else "basic"
@@ -214,7 +215,7 @@ class Simulator:
     async def _listen(self) -> None:
         if self._server is not None or self._runner is None or self._stopping:
             return
-        if self.faults.refuse:
+        if self.faults.refuse or self.faults.offline:
             return
         loop = asyncio.get_running_loop()
         server = self._runner.server
@@ -266,6 +267,8 @@ class Simulator:
             self._publisher = None
 
     async def _start_publisher(self) -> None:
+        if self.faults.offline:
+            return  # connects when the device is back on the network
         try:
             from .mqtt import MqttPublisher  # noqa: PLC0415 - optional part, may be absent
         except ImportError:
@@ -380,12 +383,8 @@ class Simulator:
     # -- faults, licence, maintenance --------------------------------------------------------
 
     def _fault_changed(self, name: str) -> None:
-        if name == "refuse":
-            if self.faults.refuse:
-                self._close_listener()
-                self._drop_connections()
-            elif self._runner is not None and not self._stopping:
-                self._spawn(self._listen(), "sim-reopen")
+        if name in ("refuse", "offline"):
+            self._network_changed(name)
         elif name == "meter_not_connected":
             self.state.set_meter_connected(not self.faults.meter_not_connected)
         elif name == "malformed":
@@ -401,6 +400,30 @@ class Simulator:
             hostile = self.faults.hostile
             long_rows = hostile is not None and hostile.has("long_sd_rows")
             self.sdcard.row_length = LONG_ROW_BYTES if long_rows else 0
+
+    def _network_changed(self, name: str) -> None:
+        """Close or reopen the listener (refused or offline); offline takes MQTT down too."""
+        if self.faults.refuse or self.faults.offline:
+            self._close_listener()
+            self._drop_connections()
+        elif self._runner is not None and not self._stopping:
+            self._spawn(self._listen(), "sim-reopen")
+        if name == "offline":
+            self._spawn(self._follow_network(), "sim-network")
+
+    async def _follow_network(self) -> None:
+        """Disconnect the MQTT client while offline; connect it again when back (booted)."""
+        if self.faults.offline:
+            if self._publisher is not None:
+                publisher, self._publisher = self._publisher, None
+                await publisher.stop()
+        elif self._publisher is None and self._telegram_task is not None and not self._stopping:
+            await self._start_publisher()
+
+    async def settle(self) -> None:
+        """Wait until what a fault switch started (listening again, the MQTT client) is done."""
+        pending = [t for t in self._tasks if t.get_name() in ("sim-reopen", "sim-network")]
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def refuse_for(self, seconds: float) -> None:
         """Refuse connections for ``seconds``, then listen again."""

@@ -92,6 +92,7 @@ class DeviceState:
         self.old_time_stamps = False
         self.ethernet_up = ethernet_up
         self.sd_card: dict[str, Any] = {"installed": False}  # set by simulator.sdcard
+        self.reachable_hosts: frozenset[str] = frozenset()  # brokers beyond loopback
         self._default_host_name = host_name or f"whatwatt_{self.device_id[-6:]}"
         self._default_name = device_name
         self.settings: dict[str, Any] = {}

@@ -1,38 +1,70 @@
-"""The whatwatt Go integration: set-up, unload and removal of an entry.
+"""The whatwatt Go integration: an entry's runtime built and wired, set-up, unload, removal.
 
-The runtime (client, coordinators, push source) is built and wired in ``runtime.py``;
-``docs/architecture.md`` describes the whole structure.
+``docs/architecture.md`` describes the whole structure ("The runtime of one entry").
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from homeassistant.components import mqtt
-from homeassistant.const import Platform
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, Platform
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
+from .api.client import WhatwattClient
+from .api.clock import DeviceZone
+from .api.totals import TotalsGuard
+from .auth_watch import AuthWatch
 from .backfill import async_remove_coverage, async_setup_backfill
-from .const import CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT, TRANSPORT_REST, TRANSPORTS
+from .const import (
+    CONF_SCAN_INTERVAL,
+    CONF_TRANSPORT,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    TRANSPORT_LIVE,
+    TRANSPORT_MQTT,
+    TRANSPORT_REST,
+    TRANSPORTS,
+    transport_of,
+)
+from .coordinator import (
+    EVENT_METER_EXCHANGED,
+    DeviceCoordinator,
+    DeviceEvent,
+    MeasurementCoordinator,
+    PushSource,
+    WhatwattRuntimeData,
+)
 from .demand import async_remove_demand
 from .issues import (
     async_clear_entry_issues,
     async_clear_mqtt_missing,
     async_clear_stale_license_issue,
     async_raise_mqtt_missing,
+    async_watch_license,
     async_watch_meter_link,
 )
-from .migration import async_clear_vendor_issue, async_migrate
-from .runtime import async_build_runtime, async_start_feed
+from .migration import (
+    async_clear_vendor_issue,
+    async_identify,
+    async_learn_from_messages,
+    async_migrate,
+)
+from .push_live import LiveSource
+from .push_mqtt import MqttSource
 from .services import async_setup_services
 from .submeter import async_remove_config_entry_device as async_remove_config_entry_device
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 
-    from .coordinator import WhatwattConfigEntry
+    from .coordinator import DeviceState, WhatwattConfigEntry
 
 PLATFORMS: list[Platform] = [
     Platform.BUTTON,
@@ -98,3 +130,136 @@ async def async_remove_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) ->
     await async_remove_coverage(hass, entry.entry_id)
     await async_remove_demand(hass, entry.entry_id)
     async_clear_vendor_issue(hass, entry)
+
+
+async def async_build_runtime(
+    hass: HomeAssistant, entry: WhatwattConfigEntry
+) -> WhatwattRuntimeData:
+    """Read the device, take the first readings and make the push source (not yet started)."""
+    transport = transport_of(entry)
+    # The device's local times are read in the offset its clock shows (learnt from each
+    # system read and live event).
+    zone = DeviceZone()
+    client = None
+    if host := entry.data.get(CONF_HOST):
+        session = async_get_clientsession(hass)
+        client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=zone)
+    # An entry taken over from the vendor's integration learns its device id first.
+    client = await async_identify(hass, entry, client)
+    device = DeviceCoordinator(hass, entry, client)
+    scan_interval = float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
+    measurements = MeasurementCoordinator(
+        hass,
+        entry,
+        client,
+        scan_interval=scan_interval if transport == TRANSPORT_REST else None,
+        fallback=transport == TRANSPORT_MQTT,
+        totals=(totals := TotalsGuard(on_exchange=_announce_exchange(device))),
+        on_reboot=device.async_schedule_read,
+    )
+    auth = _auth_watch(hass, entry, client, device, measurements)
+    # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
+    await device.async_setup(required=transport != TRANSPORT_MQTT)
+    _follow(device, measurements.async_follow_device)
+    _follow(device, lambda state: totals.follow_meter(state.system.meter))
+    # Watched from the first read on: a REST entry on a FREE device is told why it cannot load.
+    entry.async_on_unload(async_watch_license(hass, entry, device))
+    if transport == TRANSPORT_REST:
+        await measurements.async_config_entry_first_refresh()
+    elif transport == TRANSPORT_MQTT and client is not None and device.last_update_success:
+        await measurements.async_refresh()  # the baseline: values before the first message
+    source = _push_source(hass, entry, transport, device, measurements, zone)
+    if auth is not None:
+        _resume_on_heal(auth, transport, device, measurements, source)
+    return WhatwattRuntimeData(client, device, measurements, source, auth=auth)
+
+
+def _announce_exchange(device: DeviceCoordinator) -> Callable[[str | None, str | None], None]:
+    """Return the energy guard's callable: a meter exchange becomes a ``device_event``."""
+
+    def announce(old: str | None, new: str | None) -> None:
+        event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
+        device.async_set_updated_data(replace(device.data, events=(event,)))
+
+    return announce
+
+
+def _auth_watch(
+    hass: HomeAssistant,
+    entry: WhatwattConfigEntry,
+    client: WhatwattClient | None,
+    device: DeviceCoordinator,
+    measurements: MeasurementCoordinator,
+) -> AuthWatch | None:
+    """Return the watch of the entry's password (an entry with the device address)."""
+    if client is None:
+        return None
+    auth = AuthWatch(hass, entry, client)
+    device.on_refused = measurements.on_refused = auth.async_refused
+    entry.async_on_unload(auth.async_stop)
+    return auth
+
+
+def _resume_on_heal(
+    auth: AuthWatch,
+    transport: str,
+    device: DeviceCoordinator,
+    measurements: MeasurementCoordinator,
+    source: PushSource | None,
+) -> None:
+    """Say what carries on when the stored password works again: reads, polling, the stream."""
+    auth.on_heal(device.async_resume)
+    if transport == TRANSPORT_REST:
+        auth.on_heal(measurements.async_resume)
+    elif isinstance(source, LiveSource):
+        auth.on_heal(source.async_resume)
+    else:  # MQTT with the device address: the REST stand-in watches for silence again
+        auth.on_heal(measurements.async_watch_silence)
+
+
+def _push_source(
+    hass: HomeAssistant,
+    entry: WhatwattConfigEntry,
+    transport: str,
+    device: DeviceCoordinator,
+    measurements: MeasurementCoordinator,
+    zone: DeviceZone,
+) -> PushSource | None:
+    """Return the push source of a live or MQTT entry, wired to the coordinators."""
+    if transport == TRANSPORT_MQTT:
+        mqtt_source = MqttSource(hass, entry, device.device_id, measurements.async_push)
+        async_learn_from_messages(hass, entry, mqtt_source)
+        # From the first device read on: a restart does not keep an outdated topic.
+        _follow(device, mqtt_source.async_follow_device)
+        return mqtt_source
+    if transport != TRANSPORT_LIVE:
+        return None
+    assert device.client is not None  # a live entry always has the device address
+    return LiveSource(
+        hass,
+        entry,
+        device.client,
+        on_report=measurements.async_push,
+        on_error=measurements.async_push_failed,
+        on_refused=measurements.async_set_refused,
+        on_quiet=device.async_schedule_read,
+        interval=lambda: measurements.interval,
+        tz=zone,
+    )
+
+
+def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) -> None:
+    """Hand the current device state and every new one to ``follower``."""
+    follower(device.data)
+    device.config_entry.async_on_unload(device.async_add_listener(lambda: follower(device.data)))
+
+
+async def async_start_feed(entry: WhatwattConfigEntry) -> None:
+    """Start the push source, if any; what it set up before failing stops with the entry."""
+    runtime = entry.runtime_data
+    if (source := runtime.source) is not None:
+        entry.async_on_unload(source.async_stop)
+        await source.async_start()
+        runtime.measurements.async_watch_silence()
+    if runtime.auth is not None:
+        runtime.auth.async_start()

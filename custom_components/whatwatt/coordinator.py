@@ -1,13 +1,6 @@
 """The two coordinators of a whatwatt Go entry and the runtime data that holds them.
 
-- ``DeviceCoordinator``: system information, settings and MQTT settings over REST every few
-  minutes. Config entities, health sensors, the licence and meter-link checks and the
-  configuration-change events hang on it; it keeps the device registry up to date.
-- ``MeasurementCoordinator``: the readings. It polls REST itself (the ``rest`` transport), or a
-  push source hands it readings through ``async_push``; when a push source goes silent it polls
-  REST as the fallback by switching its own interval on, and off again when pushes return.
-
-Freshness is decided by arrival (a new report counter, a new push), never by the device's clock.
+How they work together: ``docs/architecture.md``, "The runtime of one entry".
 """
 
 from __future__ import annotations
@@ -20,13 +13,13 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api.changes import ReadingProgress, boot_time, changed_keys
+from .api.changes import ReadingProgress, boot_time, changed_keys, system_after_write
 from .api.errors import WhatwattAuthError, WhatwattError
 from .api.models import Report, SystemInfo
 from .api.totals import TotalsGuard
+from .auth_watch import WatchedCoordinator
 from .const import (
     DEFAULT_NAME,
     DEFAULT_REPORT_INTERVAL,
@@ -38,13 +31,13 @@ from .const import (
     STALE_INTERVALS,
     device_title,
 )
-from .errors import update_error
 
 if TYPE_CHECKING:
     import asyncio
 
     from .api.client import WhatwattClient
     from .api.models import MqttSettings, Settings
+    from .auth_watch import AuthWatch
 
 # The device's default publishing interval (``services.report_interval``), until it is read.
 DEFAULT_PUBLISH_INTERVAL: Final = 30.0
@@ -56,7 +49,7 @@ MIN_FALLBACK_POLL: Final = 5.0
 EVENT_SETTINGS_CHANGED: Final = "settings_changed"
 EVENT_MQTT_SETTINGS_CHANGED: Final = "mqtt_settings_changed"
 EVENT_REBOOTED: Final = "rebooted"
-EVENT_METER_EXCHANGED: Final = "meter_exchanged"  # found in the readings (``runtime``)
+EVENT_METER_EXCHANGED: Final = "meter_exchanged"  # found by the energy guard (``__init__``)
 
 
 class PushSource(Protocol):
@@ -91,6 +84,7 @@ class WhatwattRuntimeData:
     submeters: object | None = None
     backfill: EntryBackfill | None = None
     demand: object | None = None
+    auth: AuthWatch | None = None  # an entry with the device address: its password
 
 
 type WhatwattConfigEntry = ConfigEntry[WhatwattRuntimeData]
@@ -101,8 +95,7 @@ class DeviceEvent:
     """A configuration change or restart found by a device read (not made by this entry)."""
 
     event_type: str
-    changed: tuple[str, ...] = ()
-    details: tuple[tuple[str, str | None], ...] = ()  # further attributes of the event
+    attributes: tuple[tuple[str, Any], ...] = ()  # ("changed", the keys) ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +110,7 @@ class DeviceState:
     events: tuple[DeviceEvent, ...] = field(default=(), compare=False)
 
 
-class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
+class DeviceCoordinator(WatchedCoordinator[DeviceState]):
     """Read the device's system information and configuration every few minutes."""
 
     config_entry: WhatwattConfigEntry
@@ -175,14 +168,14 @@ class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
         try:
             system = await client.get_system()
         except WhatwattError as err:
-            raise update_error(err) from err
+            raise self.read_error(err) from err
         settings = previous.settings if previous is not None else None
         mqtt_settings = previous.mqtt_settings if previous is not None else None
         try:
             settings = await client.get_settings()
             mqtt_settings = await client.get_mqtt_settings()
         except WhatwattAuthError as err:
-            raise update_error(err) from err
+            raise self.read_error(err) from err
         except WhatwattError as err:  # the configuration stays as last known (unknown at first)
             LOGGER.debug("%s: configuration not read: %s", self.config_entry.title, err)
         now = dt_util.utcnow()
@@ -211,7 +204,7 @@ class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
             (EVENT_MQTT_SETTINGS_CHANGED, before.mqtt_settings, after.mqtt_settings),
         ):
             if old is not None and new is not None and (keys := changed_keys(old.raw, new.raw)):
-                events.append(DeviceEvent(event_type, keys))
+                events.append(DeviceEvent(event_type, (("changed", list(keys)),)))
         return tuple(events)
 
     @callback
@@ -241,10 +234,11 @@ class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
     def async_keep(
         self, *, settings: Settings | None = None, mqtt_settings: MqttSettings | None = None
     ) -> None:
-        """Keep configuration this entry wrote or read: the next read compares with it."""
+        """Keep what this entry wrote or read (name, MQTT client too): the next read compares."""
         kept: dict[str, Any] = {"settings": settings, "mqtt_settings": mqtt_settings}
         changes = {name: value for name, value in kept.items() if value is not None}
-        self.async_set_updated_data(replace(self.data, events=(), **changes))
+        system = system_after_write(self.data.system, settings, mqtt_settings)
+        self.async_set_updated_data(replace(self.data, system=system, events=(), **changes))
 
     @callback
     def async_schedule_read(self) -> None:
@@ -260,7 +254,7 @@ class DeviceCoordinator(DataUpdateCoordinator[DeviceState]):
         self._expect_reboot = True
 
 
-class MeasurementCoordinator(DataUpdateCoordinator[Report]):
+class MeasurementCoordinator(WatchedCoordinator[Report]):
     """Keep the latest reading: polled over REST, or pushed by a live stream or MQTT."""
 
     config_entry: WhatwattConfigEntry
@@ -276,11 +270,7 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
         totals: TotalsGuard | None = None,
         on_reboot: CALLBACK_TYPE | None = None,
     ) -> None:
-        """Poll every ``scan_interval`` s, or (None) wait for pushes.
-
-        ``fallback``: an MQTT entry, whose REST stands in for a silent topic and whose cadence
-        is the device's publish interval; ``on_reboot``: called when a reading shows a restart.
-        """
+        """Poll every ``scan_interval`` s or wait for pushes; ``fallback``: an MQTT entry."""
         super().__init__(
             hass,
             LOGGER,
@@ -396,11 +386,10 @@ class MeasurementCoordinator(DataUpdateCoordinator[Report]):
             return self.data
         try:
             report = await self.client.get_report()
-        except WhatwattAuthError as err:
-            self._stop_fallback()
-            raise update_error(err) from err
         except WhatwattError as err:
-            raise update_error(err) from err
+            if isinstance(err, WhatwattAuthError):
+                self._stop_fallback()
+            raise self.read_error(err) from err
         self.fresh = self._progress.advancing(report, dt_util.utcnow(), self.stale_after)
         self._note_boot(report)
         self._apply_poll_interval()

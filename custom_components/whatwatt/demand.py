@@ -1,35 +1,19 @@
-"""Peak demand for capacity tariffs: its tracker, options fields and sensors.
-
-The arithmetic is ``api.demand.Demand``; the rules: ``docs/architecture.md``, "Peak demand".
-"""
+"""Peak demand for capacity tariffs: its tracker and sensors (``api.demand``: the arithmetic)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-import sys
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.components.sensor import (
-    SensorDeviceClass,
-    SensorEntity,
-    SensorEntityDescription,
-    SensorStateClass,
-)
-from homeassistant.const import UnitOfPower
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.core import callback
-from homeassistant.helpers import entity_registry as er, selector
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api.demand import DEFAULT_PEAKS, DEFAULT_WINDOW, MAX_PEAKS, WINDOWS, Demand
 from .const import CONF_DEMAND_PEAKS, CONF_DEMAND_WINDOW, DOMAIN
 from .coordinator import MeasurementCoordinator
-from .entity import WhatwattEntity
-
-if TYPE_CHECKING and sys.version_info >= (3, 14):
-    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
-else:
-    import voluptuous as vol
+from .entity import KILOWATTS, WhatwattSensorEntity, WhatwattSensorEntityDescription
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -38,6 +22,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
 
     from .api.models import Report
     from .coordinator import WhatwattConfigEntry
@@ -47,42 +32,11 @@ STORE_VERSION: Final = 1
 REGISTER: Final = "energy_import"
 
 
-# -- options ------------------------------------------------------------------------------
-
-WINDOW_SELECTOR: Final = selector.SelectSelector(
-    selector.SelectSelectorConfig(
-        options=[selector.SelectOptionDict(value=str(m), label=f"{m} min") for m in WINDOWS],
-        mode=selector.SelectSelectorMode.LIST,
-    )
-)
-PEAKS_SELECTOR: Final = selector.NumberSelector(
-    selector.NumberSelectorConfig(min=1, max=MAX_PEAKS, mode=selector.NumberSelectorMode.BOX)
-)
-
-
 def demand_settings(options: Mapping[str, Any]) -> tuple[int, int]:
     """Return the window length (minutes) and N of an entry's options."""
     window = int(options.get(CONF_DEMAND_WINDOW, DEFAULT_WINDOW))
     peaks = int(options.get(CONF_DEMAND_PEAKS, DEFAULT_PEAKS))
     return (window if window in WINDOWS else DEFAULT_WINDOW, min(max(peaks, 1), MAX_PEAKS))
-
-
-def demand_fields(options: Mapping[str, Any]) -> dict[Any, Any]:
-    """Return the options form's fields for the demand, with the entry's values."""
-    window, peaks = demand_settings(options)
-    return {
-        vol.Required(CONF_DEMAND_WINDOW, default=str(window)): WINDOW_SELECTOR,
-        vol.Required(CONF_DEMAND_PEAKS, default=peaks): PEAKS_SELECTOR,
-    }
-
-
-def demand_options(user_input: Mapping[str, Any]) -> dict[str, int]:
-    """Return the demand options of the form's answer."""
-    window, peaks = demand_settings(user_input)
-    return {CONF_DEMAND_WINDOW: window, CONF_DEMAND_PEAKS: peaks}
-
-
-# -- Home Assistant -----------------------------------------------------------------------
 
 
 class DemandTracker:
@@ -139,39 +93,27 @@ async def async_remove_demand(hass: HomeAssistant, entry_id: str) -> None:
     await Store[dict[str, Any]](hass, STORE_VERSION, _store_key(entry_id)).async_remove()
 
 
-@dataclass(frozen=True, kw_only=True)
-class DemandSensorDescription(SensorEntityDescription):
-    """Describes one demand sensor."""
-
-    value_fn: Callable[[Demand], float | datetime | None]
-    live: bool = False  # True: unavailable while the readings are
+type DemandSensorDescription = WhatwattSensorEntityDescription[Demand]
 
 
 def _kw(
-    key: str, value_fn: Callable[[Demand], float | None], *, live: bool = False
+    key: str, value_fn: Callable[[Demand], float | None], *, needs_fresh: bool = False
 ) -> DemandSensorDescription:
-    return DemandSensorDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.KILO_WATT,
-        suggested_unit_of_measurement=UnitOfPower.WATT,
-        suggested_display_precision=0,
-        value_fn=value_fn,
-        live=live,
+    return WhatwattSensorEntityDescription(
+        key=key, translation_key=key, value_fn=value_fn, needs_fresh=needs_fresh, **KILOWATTS
     )
 
 
 DEMAND_SENSORS: Final[tuple[DemandSensorDescription, ...]] = (
-    _kw("demand_current", Demand.current, live=True),
-    _kw("demand_projected", Demand.projected, live=True),
+    _kw("demand_current", Demand.current, needs_fresh=True),
+    _kw("demand_projected", Demand.projected, needs_fresh=True),
     _kw("demand_peak", Demand.peak),
-    DemandSensorDescription(
+    WhatwattSensorEntityDescription(
         key="demand_peak_time",
         translation_key="demand_peak_time",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=Demand.peak_time,
+        needs_fresh=False,
     ),
     _kw("demand_peak_12m", Demand.peak_12m),
 )
@@ -193,41 +135,32 @@ async def async_setup_demand(
     def _async_add() -> None:
         report = coordinator.data
         if not added and (known or (report is not None and REGISTER in report.values)):
-            added.extend(DemandSensor(coordinator, tracker, d) for d in DEMAND_SENSORS)
+            added.extend(DemandSensor(tracker, d) for d in DEMAND_SENSORS)
             add_entities(added)
 
     entry.async_on_unload(coordinator.async_add_listener(_async_add))
     _async_add()
 
 
-class DemandSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
+class DemandSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     """A demand sensor of an entry."""
 
     entity_description: DemandSensorDescription
 
-    def __init__(
-        self,
-        coordinator: MeasurementCoordinator,
-        tracker: DemandTracker,
-        description: DemandSensorDescription,
-    ) -> None:
+    def __init__(self, tracker: DemandTracker, description: DemandSensorDescription) -> None:
         """Show one value of ``tracker``."""
-        super().__init__(coordinator, description)
+        super().__init__(tracker.coordinator, description)
         self.tracker = tracker
 
     @property
     def available(self) -> bool:
         """Return True: the peaks stay known; the current window needs fresh readings."""
-        return self.coordinator.measurements_available or not self.entity_description.live
+        return self.coordinator.measurements_available or not self.entity_description.needs_fresh
 
     @property
-    def native_value(self) -> float | datetime | None:
+    def native_value(self) -> StateType | datetime:
         """Return the value in kW (or the time of the peak)."""
         return self.entity_description.value_fn(self.tracker.demand)
-
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and value."""
-        return (self.available, self.native_value)
 
     @callback
     def _handle_coordinator_update(self) -> None:

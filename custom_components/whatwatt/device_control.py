@@ -1,19 +1,12 @@
-"""Every write to the device: actions, config entities, fix flows and the config flow.
-
-Every write is a partial ``PUT`` (never a ``POST``) with a body from ``api.requests``. For a
-loaded entry the device's answer is read back as the truth and kept by the device coordinator:
-entities follow at once, and the next device read announces no change that this entry made
-itself; the measurements and the MQTT subscription follow the kept configuration
-(``runtime.py``). Device errors are translated by the callers (``errors.py``).
-"""
+"""Every write to the device: actions, config entities, fix flows and the config flow."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from .api.errors import WhatwattRequestError
+from .api.redact import without_secrets
 from .api.requests import (
     CA_CERTIFICATE,
     ENABLE,
@@ -23,28 +16,27 @@ from .api.requests import (
     mqtt_body,
     provisioning_body,
     settings_body,
+    url_unreachable_from_device,
 )
+from .api.states import action_outcome
 from .api.template import INTEGRATION_TEMPLATE
 from .const import LOGGER
 from .errors import translated, validation_error
 from .mqtt_setup import home_assistant_broker
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from homeassistant.core import HomeAssistant
 
     from .api.client import WhatwattClient
-    from .api.models import ActionStatus, MqttSettings, Settings
+    from .api.models import MqttSettings, Settings
     from .coordinator import WhatwattConfigEntry
 
 # Seconds between two polls of an action's status (the device answers 429 below one second).
 ACTION_POLL_INTERVAL: float = 1.0
 # Longest wait for an action to finish: up to 10 s per request on the device, a few requests.
 ACTION_TIMEOUT: float = 60.0
-# Keys whose values are secrets, wherever they appear in a settings object.
-SECRET_KEYS: Final = frozenset(
-    {"password", "key", "key_password", "encryption_key", "authentication_key"}
-)
-_LENGTH_SUFFIX: Final = "_len"
 
 
 def require_client(entry: WhatwattConfigEntry) -> WhatwattClient:
@@ -53,21 +45,6 @@ def require_client(entry: WhatwattConfigEntry) -> WhatwattClient:
     if client is None:
         raise validation_error("mqtt_no_address", title=entry.title)
     return client
-
-
-def without_secrets(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a settings object with secret values dropped and ``<x>_len`` as ``<x>_set``."""
-    result: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in SECRET_KEYS:
-            continue
-        if key.endswith(_LENGTH_SUFFIX) and key.removesuffix(_LENGTH_SUFFIX) in SECRET_KEYS:
-            result[f"{key.removesuffix(_LENGTH_SUFFIX)}_set"] = bool(value)
-        elif isinstance(value, Mapping):
-            result[key] = without_secrets(value)
-        else:
-            result[key] = value
-    return result
 
 
 async def async_get_settings(entry: WhatwattConfigEntry) -> dict[str, Any]:
@@ -96,23 +73,16 @@ async def async_enable_sd_logging(entry: WhatwattConfigEntry) -> Settings:
 async def async_provision_mqtt(
     client: WhatwattClient, device_id: str, topic: str, broker: Mapping[str, Any]
 ) -> MqttSettings:
-    """Point a device not yet added at a broker and topic (the config flow's ``mqtt`` branch).
-
-    ``broker`` as for ``api.requests.provisioning_body``; the integration's template is written.
-    """
+    """Point a device not yet added at ``broker`` and ``topic`` (the config flow's ``mqtt``)."""
     return await client.update_mqtt_settings(provisioning_body(device_id, topic, broker))
 
 
 async def async_configure_mqtt(
     hass: HomeAssistant, entry: WhatwattConfigEntry, fields: Mapping[str, Any]
 ) -> MqttSettings:
-    """PUT the given ``configure_mqtt`` fields plus the fill-ins, and keep the device's answer.
-
-    Fill-ins (unless the call switches the client off): the address of Home Assistant's broker
-    when the device has no broker URL and ``url`` is not given — never its credentials: the
-    device's broker user comes from the person; the integration's template when the device has
-    no template and ``template`` is not given.
-    """
+    """PUT the given ``configure_mqtt`` fields plus the fill-ins, and keep the device's answer."""
+    if URL in fields and url_unreachable_from_device(str(fields[URL])):
+        raise validation_error("mqtt_url_unreachable", url=str(fields[URL]))
     client = require_client(entry)
     changes = dict(fields)
     if changes.get(ENABLE) is not False and (URL not in changes or TEMPLATE not in changes):
@@ -137,11 +107,6 @@ async def async_reboot(entry: WhatwattConfigEntry) -> None:
     LOGGER.info("%s: reboot requested", entry.title)
 
 
-def _succeeded(status: ActionStatus) -> bool:
-    """Return True for an HTTP 2xx answer or a Modbus success (code 1)."""
-    return status.code == 1 or 200 <= status.code < 300
-
-
 async def async_run_action(entry: WhatwattConfigEntry, action_id: str) -> dict[str, Any]:
     """Run one of the device's actions and return the final status of its requests."""
     client = require_client(entry)
@@ -163,18 +128,4 @@ async def async_run_action(entry: WhatwattConfigEntry, action_id: str) -> dict[s
             break
         if loop.time() >= deadline:
             raise translated("action_timeout", action_id=action_id)
-    requests = [
-        {
-            "id": status.status_id,
-            "code": status.code,
-            "exe_time": status.exe_time,
-            "success": _succeeded(status),
-        }
-        for status in statuses
-        if status.status_id in ids
-    ]
-    return {
-        "action_id": action_id,
-        "success": all(request["success"] for request in requests),
-        "requests": requests,
-    }
+    return action_outcome(action_id, ids, statuses)

@@ -1,21 +1,17 @@
-"""Diagnostics of the whatwatt Go integration.
-
-Redacted: the password and the address, the device's secret settings (``SECRET_KEYS``), Wi-Fi
-and network identity, and the meter's serial numbers (the meter block's id, type and logical
-name, sub-meter ids) under their keys and wherever else their values appear.
-"""
+"""Diagnostics of the whatwatt Go integration, redacted (``docs/architecture.md``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 
-from .device_control import SECRET_KEYS
+from .api.redact import SECRET_KEYS, SUBMETER_IDS, meter_serials, redact_meter_block, scrub
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from homeassistant.core import HomeAssistant
 
     from .coordinator import WhatwattConfigEntry
@@ -30,49 +26,14 @@ TO_REDACT: Final = {
     "gateway",
     "dns",
     "mask",
-    "meter_id",  # sub-meters (REST, template)
-    "M_ID",  # sub-meters (live stream)
+    *SUBMETER_IDS,
     *SECRET_KEYS,  # write-only on the device (it answers <key>_len), redacted should one appear
 }
-# Inside a meter block (system, report): its serial numbers. Their values are redacted wherever
-# else they appear too (a meter may print its serial as its model).
-METER_SERIALS: Final = frozenset({"id", "type", "logical_name", "serial"})
-MIN_SERIAL: Final = 4  # shorter texts ("1", "P1") are no serial worth hiding, and too common
-
-
-def _serials(*blocks: Any) -> set[str]:
-    """Return the meter serial numbers found under their keys in ``blocks`` (meter blocks)."""
-    found: set[str] = set()
-    for block in blocks:
-        if isinstance(block, Mapping):
-            for key in METER_SERIALS | {"meter_id", "M_ID"}:
-                value = block.get(key)
-                if isinstance(value, str) and len(value.strip()) >= MIN_SERIAL:
-                    found.add(value.strip())
-    return found
-
-
-def _scrub(data: Any, serials: set[str]) -> Any:
-    """Redact every text that contains one of ``serials``, under whatever key it stands."""
-    if isinstance(data, Mapping):
-        return {key: _scrub(value, serials) for key, value in data.items()}
-    if isinstance(data, list | tuple):
-        return [_scrub(value, serials) for value in data]
-    if isinstance(data, str) and any(serial in data for serial in serials):
-        return REDACTED
-    return data
 
 
 def _redact(data: Mapping[str, Any]) -> dict[str, Any]:
     """Redact secrets, network identity and meter serials."""
-    result = async_redact_data(dict(data), TO_REDACT)
-    meter = result.get("meter")
-    if isinstance(meter, dict):
-        result["meter"] = {
-            key: REDACTED if key in METER_SERIALS and value else value
-            for key, value in meter.items()
-        }
-    return result
+    return redact_meter_block(async_redact_data(dict(data), TO_REDACT), REDACTED)
 
 
 async def async_get_config_entry_diagnostics(
@@ -82,16 +43,10 @@ async def async_get_config_entry_diagnostics(
     """Return entry data and options, the latest reading, the device state, the push source."""
     runtime = entry.runtime_data
     device, measurements = runtime.device, runtime.measurements
-    report = measurements.data
-    state = device.data
-    serials = _serials(
-        state.system.raw.get("meter"),
-        report.raw.get("meter") if report else None,
-        *(
-            {"meter_id": volume.meter_id}
-            for volume in (report.volumes or {} if report else {}).values()
-        ),
-    )
+    report, state = measurements.data, device.data
+    meters = (state.system.raw.get("meter"), report.raw.get("meter") if report else None)
+    volumes = (report.volumes or {}).values() if report else ()
+    serials = meter_serials(meters, (volume.meter_id for volume in volumes))
     diagnostics = {
         "entry": {"data": _redact(entry.data), "options": dict(entry.options)},
         "device": {
@@ -111,5 +66,5 @@ async def async_get_config_entry_diagnostics(
         },
         "source": _redact(runtime.source.diagnostics()) if runtime.source else None,
     }
-    scrubbed: dict[str, Any] = _scrub(diagnostics, serials)
+    scrubbed: dict[str, Any] = scrub(diagnostics, serials, REDACTED)
     return scrubbed

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from homeassistant.const import CONF_HOST
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import CONF_HOST, UnitOfPower
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -15,19 +22,18 @@ from .coordinator import DeviceCoordinator, MeasurementCoordinator
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from homeassistant.helpers.entity import EntityDescription
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
 
+    from .api.models import Report
     from .coordinator import WhatwattConfigEntry
 
 
 def device_info(device: DeviceCoordinator) -> DeviceInfo:
-    """Describe the whatwatt Go of an entry (the device coordinator keeps it up to date).
-
-    The model is the product name for every entry (an MQTT-only entry never learns more); the
-    device's own hardware string (``WW_Go_1.2``) is its hardware version.
-    """
+    """Describe the whatwatt Go of an entry (the device coordinator keeps it up to date)."""
     system = device.data.system
     info = DeviceInfo(
         identifiers={(DOMAIN, device.device_id)},
@@ -43,8 +49,7 @@ def device_info(device: DeviceCoordinator) -> DeviceInfo:
     return info
 
 
-# Home Assistant 2026.9+ links a device to its hub by the hub's registry id (``via_device``,
-# the hub's identifier, is deprecated there and removed in 2027.8).
+# Home Assistant 2026.9+ links a device to its hub by the hub's registry id.
 _VIA_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__optional_keys__
 
 
@@ -52,11 +57,7 @@ _VIA_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__optional_keys__
 def registered_device(
     hass: HomeAssistant, entry_id: str, identifier: tuple[str, str]
 ) -> dr.DeviceEntry | None:
-    """Return the device of an entry with this identifier, with the running line's lookup.
-
-    Later lines deprecate ``async_get_device`` (identifiers are unique per config entry only)
-    for ``async_get_device_by_identifier``, which 2025.4 does not have.
-    """
+    """Return the device of an entry with this identifier, with the running line's lookup."""
     registry = dr.async_get(hass)
     if (by_identifier := getattr(registry, "async_get_device_by_identifier", None)) is not None:
         return cast("dr.DeviceEntry | None", by_identifier(identifier, entry_id))
@@ -64,13 +65,7 @@ def registered_device(
 
 
 def connected_via(device: DeviceCoordinator) -> DeviceInfo:
-    """Return the part of a DeviceInfo that connects a device via the whatwatt Go of an entry.
-
-    The one place that names the link: ``via_device_id`` (the hub's registry id) where the line
-    has it, else ``via_device`` (the hub's identifier; works on every supported line, deprecated
-    from 2026.9). Once 2026.9 is the minimum, the first branch is all that is left. Each key is
-    in the ``DeviceInfo`` of some lines only, hence the casts.
-    """
+    """Return the part of a DeviceInfo that connects a device via the whatwatt Go of an entry."""
     hub = (DOMAIN, device.device_id)
     if _VIA_DEVICE_ID and (
         found := registered_device(device.hass, device.config_entry.entry_id, hub)
@@ -85,42 +80,92 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
     _attr_has_entity_name = True
     _written: tuple[Any, ...] | None = None
 
-    def __init__(self, coordinator: C, description: EntityDescription) -> None:
-        """Attach the entity to the entry's device and give it its contract unique id."""
+    def __init__(
+        self, coordinator: C, description: EntityDescription, info: DeviceInfo | None = None
+    ) -> None:
+        """Attach the entity to its device (the entry's unless ``info`` says) with its unique id."""
         super().__init__(coordinator)
         device = coordinator.config_entry.runtime_data.device
         self.entity_description = description
         self._attr_unique_id = f"{device.device_id}_{description.key}"
-        self._attr_device_info = device_info(device)
+        self._attr_device_info = info or device_info(device)
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return what this entity shows (availability first); written only when it changes."""
-        return (self.available,)
+        return (self.available, self.state)
 
-    async def async_added_to_hass(self) -> None:
-        """Remember the state written when the entity is added."""
-        await super().async_added_to_hass()
+    @callback
+    def async_write_ha_state(self) -> None:
+        """Write the state, remembering what it shows."""
         self._written = self.state_signature()
+        super().async_write_ha_state()
 
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state only when its value or availability changed."""
-        signature = self.state_signature()
-        if signature == self._written:
-            return
-        self._written = signature
-        self.async_write_ha_state()
+        if self.state_signature() != self._written:
+            self.async_write_ha_state()
+
+
+# A power the device reports in kW, shown in W.
+KILOWATTS: Final[dict[str, Any]] = {
+    "device_class": SensorDeviceClass.POWER,
+    "state_class": SensorStateClass.MEASUREMENT,
+    "native_unit_of_measurement": UnitOfPower.KILO_WATT,
+    "suggested_unit_of_measurement": UnitOfPower.WATT,
+    "suggested_display_precision": 0,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhatwattSensorEntityDescription[S](SensorEntityDescription):
+    """Describes a sensor by the value it picks from its source (None: not supplied)."""
+
+    value_fn: Callable[[S], StateType | datetime]
+    # True: unavailable while the readings are (stale, meter link down).
+    needs_fresh: bool = True
+
+    def exists_fn(self, source: S) -> bool:
+        """Return True when ``source`` supplies the value."""
+        return self.value_fn(source) is not None
+
+
+class WhatwattSensorEntity[C: DeviceCoordinator | MeasurementCoordinator](
+    WhatwattEntity[C], SensorEntity
+):
+    """A sensor showing what its description picks from the coordinator's data."""
+
+    entity_description: WhatwattSensorEntityDescription[Any]
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the value in the native unit."""
+        data = self.coordinator.data
+        return self.entity_description.value_fn(data) if data is not None else None
+
+    def state_signature(self) -> tuple[Any, ...]:
+        """Return availability and value."""
+        return (self.available, self.native_value)
+
+
+class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
+    """A sensor of the meter's readings."""
+
+    entity_description: WhatwattSensorEntityDescription[Report]
+
+    @property
+    def available(self) -> bool:
+        """Return True while readings arrive (fresh, where it needs them) with this value."""
+        coordinator, fresh = self.coordinator, self.entity_description.needs_fresh
+        ready = coordinator.measurements_available if fresh else coordinator.last_update_success
+        return ready and self.native_value is not None
 
 
 def device_platform[D: EntityDescription](
     entity_class: Callable[[DeviceCoordinator, D], WhatwattEntity[DeviceCoordinator]],
     description: D,
 ) -> Callable[[HomeAssistant, WhatwattConfigEntry, AddConfigEntryEntitiesCallback], Any]:
-    """Return a platform's ``async_setup_entry`` adding one entity of the device coordinator.
-
-    The entity exists only when the device's address is known (not for MQTT-only entries):
-    it reads or writes the device over REST.
-    """
+    """Return a platform's ``async_setup_entry`` adding one entity of the device coordinator."""
 
     async def async_setup_entry(
         hass: HomeAssistant,  # noqa: ARG001

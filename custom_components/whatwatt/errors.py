@@ -2,6 +2,7 @@
 
 - ``update_error``: what a coordinator raises for a failed periodic read (a refused password
   starts re-authentication; any other device error makes the entities unavailable).
+- ``live_error``: why the live stream ended, in this integration's words (never aiohttp's).
 - ``user_error`` and the decorator ``device_errors`` (actions, config entities): what a user
   triggered fails with a translated ``HomeAssistantError`` carrying the device's reason.
 - ``form_error``: the error key a config flow or fix flow shows on its form.
@@ -24,10 +25,13 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from .api.errors import (
     WhatwattAuthError,
     WhatwattBusyError,
+    WhatwattConnectionError,
     WhatwattError,
     WhatwattInvalidResponseError,
     WhatwattLicenseError,
     WhatwattRequestError,
+    WhatwattStreamBrokenError,
+    WhatwattStreamClosedError,
     WhatwattTimeoutError,
     WhatwattUnavailableError,
 )
@@ -90,6 +94,47 @@ def update_error(err: WhatwattError) -> UpdateFailed | ConfigEntryAuthFailed:
         translation_domain=DOMAIN,
         translation_key="communication_error",
         translation_placeholders={"error": str(err)},
+    )
+
+
+# How the live stream ended → the translation key of the reason (the first match wins).
+_LIVE_ENDS: Final[tuple[tuple[type[WhatwattError], str], ...]] = (
+    (WhatwattAuthError, "invalid_auth"),
+    (WhatwattStreamClosedError, "live_closed"),  # ended cleanly: a take-over, a restart
+    (WhatwattStreamBrokenError, "live_broken"),  # broke off, often mid-event: a reboot, Wi-Fi
+    (WhatwattTimeoutError, "timeout"),
+    (WhatwattConnectionError, "live_unreachable"),
+    (WhatwattLicenseError, "live_not_offered"),
+    (WhatwattBusyError, "live_refused"),
+    (WhatwattUnavailableError, "live_refused"),
+)
+
+
+def live_error(err: Exception) -> UpdateFailed:
+    """Return why the live stream ended or could not open, as the measurements' update error.
+
+    Every end has its own words: the device closed the stream, the connection broke off (a
+    reboot mid-event), the device cannot be reached, it did not answer in time, it refused the
+    password, it does not offer the stream (licence, 404), it is busy (429, 503), it refused the
+    request with another status (its reason). aiohttp's text never shows; anything else is
+    "unexpected" with its type and text.
+    """
+    for error_type, key in _LIVE_ENDS:
+        if isinstance(err, error_type):
+            return UpdateFailed(translation_domain=DOMAIN, translation_key=key)
+    if isinstance(err, WhatwattRequestError):
+        if err.status == 404:
+            return UpdateFailed(translation_domain=DOMAIN, translation_key="live_not_offered")
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="device_rejected",
+            translation_placeholders={"reason": device_reason(err), "status": str(err.status)},
+        )
+    text = str(err) if isinstance(err, WhatwattError) else f"unexpected error: {err!r}"
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key="communication_error",
+        translation_placeholders={"error": text},
     )
 
 

@@ -1,7 +1,4 @@
-"""Repair issues of the whatwatt Go integration: raised when a cause appears, cleared when it goes.
-
-The rules: ``docs/architecture.md``, "Repair issues".
-"""
+"""Repair issues: raised when a cause appears, cleared when it goes (``docs/architecture.md``)."""
 
 from __future__ import annotations
 
@@ -163,59 +160,8 @@ def async_watch_license(
     return stop
 
 
-class _MeterLinkWatch:
-    """Raise the meter issue once the link stayed down for METER_ISSUE_AFTER; clear it after."""
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry,
-        device: DeviceCoordinator,
-        measurements: MeasurementCoordinator,
-    ) -> None:
-        self._hass = hass
-        self._entry = entry
-        self._measurements = measurements
-        self._timer: CALLBACK_TYPE | None = None
-        self._removers = (
-            device.async_add_listener(self.check),
-            measurements.async_add_listener(self.check),
-        )
-
-    def _disconnected(self) -> bool:
-        return self._measurements.meter_status == METER_NOT_CONNECTED
-
-    @callback
-    def check(self) -> None:
-        if not self._disconnected():
-            self._clear()
-        elif (
-            self._timer is None
-            and _found(self._hass, self._entry, ISSUE_METER_NOT_CONNECTED) is None
-        ):
-            self._timer = async_call_later(self._hass, METER_ISSUE_AFTER, self._expired)
-
-    @callback
-    def _expired(self, _now: datetime) -> None:
-        self._timer = None
-        if self._disconnected():
-            placeholders = {"minutes": str(METER_ISSUE_AFTER // timedelta(minutes=1))}
-            async_raise_issue(
-                self._hass, self._entry, ISSUE_METER_NOT_CONNECTED, placeholders=placeholders
-            )
-
-    @callback
-    def _clear(self) -> None:
-        if self._timer is not None:
-            self._timer()
-            self._timer = None
-        async_clear_issue(self._hass, self._entry, ISSUE_METER_NOT_CONNECTED)
-
-    @callback
-    def stop(self) -> None:
-        for remove in self._removers:
-            remove()
-        self._clear()
+def _disconnected(measurements: MeasurementCoordinator) -> bool:
+    return measurements.meter_status == METER_NOT_CONNECTED
 
 
 @callback
@@ -226,6 +172,39 @@ def async_watch_meter_link(
     measurements: MeasurementCoordinator,
 ) -> CALLBACK_TYPE:
     """Follow the meter status of readings and device reads; return stop (clears the issue)."""
-    watch = _MeterLinkWatch(hass, entry, device, measurements)
-    watch.check()
-    return watch.stop
+    timer: CALLBACK_TYPE | None = None
+    placeholders = {"minutes": str(METER_ISSUE_AFTER // timedelta(minutes=1))}
+
+    @callback
+    def expired(_now: datetime) -> None:
+        nonlocal timer
+        timer = None
+        if _disconnected(measurements):
+            async_raise_issue(hass, entry, ISSUE_METER_NOT_CONNECTED, placeholders=placeholders)
+
+    @callback
+    def clear() -> None:
+        nonlocal timer
+        if timer is not None:
+            timer()
+            timer = None
+        async_clear_issue(hass, entry, ISSUE_METER_NOT_CONNECTED)
+
+    @callback
+    def check() -> None:
+        nonlocal timer
+        if not _disconnected(measurements):
+            clear()
+        elif timer is None and _found(hass, entry, ISSUE_METER_NOT_CONNECTED) is None:
+            timer = async_call_later(hass, METER_ISSUE_AFTER, expired)
+
+    removers = (device.async_add_listener(check), measurements.async_add_listener(check))
+    check()
+
+    @callback
+    def stop() -> None:
+        for remove in removers:
+            remove()
+        clear()
+
+    return stop

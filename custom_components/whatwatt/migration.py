@@ -1,7 +1,4 @@
-"""Entries of the vendor's integration (same domain, v0.4.0) carry on as entries of this one.
-
-The rules: ``docs/architecture.md``, "Coming from the vendor's integration".
-"""
+"""Entries of the vendor's integration (same domain, v0.4.0) carry on as entries of this one."""
 
 from __future__ import annotations
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from homeassistant.components.number import (
     NumberDeviceClass,
     NumberEntity,
@@ -45,10 +43,6 @@ class WhatwattReportIntervalNumber(WhatwattEntity[DeviceCoordinator], NumberEnti
         """Return the interval as last read back from the device."""
         settings = self.coordinator.data.settings
         return settings.report_interval if settings is not None else None
-
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and value."""
-        return (self.available, self.native_value)
 
     @device_errors
     async def async_set_native_value(self, value: float) -> None:

@@ -1,12 +1,19 @@
 """The live stream: the device's Server-Sent Events push one reading per meter telegram.
 
 One background task owns the stream: it opens ``/api/v1/live`` through ``api.live.LiveStream``,
-hands every reading to ``on_report`` and reconnects for ever:
+hands every reading to ``on_report`` and reconnects for ever. Every end has its words
+(``errors.live_error``), logged once per outage with the measurements' failure; "is back" once
+when events flow again:
 
 - the stream goes quiet for 3 meter intervals (at least 60 s): ``on_quiet`` asks for a device
-  read (meter link, licence, health) and the stream is opened again at once;
-- the stream breaks or cannot be opened: ``on_error`` makes the measurements unavailable and the
-  next attempt comes after a jittered, doubling delay up to a ceiling;
+  read (meter link, licence, health) and the stream is opened again at once (logged once, until
+  events flow again);
+- the device closes the stream, the connection breaks off (a reboot mid-event), it cannot be
+  opened (unreachable, timeout, an HTTP error): ``on_error`` makes the measurements unavailable
+  and the next attempt comes after a jittered, doubling delay up to a ceiling;
+- the password is refused: ``on_refused`` (the entry's ``AuthWatch`` says so and asks for
+  re-authentication) and the task ends; ``async_resume`` opens the stream again once the stored
+  password works again;
 - the device keeps closing the stream (it serves one client, so another client is taking it
   over): the delay becomes the ceiling and a repair issue says so, until the stream holds again.
   Only clean closes by the device that the next attempt follows with a working stream count:
@@ -24,7 +31,6 @@ import random
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .api.errors import (
@@ -35,6 +41,7 @@ from .api.errors import (
 )
 from .api.live import LiveStream
 from .const import DOMAIN, LOGGER
+from .errors import live_error
 from .issues import ISSUE_LIVE_TAKEN_OVER, async_clear_issue, async_raise_issue
 
 if TYPE_CHECKING:
@@ -75,20 +82,23 @@ class LiveSource:
         *,
         on_report: Callable[[Report], None],
         on_error: Callable[[Exception], None],
+        on_refused: Callable[[Exception], None],
         on_quiet: Callable[[], object],
         interval: Callable[[], float],
         tz: tzinfo | None = None,
     ) -> None:
         """Bind the source; nothing runs before ``async_start``.
 
-        ``interval`` tells the meter's cadence (the idle timeout follows it); ``tz`` is the
-        device's zone for the events' local times.
+        ``on_error`` takes the reason the stream ended (``errors.live_error``), ``on_refused``
+        the refused password; ``interval`` tells the meter's cadence (the idle timeout follows
+        it); ``tz`` is the device's zone for the events' local times.
         """
         self._hass = hass
         self._entry = entry
         self._client = client
         self._on_report = on_report
         self._on_error = on_error
+        self._on_refused = on_refused
         self._on_quiet = on_quiet
         self._interval = interval
         self._tz = tz
@@ -97,6 +107,7 @@ class LiveSource:
         self._attempt = 0  # failed attempts since the last event
         self._failing = False
         self._crashed = False  # an unexpected error was logged (once, until events flow)
+        self._quiet = False  # a quiet stream was logged (once, until events flow)
         # Take-over drops: clean closes by the device followed by a successful reconnect.
         self._drops: list[datetime] = []
         self._closed_at: datetime | None = None  # the last clean close, until the next try tells
@@ -108,6 +119,12 @@ class LiveSource:
         self._task = self._entry.async_create_background_task(
             self._hass, self._async_run(), f"{DOMAIN} live stream {self._entry.title}"
         )
+
+    async def async_resume(self) -> None:
+        """Open the stream again after it stopped on a refused password (which works again)."""
+        if self._task is None or self._task.done():
+            self._attempt = 0
+            await self.async_start()
 
     async def async_stop(self) -> None:
         """Close the stream and end the task."""
@@ -150,7 +167,7 @@ class LiveSource:
                 if not self._crashed:
                     self._crashed = True
                     LOGGER.exception("Unexpected error in the live stream of %s", self._entry.title)
-                delay = self._failed(f"unexpected error: {err!r}")
+                delay = self._failed(err)
             if delay is None:
                 return
             if delay > 0:
@@ -159,7 +176,7 @@ class LiveSource:
     async def _async_stream_once(self) -> float | None:
         """Open the stream once and follow it; return the wait before the next attempt.
 
-        None means: stop (the password was refused; re-authentication reloads the entry).
+        None means: stop (the password was refused; ``async_resume`` opens it again).
         """
         stream = LiveStream(self._client, idle_timeout=self.idle_timeout, tz=self._tz)
         self._stream = stream
@@ -168,22 +185,22 @@ class LiveSource:
                 self._on_event()
                 self._on_report(report)
         except WhatwattAuthError as err:
-            self._on_error(err)
-            self._entry.async_start_reauth(self._hass)
+            self._settle_close(stream)  # a refused attempt: a clean close before it was no drop
+            self._failing = False  # the watch logs the heal
+            self._on_refused(err)
             return None
         except WhatwattTimeoutError as err:
             self._settle_close(stream)
             if stream.streams_opened:
-                # Quiet stream: the meter may be silent. Read the device's state, reopen at once.
-                self._on_quiet()
+                self._went_quiet()
                 return 0.0
-            return self._failed(str(err))
+            return self._failed(err)
         except WhatwattStreamClosedError as err:
             self._settle_close(stream)
-            return self._failed(str(err), taken_over=self._dropped())
+            return self._failed(err, taken_over=self._dropped())
         except WhatwattError as err:
             self._settle_close(stream)
-            return self._failed(str(err))
+            return self._failed(err)
         finally:
             self._stream = None
         return self._next_delay()  # the stream ended without error (closed by async_stop)
@@ -195,6 +212,7 @@ class LiveSource:
             self._failing = False
             self._crashed = False
             LOGGER.info("Live stream of %s is back", self._entry.title)
+        self._quiet = False
         self._attempt = 0
         if self._held_since is None:
             self._held_since = dt_util.utcnow()
@@ -205,17 +223,24 @@ class LiveSource:
             async_clear_issue(self._hass, self._entry, ISSUE_LIVE_TAKEN_OVER)
 
     @callback
-    def _failed(self, error: str, *, taken_over: bool = False) -> float:
-        """Make the measurements unavailable; return the wait before the next try."""
+    def _went_quiet(self) -> None:
+        """No event for the idle timeout: the meter may be silent. Read the device, reopen."""
+        if not self._quiet:
+            self._quiet = True
+            LOGGER.info(
+                "The live stream of %s brought nothing for %.0f s; reading the device and "
+                "opening the stream again",
+                self._entry.title,
+                self.idle_timeout,
+            )
+        self._on_quiet()
+
+    @callback
+    def _failed(self, err: Exception, *, taken_over: bool = False) -> float:
+        """Make the measurements unavailable (why, in this integration's words); next wait."""
         self._held_since = None
         self._failing = True
-        self._on_error(
-            UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="communication_error",
-                translation_placeholders={"error": error},
-            )
-        )
+        self._on_error(live_error(err))
         if taken_over:
             return BACKOFF_CEILING * random.uniform(0.5, 1.0)  # noqa: S311 - jitter
         return self._next_delay()

@@ -1,12 +1,4 @@
-"""The MQTT subscription: readings arrive through Home Assistant's MQTT integration.
-
-The device publishes its template to one topic every ``services.report_interval`` seconds. This
-source subscribes to it, reads each message with ``api.mqtt_input.MqttInputGuard`` (bad input is
-logged once per kind; unusable values keep the last good ones) and hands the reading on. Only
-messages that carry this entry's device id count: anyone can publish to a topic, and a message
-without an id cannot be told from a stray publisher's. With a device address, the source
-follows the device's publish topic as each device read shows it (``async_follow_device``).
-"""
+"""The MQTT subscription: readings arrive through Home Assistant's MQTT integration."""
 
 from __future__ import annotations
 
@@ -48,8 +40,9 @@ class MqttSource:
         self._guard = MqttInputGuard(entry.title)
         self._last: Report | None = None
         self._unsubscribe: CALLBACK_TYPE | None = None
-        self._foreign_logged = False
-        # What was logged once: a client switched off (False), topics that cannot be followed.
+        self._started = False
+        # What was logged once: a client switched off (False), topics that cannot be followed,
+        # foreign messages (None).
         self._logged: set[object] = set()
         # Set while the entry does not know its device id (taken over from the vendor's
         # integration, see migration.py): offered the id of each message that carries one;
@@ -58,6 +51,7 @@ class MqttSource:
 
     async def async_start(self) -> None:
         """Subscribe to the topic."""
+        self._started = True
         try:
             self._unsubscribe = await self._async_subscribe(self.topic)
         except HomeAssistantError as err:  # MQTT going down meanwhile: try again later
@@ -86,21 +80,23 @@ class MqttSource:
             return
         new = await self._async_subscribe(topic)
         old, self._unsubscribe = self._unsubscribe, new
-        self.topic = topic
-        if self._entry.data.get(CONF_TOPIC) != topic:
-            self._hass.config_entries.async_update_entry(
-                self._entry, data={**self._entry.data, CONF_TOPIC: topic}
-            )
+        self._take_topic(topic)
         if old is not None:
             old()
         LOGGER.info("%s now listens on MQTT topic %s", self._entry.title, topic)
 
     @callback
-    def async_follow_device(self, state: DeviceState) -> None:
-        """Re-subscribe when the device's publish topic changed (written here or elsewhere).
+    def _take_topic(self, topic: str) -> None:
+        """Listen on ``topic`` from now on, and store it with the entry."""
+        self.topic = topic
+        if self._entry.data.get(CONF_TOPIC) != topic:
+            self._hass.config_entries.async_update_entry(
+                self._entry, data={**self._entry.data, CONF_TOPIC: topic}
+            )
 
-        A topic that cannot be subscribed to and a client switched off are logged once each.
-        """
+    @callback
+    def async_follow_device(self, state: DeviceState) -> None:
+        """Re-subscribe when the device's publish topic changed (written here or elsewhere)."""
         mqtt_settings = state.mqtt_settings
         if mqtt_settings is None:
             return
@@ -126,6 +122,10 @@ class MqttSource:
                 self.topic,
             )
             return
+        if not self._started:  # set-up: async_start subscribes to it
+            self._take_topic(topic)
+            LOGGER.info("%s listens on MQTT topic %s", self._entry.title, topic)
+            return
         self._entry.async_create_background_task(
             self._hass, self.async_set_topic(topic), f"{DOMAIN} re-subscribe {self._entry.title}"
         )
@@ -142,8 +142,8 @@ class MqttSource:
             self.learn_device_id = None
             self._device_id = report.device_id
         if report.device_id != self._device_id:
-            if not self._foreign_logged:
-                self._foreign_logged = True
+            if None not in self._logged:
+                self._logged.add(None)
                 LOGGER.info(
                     "Ignoring MQTT messages on %s that are not from %s (device id %s); "
                     "not logged again",

@@ -1,11 +1,4 @@
-"""Actions (services) of the whatwatt Go integration: their schemas and handlers.
-
-Each action targets one device by ``device_id`` or ``config_entry_id``. Writes (``reboot``,
-``update_settings``, ``configure_mqtt``, ``run_action``) are admin-only, and so is ``backfill``
-(it writes long-term statistics); ``get_settings`` is open to every user. The device's limits
-are checked before anything is sent (``api.requests``); the writes are ``device_control``'s;
-device errors are translated by ``errors.device_errors``.
-"""
+"""Actions (services) of the whatwatt Go integration: their schemas and handlers."""
 
 from __future__ import annotations
 
@@ -18,6 +11,7 @@ from homeassistant.core import SupportsResponse, callback
 from homeassistant.exceptions import Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 
+from .api.redact import without_secrets
 from .api.requests import (
     BROADCAST,
     CA_CERTIFICATE,
@@ -57,7 +51,6 @@ from .device_control import (
     async_reboot,
     async_run_action,
     async_update_settings,
-    without_secrets,
 )
 from .errors import device_errors, validation_error
 
@@ -74,19 +67,12 @@ if TYPE_CHECKING:
 
     from .coordinator import WhatwattConfigEntry
 
-    Handler = Callable[[HomeAssistant, ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+    Handler = Callable[[WhatwattConfigEntry, ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_ACTION_ID: Final = "action_id"
 ATTR_START: Final = "start"
 ATTR_END: Final = "end"
-
-SERVICE_REBOOT: Final = "reboot"
-SERVICE_UPDATE_SETTINGS: Final = "update_settings"
-SERVICE_CONFIGURE_MQTT: Final = "configure_mqtt"
-SERVICE_GET_SETTINGS: Final = "get_settings"
-SERVICE_RUN_ACTION: Final = "run_action"
-SERVICE_BACKFILL: Final = "backfill"
 
 
 def _text(maximum: int, *, minimum: int = 0) -> Callable[[object], str]:
@@ -143,9 +129,7 @@ _TARGET: Final[dict[vol.Marker, Any]] = {
     vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
     vol.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
 }
-_HAS_TARGET = cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_CONFIG_ENTRY_ID)
-
-TARGET_SCHEMA: Final = vol.All(vol.Schema(_TARGET), _HAS_TARGET)
+TARGET_SCHEMA: Final = vol.Schema(_TARGET)
 UPDATE_SETTINGS_SCHEMA: Final = vol.All(
     vol.Schema(
         {
@@ -157,7 +141,6 @@ UPDATE_SETTINGS_SCHEMA: Final = vol.All(
             vol.Optional(BROADCAST): cv.boolean,
         }
     ),
-    _HAS_TARGET,
     _require_one(*SETTINGS_FIELDS),
 )
 CONFIGURE_MQTT_SCHEMA: Final = vol.All(
@@ -174,16 +157,13 @@ CONFIGURE_MQTT_SCHEMA: Final = vol.All(
             vol.Optional(CA_CERTIFICATE): _checked(check_ca_certificate, None),
         }
     ),
-    _HAS_TARGET,
     _require_one(*MQTT_FIELDS),
 )
-RUN_ACTION_SCHEMA: Final = vol.All(
-    vol.Schema({**_TARGET, vol.Required(ATTR_ACTION_ID): _text(MAX_ACTION_ID, minimum=1)}),
-    _HAS_TARGET,
+RUN_ACTION_SCHEMA: Final = vol.Schema(
+    {**_TARGET, vol.Required(ATTR_ACTION_ID): _text(MAX_ACTION_ID, minimum=1)}
 )
-BACKFILL_SCHEMA: Final = vol.All(
-    vol.Schema({**_TARGET, vol.Required(ATTR_START): _moment, vol.Optional(ATTR_END): _moment}),
-    _HAS_TARGET,
+BACKFILL_SCHEMA: Final = vol.Schema(
+    {**_TARGET, vol.Required(ATTR_START): _moment, vol.Optional(ATTR_END): _moment}
 )
 
 
@@ -194,14 +174,13 @@ def _entry_of(hass: HomeAssistant, call: ServiceCall) -> WhatwattConfigEntry:
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN:
             raise validation_error("unknown_config_entry", config_entry_id=entry_id)
+    elif not (device_id := call.data.get(ATTR_DEVICE_ID)):
+        raise validation_error("target_required")
     else:
-        device_id = call.data[ATTR_DEVICE_ID]
-        registry = dr.async_get(hass)
-        for candidate in hass.config_entries.async_entries(DOMAIN):
-            devices = dr.async_entries_for_config_entry(registry, candidate.entry_id)
-            if any(device.id == device_id for device in devices):
-                entry = candidate
-                break
+        device = dr.async_get(hass).async_get(device_id)
+        owners = device.config_entries if device is not None else set()
+        entries = hass.config_entries.async_entries(DOMAIN)
+        entry = next((each for each in entries if each.entry_id in owners), None)
         if entry is None:
             raise validation_error("unknown_device", device_id=device_id)
     if entry.state is not ConfigEntryState.LOADED:
@@ -224,53 +203,42 @@ def _given(call: ServiceCall, fields: tuple[str, ...]) -> dict[str, Any]:
     return {key: call.data[key] for key in fields if key in call.data}
 
 
-async def _reboot(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
-    await async_reboot(_entry_of(hass, call))
+async def _reboot(entry: WhatwattConfigEntry, _: ServiceCall) -> ServiceResponse:
+    await async_reboot(entry)
     return None
 
 
-async def _update_settings(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
-    entry = _entry_of(hass, call)
+async def _update_settings(entry: WhatwattConfigEntry, call: ServiceCall) -> ServiceResponse:
     settings = await async_update_settings(entry, _given(call, SETTINGS_FIELDS))
     return {"settings": without_secrets(settings.raw)}
 
 
-async def _configure_mqtt(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
-    mqtt = await async_configure_mqtt(hass, _entry_of(hass, call), _given(call, MQTT_FIELDS))
+async def _configure_mqtt(entry: WhatwattConfigEntry, call: ServiceCall) -> ServiceResponse:
+    mqtt = await async_configure_mqtt(call.hass, entry, _given(call, MQTT_FIELDS))
     return {"mqtt": without_secrets(mqtt.raw)}
 
 
-async def _get_settings(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
-    return await async_get_settings(_entry_of(hass, call))
+async def _get_settings(entry: WhatwattConfigEntry, _: ServiceCall) -> ServiceResponse:
+    return await async_get_settings(entry)
 
 
-async def _run_action(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
-    return await async_run_action(_entry_of(hass, call), call.data[ATTR_ACTION_ID])
+async def _run_action(entry: WhatwattConfigEntry, call: ServiceCall) -> ServiceResponse:
+    return await async_run_action(entry, call.data[ATTR_ACTION_ID])
 
 
-async def _backfill(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
-    entry = _entry_of(hass, call)
-    return await async_backfill_action(hass, entry, call.data[ATTR_START], call.data.get(ATTR_END))
+async def _backfill(entry: WhatwattConfigEntry, call: ServiceCall) -> ServiceResponse:
+    start, end = call.data[ATTR_START], call.data.get(ATTR_END)
+    return await async_backfill_action(call.hass, entry, start, end)
 
 
 # name: (handler, schema, response, admin only)
 _ACTIONS: Final[dict[str, tuple[Handler, Any, SupportsResponse, bool]]] = {
-    SERVICE_REBOOT: (_reboot, TARGET_SCHEMA, SupportsResponse.NONE, True),
-    SERVICE_UPDATE_SETTINGS: (
-        _update_settings,
-        UPDATE_SETTINGS_SCHEMA,
-        SupportsResponse.OPTIONAL,
-        True,
-    ),
-    SERVICE_CONFIGURE_MQTT: (
-        _configure_mqtt,
-        CONFIGURE_MQTT_SCHEMA,
-        SupportsResponse.OPTIONAL,
-        True,
-    ),
-    SERVICE_GET_SETTINGS: (_get_settings, TARGET_SCHEMA, SupportsResponse.ONLY, False),
-    SERVICE_RUN_ACTION: (_run_action, RUN_ACTION_SCHEMA, SupportsResponse.OPTIONAL, True),
-    SERVICE_BACKFILL: (_backfill, BACKFILL_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "reboot": (_reboot, TARGET_SCHEMA, SupportsResponse.NONE, True),
+    "update_settings": (_update_settings, UPDATE_SETTINGS_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "configure_mqtt": (_configure_mqtt, CONFIGURE_MQTT_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "get_settings": (_get_settings, TARGET_SCHEMA, SupportsResponse.ONLY, False),
+    "run_action": (_run_action, RUN_ACTION_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "backfill": (_backfill, BACKFILL_SCHEMA, SupportsResponse.OPTIONAL, True),
 }
 
 
@@ -281,7 +249,7 @@ def _bound(hass: HomeAssistant, handler: Handler, *, admin: bool) -> Callable[..
     async def run(call: ServiceCall) -> ServiceResponse:
         if admin:
             await async_require_admin(hass, call.context)
-        return await handler(hass, call)
+        return await handler(_entry_of(hass, call), call)
 
     return run
 

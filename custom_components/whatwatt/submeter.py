@@ -1,47 +1,70 @@
-"""Sub-meters on the meter's bus (gas, water, heat meters): devices and sensors from the readings.
-
-The rules: ``docs/architecture.md``, "Sub-meters".
-"""
+"""Sub-meters on the meter's bus (gas, water, heat): devices, sensors, and the options flow."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+import sys
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
-    SensorEntityDescription,
     SensorExtraStoredData,
     SensorStateClass,
 )
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, selector
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
-from .api.totals import VOLUME_PREFIX, is_volume_key, recorded_number, volume_key
-from .const import DOMAIN
-from .coordinator import MeasurementCoordinator
-from .entity import WhatwattEntity, connected_via, device_info, registered_device
+from .api.demand import MAX_PEAKS, WINDOWS
+from .api.states import is_p1
+from .api.submeters import (
+    KINDS,
+    SEEN_READINGS,
+    BusWatch,
+    kind_of,
+    option_buses,
+)
+from .api.totals import VOLUME_PREFIX, recorded_number, volume_key
+from .const import (
+    CONF_DEMAND_PEAKS,
+    CONF_DEMAND_WINDOW,
+    CONF_SCAN_INTERVAL,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
+    TRANSPORT_REST,
+    transport_of,
+)
+from .demand import demand_settings
+from .entity import (
+    WhatwattSensor,
+    WhatwattSensorEntityDescription,
+    connected_via,
+    device_info,
+    registered_device,
+)
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
+else:
+    import voluptuous as vol
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
 
-    from .api.models import Volume
+    from .api.models import Report, Volume
     from .coordinator import WhatwattConfigEntry
-
-# A new bus becomes a device once this many consecutive usable readings carried it ...
-SEEN_READINGS: Final = 3
-# ... and a whatwatt Go has at most this many (as many as its readings can carry).
-MAX_SUBMETERS: Final = 16
 
 # Each kind's device class and native unit.
 KIND_UNITS: Final[dict[str, tuple[SensorDeviceClass | None, str | None]]] = {
@@ -50,26 +73,8 @@ KIND_UNITS: Final[dict[str, tuple[SensorDeviceClass | None, str | None]]] = {
     "heat": (SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR),
     "other": (None, None),
 }
-KINDS: Final = tuple(KIND_UNITS)
 CAPTURE_TIME: Final = "capture_time"
 TRANSLATION_KEYS: Final = (*(f"volume_{kind}" for kind in KINDS), f"volume_{CAPTURE_TIME}")
-GONE_AFTER: Final = timedelta(days=30)
-
-
-def option_buses(options: Mapping[str, Any]) -> list[int]:
-    """Return the known buses: those with a kind in the options, in order."""
-    return sorted(int(key[len(VOLUME_PREFIX) :]) for key in options if is_volume_key(key))
-
-
-def has_submeters(options: Mapping[str, Any]) -> bool:
-    """Return True when the options know at least one sub-meter."""
-    return any(is_volume_key(key) for key in options)
-
-
-def kind_of(options: Mapping[str, Any], bus: int) -> str:
-    """Return the stored kind of a bus (``other`` for none or an unknown value)."""
-    kind = options.get(volume_key(bus))
-    return kind if kind in KINDS else "other"
 
 
 def _identifier(device_id: str | None, bus: int) -> tuple[str, str]:
@@ -84,25 +89,12 @@ def submeter_names(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int]
         device_entry = registered_device(hass, entry.entry_id, _identifier(entry.unique_id, bus))
         name = (device_entry.name_by_user or device_entry.name) if device_entry else None
         names.append(f"{bus}: {name}" if name else str(bus))
-    return ", ".join(names) or "—"
+    return ", ".join(names)
 
 
 def _loaded(entry: ConfigEntry) -> SubMeters | None:
     submeters = entry.runtime_data.submeters if entry.state is ConfigEntryState.LOADED else None
     return submeters if isinstance(submeters, SubMeters) else None
-
-
-async def async_apply_kinds(
-    hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry,
-    kinds: Mapping[int, str],
-) -> None:
-    """Apply new kinds to a loaded entry's sub-meters at once (entity ids stay)."""
-    if (submeters := _loaded(entry)) is not None:
-        for bus, kind in kinds.items():
-            counter = submeters.counters.get(bus)
-            if counter is not None and kind in KINDS and kind != counter.kind:
-                await submeters.async_readd(bus, kind)
 
 
 def _bus_of(device_entry: dr.DeviceEntry, device_id: str | None) -> int | None:
@@ -121,7 +113,7 @@ async def async_remove_config_entry_device(
     if (bus := _bus_of(device_entry, entry.unique_id)) is None:
         return False
     if (submeters := _loaded(entry)) is not None:
-        if bus in submeters.present:
+        if bus in (submeters.buses.read or {}):
             return False
         submeters.forget(bus)
     _drop_options(hass, entry, (bus,))
@@ -136,26 +128,40 @@ def _drop_options(hass: HomeAssistant, entry: ConfigEntry, buses: Iterable[int])
         hass.config_entries.async_update_entry(entry, options=options)
 
 
-def volume_description(bus: int, kind: str) -> SensorEntityDescription:
+def _of_bus(
+    bus: int, pick: Callable[[Volume], StateType | datetime]
+) -> Callable[[Report], StateType | datetime]:
+    """Return the ``value_fn`` picking a value of the sub-meter on ``bus`` from a reading."""
+
+    def value(report: Report) -> StateType | datetime:
+        volume = report.volumes.get(bus) if report.volumes else None
+        return pick(volume) if volume is not None else None
+
+    return value
+
+
+def volume_description(bus: int, kind: str) -> WhatwattSensorEntityDescription[Report]:
     """Describe the counter of the sub-meter on ``bus`` measuring ``kind``."""
     device_class, unit = KIND_UNITS[kind]
-    return SensorEntityDescription(
+    return WhatwattSensorEntityDescription(
         key=volume_key(bus),
         translation_key=f"volume_{kind}",
         device_class=device_class,
         native_unit_of_measurement=unit,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=3,
+        value_fn=_of_bus(bus, lambda volume: volume.cumulative),
     )
 
 
-def capture_time_description(bus: int) -> SensorEntityDescription:
+def capture_time_description(bus: int) -> WhatwattSensorEntityDescription[Report]:
     """Describe the capture time of the sub-meter on ``bus`` (diagnostic)."""
-    return SensorEntityDescription(
+    return WhatwattSensorEntityDescription(
         key=f"{volume_key(bus)}_{CAPTURE_TIME}",
         translation_key=f"volume_{CAPTURE_TIME}",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_of_bus(bus, lambda volume: volume.captured),
     )
 
 
@@ -171,60 +177,27 @@ class CounterStoredData(SensorExtraStoredData):
         return {**super().as_dict(), "missing_since": since}
 
 
-class SubMeterSensor(WhatwattEntity[MeasurementCoordinator], SensorEntity):
-    """A sensor of one sub-meter (as such its capture time): available while it is read."""
-
-    def __init__(
-        self, submeters: SubMeters, description: SensorEntityDescription, bus: int, info: DeviceInfo
-    ) -> None:
-        """Attach the sensor to the sub-meter's device."""
-        super().__init__(submeters.measurements, description)
-        self.bus, self._attr_device_info = bus, info
-
-    def _value(self, volume: Volume) -> Any:
-        return volume.captured
-
-    @property
-    def native_value(self) -> Any:
-        """Return the value of the latest reading."""
-        report = self.coordinator.data
-        volume = report.volumes.get(self.bus) if report and report.volumes else None
-        return self._value(volume) if volume is not None else None
-
-    @property
-    def available(self) -> bool:
-        """Return True while usable readings arrive with this bus and its value."""
-        return self.coordinator.measurements_available and self.native_value is not None
-
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and value (written only when they change)."""
-        return (self.available, self.native_value)
-
-
-class SubMeterCounter(SubMeterSensor, RestoreSensor):
+class SubMeterCounter(WhatwattSensor, RestoreSensor):
     """The counter ``volume_<bus>``: restores its value (a seed) and ``missing_since``."""
 
     def __init__(self, submeters: SubMeters, bus: int, kind: str, meter_id: str | None) -> None:
         """Describe the counter by kind; its device is named for kind and meter id."""
-        self.submeters, self.kind, self.meter_id = submeters, kind, meter_id
-        super().__init__(submeters, volume_description(bus, kind), bus, self.info(bus))
+        self.submeters, self.bus, self.kind, self.meter_id = submeters, bus, kind, meter_id
+        super().__init__(submeters.measurements, volume_description(bus, kind), self.info())
         self.recorded: float | None = None  # the last value known: saved while it is missing
 
-    def info(self, bus: int) -> DeviceInfo:
+    def info(self) -> DeviceInfo:
         """Describe the sub-meter's device (connected via the whatwatt Go)."""
         device = self.submeters.device
         info = DeviceInfo(
-            identifiers={_identifier(device.device_id, bus)},
+            identifiers={_identifier(device.device_id, self.bus)},
             translation_key=f"{self.kind}_meter",
-            translation_placeholders={"meter_id": self.meter_id or str(bus)},
+            translation_placeholders={"meter_id": self.meter_id or str(self.bus)},
             **connected_via(device),
         )
         if self.meter_id:
             info["serial_number"] = self.meter_id
         return info
-
-    def _value(self, volume: Volume) -> float | None:
-        return volume.cumulative
 
     def state_signature(self) -> tuple[Any, ...]:
         """Return availability and value, remembering the value (at the add, with readings)."""
@@ -237,7 +210,7 @@ class SubMeterCounter(SubMeterSensor, RestoreSensor):
     def extra_restore_state_data(self) -> CounterStoredData:
         """Return the value (the last one known while missing) and when it went missing."""
         value = self.native_value if self.native_value is not None else self.recorded
-        since = self.submeters.missing.get(self.bus)
+        since = self.submeters.buses.missing.get(self.bus)
         return CounterStoredData(value, self.native_unit_of_measurement, since)
 
     async def async_added_to_hass(self) -> None:
@@ -248,7 +221,7 @@ class SubMeterCounter(SubMeterSensor, RestoreSensor):
             self.recorded = value
             self.coordinator.async_seed_total(self.entity_description.key, value)
         if isinstance(since := stored.get("missing_since"), str):
-            self.submeters.restore_missing(self.bus, datetime.fromisoformat(since))
+            self.submeters.buses.restore_missing(self.bus, datetime.fromisoformat(since))
         await super().async_added_to_hass()
 
 
@@ -262,15 +235,7 @@ class SubMeters:
         self.hass, self.entry, self._add = hass, entry, add
         self.device, self.measurements = entry.runtime_data.device, entry.runtime_data.measurements
         self.counters: dict[int, SubMeterCounter] = {}
-        self.missing: dict[int, datetime] = {}  # since when each known bus is missing
-        self.read: dict[int, str | None] | None = None  # last usable reading: bus → meter id
-        self.sightings: dict[int, int] = {}  # new buses: consecutive usable readings with them
-        self.seen_readings = SEEN_READINGS if self.measurements.publishes else 1
-
-    @property
-    def present(self) -> set[int]:
-        """Return the buses of the last usable reading."""
-        return set(self.read or ())
+        self.buses = BusWatch(SEEN_READINGS if self.measurements.publishes else 1)
 
     @callback
     def async_start(self) -> None:
@@ -286,12 +251,7 @@ class SubMeters:
     def forget(self, bus: int) -> None:
         """Forget a sub-meter whose device goes (it comes back when it is read again)."""
         self.counters.pop(bus, None)
-        self.missing.pop(bus, None)
-
-    def restore_missing(self, bus: int, since: datetime) -> None:
-        """Go on with a missing count kept before (unless a usable reading has the bus)."""
-        if bus not in self.present:
-            self.missing[bus] = min(self.missing.get(bus, since), since)
+        self.buses.missing.pop(bus, None)
 
     @callback
     def _async_on_reading(self) -> None:
@@ -301,69 +261,54 @@ class SubMeters:
             return  # a reading that cannot tell which sub-meters there are
         now = dt_util.utcnow()
         read = {bus: volume.meter_id for bus, volume in report.volumes.items()}
-        if read != self.read or self.sightings:
+        if read != self.buses.read or self.buses.sightings:
             self._async_follow(read, now)
-        if gone := [bus for bus, since in self.missing.items() if now - since >= GONE_AFTER]:
+        if gone := self.buses.gone(now):
             self._async_remove(gone)
 
     @callback
     def _async_follow(self, read: dict[int, str | None], now: datetime) -> None:
         """Add new sub-meters, rename for new meter ids, start and end the missing counts."""
-        self.read, options, defaults = read, self.entry.options, dict[str, str]()
-        self.sightings = {
-            bus: self.sightings.get(bus, 0) + 1 for bus in read if bus not in self.counters
-        }
+        options, defaults = self.entry.options, dict[str, str]()
         for bus, meter_id in read.items():
-            if (counter := self.counters.get(bus)) is None:
-                if self.sightings[bus] < self.seen_readings or len(self.counters) >= MAX_SUBMETERS:
-                    continue
-                del self.sightings[bus]
-                if (key := volume_key(bus)) not in options:
-                    defaults[key] = self._default_kind()
-                self._add(self._create(bus, defaults.get(key) or kind_of(options, bus), meter_id))
-            elif meter_id != counter.meter_id:  # a new meter on the bus: its device follows
-                counter.meter_id = meter_id
+            if (counter := self.counters.get(bus)) is not None and meter_id != counter.meter_id:
+                counter.meter_id = meter_id  # a new meter on the bus: its device follows
                 dr.async_get(self.hass).async_get_or_create(
-                    config_entry_id=self.entry.entry_id, **counter.info(bus)
+                    config_entry_id=self.entry.entry_id, **counter.info()
                 )
-        for bus in self.counters:
-            if bus in read:
-                self.missing.pop(bus, None)
-            else:
-                self.missing.setdefault(bus, now)
+        for bus in self.buses.follow(read, self.counters.keys(), now):
+            if (key := volume_key(bus)) not in options:
+                defaults[key] = self._default_kind()
+            self._add(self._create(bus, defaults.get(key) or kind_of(options, bus), read[bus]))
         if defaults:
             self.hass.config_entries.async_update_entry(self.entry, options={**options, **defaults})
 
     def _default_kind(self) -> str:
         report = self.measurements.data
         meters = (report.meter if report else None, self.device.data.system.meter)
-        p1 = [
-            (m.interface or "").upper() == "P1" or (m.protocol or "").upper() == "DSMR"
-            for m in meters
-            if m
-        ]
-        return "gas" if any(p1) else "other"
+        return "gas" if any(is_p1(meter) for meter in meters) else "other"
 
     def _create(self, bus: int, kind: str, meter_id: str | None) -> list[SensorEntity]:
         """Return the sensors of a sub-meter (its device connects via the whatwatt Go's)."""
-        entry_id, hub = self.entry.entry_id, (DOMAIN, self.device.device_id)
-        if registered_device(self.hass, entry_id, hub) is None:
-            dr.async_get(self.hass).async_get_or_create(
-                config_entry_id=entry_id, **device_info(self.device)
-            )
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id, **device_info(self.device)
+        )
         counter = self.counters[bus] = SubMeterCounter(self, bus, kind, meter_id)
-        capture = SubMeterSensor(self, capture_time_description(bus), bus, counter.info(bus))
+        capture = WhatwattSensor(self.measurements, capture_time_description(bus), counter.info())
         return [counter, capture]
 
-    async def async_readd(self, bus: int, kind: str) -> None:
-        """Re-add a bus's counter with a new kind: the same entity id, its device renamed."""
-        old = self.counters[bus]
-        if old.hass is not None and old.platform is not None:
-            await old.async_remove()
-        if self.counters.get(bus) is old:  # not removed or re-added meanwhile
-            new = self.counters[bus] = SubMeterCounter(self, bus, kind, old.meter_id)
-            new.recorded = old.recorded
-            self._add([new])
+    async def async_apply_kinds(self, kinds: Mapping[int, str]) -> None:
+        """Re-add each counter whose kind changed: the same entity id, its device renamed."""
+        for bus, kind in kinds.items():
+            old = self.counters.get(bus)
+            if old is None or kind not in KINDS or kind == old.kind:
+                continue
+            if old.hass is not None and old.platform is not None:
+                await old.async_remove()
+            if self.counters.get(bus) is old:  # not removed or re-added meanwhile
+                new = self.counters[bus] = SubMeterCounter(self, bus, kind, old.meter_id)
+                new.recorded = old.recorded
+                self._add([new])
 
     @callback
     def _async_remove(self, buses: list[int]) -> None:
@@ -377,10 +322,83 @@ class SubMeters:
         _drop_options(self.hass, self.entry, buses)
 
 
-@callback
-def async_setup_submeters(
-    hass: HomeAssistant, entry: WhatwattConfigEntry, add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Follow the readings' sub-meters on the sensor platform of an entry."""
-    submeters = entry.runtime_data.submeters = SubMeters(hass, entry, add_entities)
-    submeters.async_start()
+SCAN_INTERVAL_SELECTOR: Final = selector.NumberSelector(
+    # No min/max: the form's error says what is wrong (a bound alone only colours the field).
+    selector.NumberSelectorConfig(
+        step=1, mode=selector.NumberSelectorMode.BOX, unit_of_measurement="s"
+    )
+)
+KIND_SELECTOR: Final = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=list(KINDS),
+        translation_key="volume_kind",
+        mode=selector.SelectSelectorMode.DROPDOWN,
+    )
+)
+WINDOW_SELECTOR: Final = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=[selector.SelectOptionDict(value=str(m), label=f"{m} min") for m in WINDOWS],
+        mode=selector.SelectSelectorMode.LIST,
+    )
+)
+PEAKS_SELECTOR: Final = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=1, max=MAX_PEAKS, mode=selector.NumberSelectorMode.BOX)
+)
+
+
+class WhatwattOptionsFlow(OptionsFlow):
+    """Change how often the device is polled, what its sub-meters measure, the demand."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and store the options; a loaded entry applies them at once, without a restart."""
+        entry = self.config_entry
+        rest = transport_of(entry) == TRANSPORT_REST
+        buses = option_buses(entry.options)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            interval = int(user_input.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
+            if rest and not MIN_SCAN_INTERVAL <= interval <= MAX_SCAN_INTERVAL:
+                errors[CONF_SCAN_INTERVAL] = "scan_interval_out_of_range"
+            else:
+                return await self._async_store(user_input, rest=rest, buses=buses)
+        fields: dict[Any, Any] = {}
+        if rest:
+            interval = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            fields[vol.Required(CONF_SCAN_INTERVAL, default=interval)] = SCAN_INTERVAL_SELECTOR
+        for bus in buses:
+            kind = vol.Required(volume_key(bus), default=kind_of(entry.options, bus))
+            fields[kind] = KIND_SELECTOR
+        window, peaks = demand_settings(entry.options)
+        fields[vol.Required(CONF_DEMAND_WINDOW, default=str(window))] = WINDOW_SELECTOR
+        fields[vol.Required(CONF_DEMAND_PEAKS, default=peaks)] = PEAKS_SELECTOR
+        placeholders = {"submeters": submeter_names(self.hass, entry, buses)} if buses else None
+        return self.async_show_form(
+            step_id="submeters" if buses else "init",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(fields), user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async_step_submeters = async_step_init
+
+    async def _async_store(
+        self, user_input: dict[str, Any], *, rest: bool, buses: list[int]
+    ) -> ConfigFlowResult:
+        """Store the options and apply them to a loaded entry."""
+        entry = self.config_entry
+        loaded = entry.state is ConfigEntryState.LOADED
+        options = dict(entry.options)
+        if rest:
+            interval = int(user_input[CONF_SCAN_INTERVAL])
+            options[CONF_SCAN_INTERVAL] = interval
+            if loaded:
+                measurements = entry.runtime_data.measurements
+                measurements.set_scan_interval(interval)
+                await measurements.async_request_refresh()
+        kinds = {bus: str(user_input[volume_key(bus)]) for bus in buses}
+        options.update({volume_key(bus): kind for bus, kind in kinds.items()})
+        window, peaks = demand_settings(user_input)
+        options.update({CONF_DEMAND_WINDOW: window, CONF_DEMAND_PEAKS: peaks})
+        if loaded and kinds and (submeters := _loaded(entry)) is not None:
+            await submeters.async_apply_kinds(kinds)
+        return self.async_create_entry(data=options)

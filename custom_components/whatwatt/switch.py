@@ -1,9 +1,4 @@
-"""Switch entities of the whatwatt Go integration: the device's MQTT client.
-
-The device runs its MQTT client on a Plus licence only, so the switch is unavailable on FREE.
-A failed switching writes the unchanged state back (the frontend has flipped its toggle already)
-and raises the switch's own translated error.
-"""
+"""Switch entities of the whatwatt Go integration: the device's MQTT client."""
 
 from __future__ import annotations
 
@@ -41,10 +36,6 @@ class WhatwattMqttClientSwitch(WhatwattEntity[DeviceCoordinator], SwitchEntity):
         if state.mqtt_settings is not None and state.mqtt_settings.enable is not None:
             return state.mqtt_settings.enable
         return state.system.mqtt_enabled
-
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and state."""
-        return (self.available, self.is_on)
 
     async def async_turn_on(self, **kwargs: Any) -> None:  # noqa: ARG002
         """Switch the client on (with the broker and template fill-ins of configure_mqtt)."""

@@ -14,9 +14,10 @@ from .haconfig import DEV_PASSWORD, DEV_USER, ROOT
 from .stack import MQTT_TOPIC, DevStack, StackPorts
 
 _DESCRIPTION = """\
-Run Home Assistant with this integration, three simulated whatwatt Go devices and an MQTT broker
+Run Home Assistant with this integration, four simulated whatwatt Go devices and an MQTT broker
 on this machine. Ctrl-C stops everything. State (the owner account, config entries) is kept in
-config/ between runs; --fresh starts from an empty one."""
+config/ between runs, the devices' settings in .develop/devices/; --fresh starts from empty
+ones."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,8 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--broker-port", type=int, default=d.broker, help="MQTT port (%(default)s)")
     p.add_argument(
         "--device-ports",
-        default=f"{d.rest},{d.live},{d.mqtt}",
-        help="ports of the REST, live and MQTT devices (%(default)s)",
+        default=f"{d.rest},{d.live},{d.mqtt},{d.discovered}",
+        help="ports of the REST, live, MQTT and discovered devices (%(default)s)",
     )
     p.add_argument(
         "--broker",
@@ -42,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", type=Path, default=ROOT / "config", help="HA config folder")
     p.add_argument("--run-dir", type=Path, default=ROOT / ".develop", help="logs and broker files")
-    p.add_argument("--fresh", action="store_true", help="delete the config folder first")
+    p.add_argument(
+        "--fresh", action="store_true", help="delete the config folder and device settings first"
+    )
     p.add_argument(
         "--check",
         action="store_true",
@@ -51,21 +54,33 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+_LABELS = {
+    "rest": "REST polling",
+    "live": "Live stream",
+    "mqtt": "MQTT",
+    "discovered": "Discovered",
+}
+
+
 def _summary(stack: DevStack) -> str:
-    dev = {d.name: d for d in stack.devices}
     took = stack.timings.get("ready", 0.0)
+    device_url = stack.device_broker_url or "none: this machine has no network address"
     lines = [
         "",
         f"whatwatt development stack is up ({took:.1f} s)",
         f"  Home Assistant  {stack.ha_url}   login: {DEV_USER} / {DEV_PASSWORD}",
         f"  MQTT broker     127.0.0.1:{stack.ports.broker} ({stack.broker_kind}),"
         " already added to Home Assistant",
+        f'    for a device  {device_url}  (the broker address of "configure the device for me")',
         "  Simulated devices (Settings > Devices & services > Add integration > whatwatt Go):",
-        f"    REST polling  address 127.0.0.1:{dev['rest'].port}   three-phase meter, Plus licence",
-        f"    Live stream   address 127.0.0.1:{dev['live'].port}"
-        "   single-phase meter, FREE licence",
-        f"    MQTT          topic {MQTT_TOPIC}  (device at 127.0.0.1:{dev['mqtt'].port},"
-        " publishing every 10 s)",
+    ]
+    for device in stack.devices:
+        where = f"address 127.0.0.1:{device.port}"
+        if device.name == "mqtt":
+            where = f"topic {MQTT_TOPIC}, address 127.0.0.1:{device.port}"
+        lines.append(f"    {_LABELS[device.name]:<13} {where}   {device.summary}")
+    lines += [
+        f"  Device settings: {stack.run_dir / 'devices'}/ (kept across runs)",
         f"  Logs: {stack.run_dir / 'logs'}/   config: {stack.config_dir}/",
         "Press Ctrl-C to stop everything.",
     ]
@@ -73,10 +88,19 @@ def _summary(stack: DevStack) -> str:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    rest, live, mqtt = (int(x) for x in args.device_ports.split(","))
-    ports = StackPorts(ha=args.port, broker=args.broker_port, rest=rest, live=live, mqtt=mqtt)
-    if args.fresh and args.config.exists():
-        shutil.rmtree(args.config)
+    rest, live, mqtt, discovered = (int(x) for x in args.device_ports.split(","))
+    ports = StackPorts(
+        ha=args.port,
+        broker=args.broker_port,
+        rest=rest,
+        live=live,
+        mqtt=mqtt,
+        discovered=discovered,
+    )
+    if args.fresh:
+        for folder in (args.config, args.run_dir / "devices"):
+            if folder.exists():
+                shutil.rmtree(folder)
     stack = DevStack(
         config_dir=args.config.resolve(),
         run_dir=args.run_dir.resolve(),

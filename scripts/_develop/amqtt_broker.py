@@ -1,6 +1,7 @@
-"""Run the embedded amqtt broker on 127.0.0.1 (used when mosquitto is not installed).
+"""Run the embedded amqtt broker (used when mosquitto is not installed).
 
-`python -m scripts._develop.amqtt_broker --port N` runs until SIGTERM or SIGINT.
+`python -m scripts._develop.amqtt_broker --port N [--host ADDRESS ...]` listens on each address
+(127.0.0.1 when none is given) and runs until SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -11,20 +12,24 @@ import signal
 from typing import Any
 
 
-def broker_config(port: int) -> dict[str, Any]:
-    """Return amqtt settings: one TCP listener on loopback, anonymous clients, no $SYS topics."""
+def broker_config(port: int, hosts: list[str] | None = None) -> dict[str, Any]:
+    """Return amqtt settings: a TCP listener per address, anonymous clients, no $SYS topics."""
+    listeners: dict[str, Any] = {
+        ("default" if index == 0 else f"listener{index}"): {"type": "tcp", "bind": f"{host}:{port}"}
+        for index, host in enumerate(hosts or ["127.0.0.1"])
+    }
     return {
-        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+        "listeners": listeners,
         "plugins": {
             "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
         },
     }
 
 
-async def _run(port: int) -> None:
+async def _run(port: int, hosts: list[str]) -> None:
     from amqtt.broker import Broker  # noqa: PLC0415 - only needed in this process
 
-    broker = Broker(broker_config(port))
+    broker = Broker(broker_config(port, hosts))
     await broker.start()
     print(f"READY mqtt://127.0.0.1:{port}", flush=True)
     stop = asyncio.Event()
@@ -39,7 +44,9 @@ def main() -> None:
     """Parse `--port` and serve until told to stop."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=1883)
-    asyncio.run(_run(parser.parse_args().port))
+    parser.add_argument("--host", action="append", default=[])
+    args = parser.parse_args()
+    asyncio.run(_run(args.port, args.host))
 
 
 if __name__ == "__main__":

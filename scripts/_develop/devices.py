@@ -1,16 +1,25 @@
 """Host the simulated whatwatt Go devices of the development stack in one process.
 
-`python -m scripts._develop.devices '<json list of DeviceSpec fields>'` starts one simulator per
-entry on 127.0.0.1, prints `READY <name> <url>` for each, and runs until SIGTERM or SIGINT.
+`python -m scripts._develop.devices '<json list of DeviceSpec fields>' [STATE_DIR]` starts one
+simulator per entry on 127.0.0.1, prints `READY <name> <url>` for each, and runs until SIGTERM
+or SIGINT. With STATE_DIR, each device keeps its settings there (`<name>.json`) across runs, as
+a real device keeps them across restarts: loaded before it starts, written when they change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import asdict, dataclass
 import json
+from pathlib import Path
 import signal
 import sys
+from typing import Any
+
+# What a device keeps across restarts (its flash): settings, MQTT settings, meter settings.
+KEPT = ("settings", "mqtt_settings", "meter_settings")
+SAVE_EVERY = 2.0  # seconds between two checks for changed settings
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,8 @@ class DeviceSpec:
     device_name: str
     mqtt_url: str | None = None
     mqtt_topic: str | None = None
+    summary: str = ""  # what the stack prints about it
+    reachable_hosts: tuple[str, ...] = ()  # brokers it reaches besides loopback
 
     @property
     def url(self) -> str:
@@ -37,10 +48,51 @@ def encode(specs: list[DeviceSpec]) -> str:
     return json.dumps([asdict(s) for s in specs])
 
 
-async def _run(specs: list[DeviceSpec]) -> None:
+def kept(state: Any) -> dict[str, Any]:
+    """Return the settings a device keeps across restarts."""
+    return {key: getattr(state, key) for key in KEPT}
+
+
+def load_kept(state: Any, path: Path) -> bool:
+    """Give a device (not started yet) the settings kept in `path`; False when there are none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    for key in KEPT:
+        if isinstance(data.get(key), dict):
+            setattr(state, key, data[key])
+    return True
+
+
+def save_kept(state: Any, path: Path, last: str | None = None) -> str:
+    """Write the device's kept settings to `path` when they differ from `last`; return them."""
+    text = json.dumps(kept(state), indent=2, sort_keys=True)
+    if text != last:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    return text
+
+
+async def _keep(sims: list[tuple[Any, Path]], stop: asyncio.Event) -> None:
+    """Write each device's settings when they changed, until `stop`, and once more then."""
+    last: dict[Path, str] = {}
+    while True:
+        for sim, path in sims:
+            last[path] = save_kept(sim.state, path, last.get(path))
+        if stop.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SAVE_EVERY)
+
+
+async def _run(specs: list[DeviceSpec], state_dir: Path | None) -> None:
     from simulator import Simulator, SimulatorConfig  # noqa: PLC0415
 
     sims = []
+    kept_at: list[tuple[Any, Path]] = []
     try:
         for spec in specs:
             sim = Simulator(
@@ -55,8 +107,14 @@ async def _run(specs: list[DeviceSpec]) -> None:
                     mqtt_url=spec.mqtt_url,
                     mqtt_topic=spec.mqtt_topic,
                     report_interval=10 if spec.mqtt_url else 30,
+                    reachable_hosts=tuple(spec.reachable_hosts),
                 )
             )
+            if state_dir is not None:
+                path = state_dir / f"{spec.name}.json"
+                if load_kept(sim.state, path):
+                    print(f"{spec.name}: settings kept from the last run ({path})", flush=True)
+                kept_at.append((sim, path))
             await sim.start()
             sims.append(sim)
             print(f"READY {spec.name} {sim.url}", flush=True)
@@ -64,7 +122,7 @@ async def _run(specs: list[DeviceSpec]) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await _keep(kept_at, stop)
     finally:
         for sim in reversed(sims):
             await sim.stop()
@@ -73,7 +131,8 @@ async def _run(specs: list[DeviceSpec]) -> None:
 def main() -> None:
     """Start the devices given as JSON in the first argument."""
     specs = [DeviceSpec(**item) for item in json.loads(sys.argv[1])]
-    asyncio.run(_run(specs))
+    state_dir = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    asyncio.run(_run(specs, state_dir))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ DEV_PASSWORD = "dev"  # noqa: S105 - a local development login, documented on pu
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION_DIR = ROOT / "custom_components" / "whatwatt"
+# Development only: starts zeroconf discovery flows for simulated devices (not the integration).
+DISCOVERY_DIR = Path(__file__).resolve().parent / "dev_discovery"
+DISCOVERY_DOMAIN = "whatwatt_dev_discovery"
 
 _CONFIGURATION = """\
 # Written by scripts/develop on every start: edit scripts/_develop/haconfig.py instead.
@@ -49,23 +52,46 @@ logger:
 _ONBOARDING_DONE = ["core_config", "analytics", "integration"]
 
 
-def write_config(config_dir: Path, *, port: int, bind: str = "127.0.0.1") -> None:
+def _link(link: Path, target: Path) -> None:
+    if link.is_symlink() and link.resolve() != target:
+        link.unlink()
+    if not link.exists():
+        link.symlink_to(target, target_is_directory=True)
+
+
+def discovery_yaml(discovered: list[tuple[str, int, str]]) -> str:
+    """Return the configuration of the development discovery (host, port, device id each)."""
+    if not discovered:
+        return ""
+    lines = [
+        f"  - {{host: {host}, port: {port}, id: {device_id}}}"
+        for host, port, device_id in discovered
+    ]
+    return f"{DISCOVERY_DOMAIN}:\n" + "\n".join(lines) + "\n"
+
+
+def write_config(
+    config_dir: Path,
+    *,
+    port: int,
+    bind: str = "127.0.0.1",
+    discovered: list[tuple[str, int, str]] | None = None,
+) -> None:
     """Create or refresh `config_dir` for a Home Assistant listening on `bind:port`.
 
     `configuration.yaml` is rewritten each time (the port may change); the `.storage/`
-    folder, and with it the owner account and the config entries, is kept.
+    folder, and with it the owner account and the config entries, is kept. The devices in
+    `discovered` (host, port, device id) are announced as zeroconf would (`dev_discovery`).
     """
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "configuration.yaml").write_text(
-        _CONFIGURATION.format(bind=bind, port=port), encoding="utf-8"
+        _CONFIGURATION.format(bind=bind, port=port) + discovery_yaml(discovered or []),
+        encoding="utf-8",
     )
     components = config_dir / "custom_components"
     components.mkdir(exist_ok=True)
-    link = components / "whatwatt"
-    if link.is_symlink() and link.resolve() != INTEGRATION_DIR:
-        link.unlink()
-    if not link.exists():
-        link.symlink_to(INTEGRATION_DIR, target_is_directory=True)
+    _link(components / "whatwatt", INTEGRATION_DIR)
+    _link(components / DISCOVERY_DOMAIN, DISCOVERY_DIR)
     storage = config_dir / ".storage"
     storage.mkdir(exist_ok=True)
     onboarding = storage / "onboarding"

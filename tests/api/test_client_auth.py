@@ -150,3 +150,51 @@ async def test_concurrent_calls_share_one_nonce(simulator_factory, session) -> N
     results = await asyncio.gather(*(client.get_system() for _ in range(8)))
     assert {info.device_id for info in results} == {"A1B2C3D4E5F6"}
     assert statuses(sim) == [401] + [200] * 8
+
+
+async def test_a_stale_answer_to_the_fresh_challenge_is_no_refusal(simulator_factory, session):
+    """The device restarts between its challenge and the answer (it forgets the nonce): the
+    second 401 says ``stale``, so the request is signed once more instead of failing."""
+    sim = await simulator_factory(auth="digest", password="pw", telegram_interval=0)
+    client = WhatwattClient(session, sim.host, "pw")
+    await client.get_system()
+    challenge = sim.auth.challenge
+
+    def challenge_then_restart(realm: str, *, stale: bool = False) -> str:
+        value = challenge(realm, stale=stale)
+        sim.auth.challenge = challenge  # once
+        sim.auth.reset()  # the nonce just issued is forgotten, as by a reboot
+        return value
+
+    sim.auth.reset()
+    sim.auth.challenge = challenge_then_restart
+    assert (await client.get_system()).device_id == "A1B2C3D4E5F6"
+    assert statuses(sim) == [401, 200, 401, 401, 200]
+
+
+async def test_stale_again_and_again_is_a_refusal(simulator_factory, session):
+    """Every nonce expires at once: two stale answers in a row, then the call gives up."""
+    sim = await simulator_factory(
+        auth="digest", password="pw", nonce_lifetime=-1.0, telegram_interval=0
+    )
+    client = WhatwattClient(session, sim.host, "pw")
+    with pytest.raises(WhatwattAuthError, match="rejected the password"):
+        await client.get_system()
+    assert statuses(sim) == [401, 401, 401]
+
+
+async def test_after_a_refusal_the_next_call_is_signed_with_a_fresh_nonce(
+    simulator_factory, session
+):
+    """The challenge of the refusing 401 is kept: once the password works again, one try of
+    it is one request."""
+    sim = await simulator_factory(auth="digest", password="pw", telegram_interval=0)
+    client = WhatwattClient(session, sim.host, "pw")
+    await client.get_system()
+    sim.faults.wrong_password = True
+    with pytest.raises(WhatwattAuthError, match="rejected the password"):
+        await client.get_system()
+    assert statuses(sim)[2:] == [401, 401]  # refused, confirmed with the fresh challenge
+    sim.faults.wrong_password = False
+    await client.get_system()
+    assert statuses(sim)[4:] == [200]

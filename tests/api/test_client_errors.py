@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 
 from custom_components.whatwatt.api import (
@@ -51,6 +52,16 @@ async def test_refused(simulator_factory, session) -> None:
     sim.faults.refuse = False
     await sim.wait_up()
     assert (await client.get_system()).device_id == "A1B2C3D4E5F6"
+
+
+async def test_refused_in_the_systems_words(simulator_factory, session) -> None:
+    """A refused connection is told as the system tells it, not with aiohttp's own text."""
+    sim = await simulator_factory(telegram_interval=0)
+    sim.faults.refuse = True
+    with pytest.raises(WhatwattConnectionError) as info:
+        await WhatwattClient(session, sim.host).get_system()
+    assert str(info.value) == f"cannot connect to {sim.host}: Connection refused"
+    assert isinstance(info.value.__cause__, aiohttp.ClientConnectorError)
 
 
 async def test_timeout(simulator_factory, session) -> None:

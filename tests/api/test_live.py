@@ -16,6 +16,7 @@ from custom_components.whatwatt.api import (
     WhatwattConnectionError,
     WhatwattError,
     WhatwattLicenseError,
+    WhatwattStreamBrokenError,
     WhatwattStreamClosedError,
     WhatwattTimeoutError,
     WhatwattUnavailableError,
@@ -184,3 +185,18 @@ async def test_live_errors(simulator_factory, session, consumers) -> None:
     sim.faults.refuse = True
     refused = await _start(consumers, WhatwattClient(session, sim.host))
     assert isinstance(await refused.finished(), WhatwattConnectionError)
+
+
+async def test_cut_mid_event_is_a_broken_stream(simulator_factory, session, consumers) -> None:
+    """A reboot while the device writes an event: broken off, in this package's words."""
+    sim = await simulator_factory(telegram_interval=0)
+    consumer = await _start(consumers, WhatwattClient(session, sim.host), idle_timeout=5)
+    await sim.live.wait_clients(1)
+    await sim.emit_telegram()
+    await consumer.next()
+    sim.live.cut_mid_event()
+    broken = await consumer.finished()
+    assert isinstance(broken, WhatwattStreamBrokenError)
+    assert str(broken) == f"the live stream from {sim.host} broke off"
+    assert isinstance(broken.__cause__, aiohttp.ClientPayloadError)  # kept for the debug log
+    assert consumer.reports.empty()  # half an event is no reading

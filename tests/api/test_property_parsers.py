@@ -27,8 +27,8 @@ from custom_components.whatwatt.api import (
     parse_settings,
     parse_system,
 )
-from custom_components.whatwatt.api.client import decode_json
 from custom_components.whatwatt.api.clock import DeviceZone
+from custom_components.whatwatt.api.parse_common import load_json as decode_json
 
 from .model_checks import (
     check_action_status,

@@ -20,8 +20,9 @@ from typing import Any
 from hypothesis import example, given, strategies as st
 
 from custom_components.whatwatt.api import WhatwattError
-from custom_components.whatwatt.api.client import decode_json, raise_for_status
+from custom_components.whatwatt.api.client import raise_for_status
 from custom_components.whatwatt.api.live import MAX_EVENT_BYTES, SseEvent, SseParser
+from custom_components.whatwatt.api.parse_common import load_json as decode_json
 from custom_components.whatwatt.api.parse_sdcard import MAX_LINE_BYTES, SdCsvReader
 
 from .model_checks import check_report

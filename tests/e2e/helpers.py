@@ -6,6 +6,8 @@ import importlib.util
 import os
 from pathlib import Path
 import re
+import subprocess
+import sys
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,3 +68,46 @@ def report_power_import_w(report: dict[str, Any]) -> float:
     """Active import power total of a /api/v1/report JSON, in watts."""
     data = report.get("report", report)
     return float(data["instantaneous_power"]["active"]["positive"]["total"]) * 1000
+
+
+async def log_in(page: Any, base: str, user: str, password: str) -> None:
+    """Log in with the development login and wait for the sidebar."""
+    await page.goto(f"{base}/")
+    await page.locator("input[name=username]").fill(user)
+    await page.locator("input[name=password]").fill(password)
+    await page.keyboard.press("Enter")
+    await page.locator('a[data-panel="config"]').wait_for()
+
+
+async def add_whatwatt(page: Any, base: str) -> None:
+    """Open Settings > Devices & services > Add integration > whatwatt Go (the transport menu)."""
+    await page.goto(f"{base}/config/integrations/dashboard")
+    await page.get_by_role("button", name="Add integration").click()
+    await page.get_by_role("textbox", name="Search for a brand name").fill("whatwatt")
+    # The brand list (a discovered device adds a heading of the same name above it).
+    await page.locator("lit-virtualizer").get_by_text("whatwatt Go", exact=True).click()
+    # With a device discovered, Home Assistant first offers it: add another one instead.
+    another = page.get_by_text("Setup another instance of whatwatt Go")
+    await another.or_(page.get_by_text("REST polling (Plus licence)")).first.wait_for()
+    if await another.is_visible():
+        await another.click()
+
+
+async def type_into(page: Any, name: str, text: str) -> None:
+    """Replace the text of the form field labelled `name`."""
+    field = page.get_by_role("textbox", name=name)
+    await field.click()
+    await field.fill(text)
+
+
+def outside(code: str) -> str:
+    """Run Python in a child process (the test process may only connect to 127.0.0.1)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
+
+
+def network_host() -> str | None:
+    """This machine's network address (scripts/develop's broker URL for a device), or None."""
+    code = "from scripts._develop.broker import network_address; print(network_address() or '')"
+    return outside(code) or None

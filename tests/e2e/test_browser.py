@@ -46,6 +46,7 @@ async def ha_stack(tmp_path, socket_enabled):
         ports=StackPorts(ha=free_port()),
         with_broker=False,
         with_devices=False,
+        network_host=None,  # no broker: its address for a device is not needed
     )
     try:
         await stack.start()

@@ -13,7 +13,7 @@ from unittest.mock import AsyncMock, MagicMock, patch
 
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
-from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -196,14 +196,27 @@ async def test_rest_unexpected_error(hass: HomeAssistant, device: Any) -> None:
 
 
 async def test_rest_free_license(hass: HomeAssistant, device: Any) -> None:
-    """A FREE device cannot be polled: the error points to the live stream."""
+    """A FREE device cannot be polled: a menu leads back to the transports, or to live.
+
+    Back in the menu, REST works once the licence is Plus; the live choice keeps the address.
+    """
     device.set_license("free")
     result = await start_rest(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: host_of(device)}
     )
-    assert result["errors"] == {"base": "license_free"}
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "license_free"
+    assert result["menu_options"] == ["live", "user"]
+    back = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "user"}
+    )
+    assert back["type"] is FlowResultType.MENU
+    assert back["step_id"] == "user"
     device.set_license("plus")
+    result = await hass.config_entries.flow.async_configure(
+        back["flow_id"], {"next_step_id": TRANSPORT_REST}
+    )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: host_of(device)}
     )
@@ -393,7 +406,7 @@ async def test_zeroconf_keeps_mqtt_only_entry(hass: HomeAssistant) -> None:
         DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(80, ip="192.0.2.20")
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "already_configured_kept"
     assert entry.data == data
 
 
@@ -459,10 +472,15 @@ async def test_options(hass: HomeAssistant, device: Any) -> None:
     await hass.async_block_till_done()
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    with pytest.raises(InvalidData):
-        await hass.config_entries.options.async_configure(
-            result["flow_id"], {CONF_SCAN_INTERVAL: 1}
+    assert result["step_id"] == "init"
+    assert result["description_placeholders"] is None  # no sub-meters: no sub-meter text
+    for wrong in (1, 301):  # out of range: an error that says so, the value kept
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_SCAN_INTERVAL: wrong}
         )
+        assert result["errors"] == {CONF_SCAN_INTERVAL: "scan_interval_out_of_range"}
+        key = next(key for key in result["data_schema"].schema if key == CONF_SCAN_INTERVAL)
+        assert key.description == {"suggested_value": wrong}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_SCAN_INTERVAL: 45}
     )

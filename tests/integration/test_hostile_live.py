@@ -23,7 +23,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 
 from custom_components.whatwatt.api.live import MAX_EVENT_BYTES
-from custom_components.whatwatt.submeter import MAX_SUBMETERS
+from custom_components.whatwatt.api.submeters import MAX_SUBMETERS
 from simulator.hostile import ENDLESS_CHUNK, TRICKLE
 
 from .hostile_helpers import (

@@ -286,13 +286,21 @@ async def test_configure_needs_host(hass: HomeAssistant, mqtt_ready: Any) -> Non
 async def test_free_licence_points_to_live(
     hass: HomeAssistant, mqtt_ready: Any, device: Any
 ) -> None:
-    """A FREE device cannot publish over MQTT: the error points to the live stream."""
+    """A FREE device cannot publish over MQTT: a menu leads to live (the address kept) or back."""
     device.set_license("free")
     result = await _open_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host}
     )
-    assert result["errors"] == {"base": "mqtt_license_free"}
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "license_free"
+    assert result["menu_options"] == ["live", "user"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "live"}
+    )
+    assert result["step_id"] == "live"
+    key = next(iter(result["data_schema"].schema))
+    assert key.description == {"suggested_value": device.host}
 
 
 async def test_protected_device(

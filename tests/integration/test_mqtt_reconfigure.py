@@ -51,7 +51,7 @@ async def device(simulator_factory: SimFactory) -> Any:
 async def open_mqtt_form(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     """Start reconfigure on ``entry`` and pick MQTT in its menu."""
     result = await entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == f"reconfigure_{entry.data[CONF_TRANSPORT]}"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": TRANSPORT_MQTT}
     )
@@ -119,7 +119,7 @@ async def test_mqtt_only_entry_adds_its_address(
 
 
 async def test_rest_entry_to_mqtt(hass: HomeAssistant, mqtt_ready: Any, device: Any) -> None:
-    """FREE refuses MQTT (pointing to live); on Plus the entry moves to MQTT after a message."""
+    """FREE refuses MQTT (a menu: live or back); on Plus the entry moves to MQTT after a message."""
     device.set_license("free")
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -134,8 +134,15 @@ async def test_rest_entry_to_mqtt(hass: HomeAssistant, mqtt_ready: Any, device: 
     assert suggested(result) == {CONF_HOST: host_of(device), CONF_TOPIC: f"whatwatt/{DEVICE_ID}"}
     form = {CONF_TOPIC: "home/meter", CONF_HOST: host_of(device)}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
-    assert result["errors"] == {"base": "mqtt_license_free"}
+    assert result["step_id"] == "license_free"
+    assert result["menu_options"] == ["live", "reconfigure"]
     device.set_license("plus")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "reconfigure"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": TRANSPORT_MQTT}
+    )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     result = await deliver(hass, result["flow_id"], "home/meter", payload(device))
@@ -179,7 +186,10 @@ async def test_silent_topic_then_success(hass: HomeAssistant, mqtt_ready: Any, d
 async def test_other_device_refused(
     hass: HomeAssistant, mqtt_ready: Any, simulator_factory: SimFactory
 ) -> None:
-    """Another device, at the address or on the topic, aborts; the entry stays as it was."""
+    """Another device, at the address or on the topic, is a form error (the form as typed).
+
+    The entry stays as it was; the same flow then takes the right topic.
+    """
     other = await simulator_factory(auth="none", telegram_interval=0, device_id="0011223344AA")
     await other.emit_telegram()
     entry = mqtt_entry()
@@ -190,14 +200,17 @@ async def test_other_device_refused(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: other.host}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_device"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "wrong_device"}
+    assert suggested(result)[CONF_HOST] == other.host  # as typed, to be corrected
+    hass.config_entries.flow.async_abort(result["flow_id"])
 
     result = await open_mqtt_form(hass, entry)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOPIC: "whatwatt/0011223344AA"}
     )
     result = await deliver(hass, result["flow_id"], "whatwatt/0011223344AA", payload(other))
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_device"
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "mqtt_topic"
+    assert result["errors"] == {"base": "wrong_device"}
     assert entry.data == data

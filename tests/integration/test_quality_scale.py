@@ -39,7 +39,8 @@ from homeassistant.setup import async_setup_component
 import pytest
 import yaml
 
-from custom_components.whatwatt import PLATFORMS, device_control, diagnostics
+from custom_components.whatwatt import PLATFORMS, diagnostics
+from custom_components.whatwatt.api.redact import METER_SERIALS, SECRET_KEYS
 from custom_components.whatwatt.const import DOMAIN
 
 if TYPE_CHECKING:
@@ -538,7 +539,7 @@ def test_every_error_translated() -> None:
 
 def secret_keys() -> set[str]:
     """Return every key the package lists as secret or identifying."""
-    return {*diagnostics.TO_REDACT, *device_control.SECRET_KEYS}
+    return {*diagnostics.TO_REDACT, *SECRET_KEYS}
 
 
 def _planted(prefix: str) -> dict[str, Any]:
@@ -586,7 +587,7 @@ async def test_diagnostics_redact_every_secret(
     assert list(_leaks(result)) == []
     # Meter serials: redacted inside the meter block of the system and the report.
     for block in (result["device"]["system"]["meter"], result["measurements"]["report"]["meter"]):
-        for key in diagnostics.METER_SERIALS & block.keys():
+        for key in METER_SERIALS & block.keys():
             assert block[key] in (REDACTED, None, ""), key
 
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
@@ -63,7 +64,7 @@ async def choose(hass: HomeAssistant, entry: MockConfigEntry, transport: str) ->
     """Start reconfigure on ``entry`` and pick ``transport`` in its menu."""
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == f"reconfigure_{entry.data[CONF_TRANSPORT]}"
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": transport}
     )
@@ -86,27 +87,39 @@ def suggested(result: dict[str, Any], field: str) -> Any:
 async def test_menu(hass: HomeAssistant, data: dict[str, Any]) -> None:
     """Reconfigure starts with the same transport menu as set-up, naming entry and transport.
 
-    The title is fixed text: a menu's title gets no placeholders on Home Assistant 2025.4.
+    The title is fixed text: a menu's title gets no placeholders on Home Assistant 2025.4. The
+    current transport is named by the menu's own translated text (one menu per transport),
+    never as a raw key in a placeholder.
     """
     entry = make_entry(hass, data)
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == f"reconfigure_{data[CONF_TRANSPORT]}"
     assert result["menu_options"] == ["rest", "mqtt", "live"]
-    assert result["description_placeholders"] == {
-        "name": "whatwatt Go D4E5F6",
-        "current": data[CONF_TRANSPORT],
-    }
+    assert result["description_placeholders"] == {"name": "whatwatt Go D4E5F6"}
 
 
-@pytest.mark.parametrize("language", ["strings", "en", "de", "fr", "it"])
+@pytest.mark.parametrize("language", ["strings", "en", "de", "fr", "it", "nl", "pl"])
 def test_menu_texts(language: str) -> None:
-    """The menu's title has no placeholder; its description names entry and transport."""
+    """Each menu's title has no placeholder; its description names the entry and, in words
+    of its language (the transport's menu label), the current transport."""
     name = "strings.json" if language == "strings" else f"translations/{language}.json"
     path = ROOT / name
-    step = json.loads(path.read_text(encoding="utf-8"))["config"]["step"]["reconfigure"]
-    assert "{" not in step["title"]
-    assert "{name}" in step["description"]
-    assert "{current}" in step["description"]
+    steps = json.loads(path.read_text(encoding="utf-8"))["config"]["step"]
+    assert "reconfigure" not in steps
+    descriptions = set()
+    for transport in ("rest", "mqtt", "live"):
+        step = steps[f"reconfigure_{transport}"]
+        assert "{" not in step["title"]
+        assert "{name}" in step["description"]
+        assert "{current}" not in step["description"]
+        assert f": {transport}" not in step["description"]  # no raw key ("uses: live")
+        descriptions.add(step["description"])
+    assert len(descriptions) == 3  # each names its own transport
+    if language in ("strings", "en"):
+        for transport in ("rest", "mqtt", "live"):
+            label = steps["user"]["menu_options"][transport].split(" (")[0]  # "REST polling"
+            assert label.lower() in steps[f"reconfigure_{transport}"]["description"].lower()
 
 
 async def test_same_transport_new_address(
@@ -173,7 +186,10 @@ async def test_stored_password_is_tried_first(
 async def test_other_device_refused(
     hass: HomeAssistant, simulator_factory: SimFactory, device: Any
 ) -> None:
-    """An address where another whatwatt Go answers aborts; the entry stays as it was."""
+    """Another whatwatt Go at the address is a form error (the address kept, to correct).
+
+    The entry stays as it was until the right address is given in the same flow.
+    """
     other = await simulator_factory(auth="none", telegram_interval=0, device_id="0011223344AA")
     data = {CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST}
     entry = make_entry(hass, dict(data))
@@ -182,10 +198,22 @@ async def test_other_device_refused(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_HOST: host_of(other)}
         )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "wrong_device"
-    assert entry.data == data
-    assert entry.unique_id == DEVICE_ID
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == transport
+        assert result["errors"] == {"base": "wrong_device"}
+        assert suggested(result, CONF_HOST) == host_of(other)
+        assert entry.data == data
+        assert entry.unique_id == DEVICE_ID
+        hass.config_entries.flow.async_abort(result["flow_id"])
+    result = await choose(hass, entry, TRANSPORT_REST)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: host_of(other)}
+    )
+    with patch("custom_components.whatwatt.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: host_of(device)}
+        )
+    assert result["reason"] == "reconfigure_successful"
 
 
 async def test_rest_to_live_on_free_licence(hass: HomeAssistant, device: Any) -> None:
@@ -198,10 +226,16 @@ async def test_rest_to_live_on_free_licence(hass: HomeAssistant, device: Any) ->
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: host_of(device)}
     )
-    assert result["errors"] == {"base": "license_free"}
-    hass.config_entries.flow.async_abort(result["flow_id"])
-
-    result = await choose(hass, entry, TRANSPORT_LIVE)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "license_free"
+    assert result["menu_options"] == ["live", "reconfigure"]
+    back = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "reconfigure"}
+    )
+    assert back["step_id"] == "reconfigure_rest"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": TRANSPORT_LIVE}
+    )
     assert result["step_id"] == "live"
     assert suggested(result, CONF_HOST) == host_of(device)
     device.faults.refuse = True

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from custom_components.whatwatt.api.changes import boot_time, changed_keys
 from custom_components.whatwatt.api.models import MeterInfo, Report, SystemInfo
+from custom_components.whatwatt.api.states import meter_status_option
 from custom_components.whatwatt.const import DEFAULT_REPORT_INTERVAL
-from custom_components.whatwatt.sensor import SENSORS, meter_status_option
+from custom_components.whatwatt.sensor import SENSORS
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

@@ -67,7 +67,8 @@ MQTT_CALLS = st.fixed_dictionaries(
     optional={
         "enable": st.booleans(),
         "url": st.builds(
-            lambda tls, port: f"{'mqtts' if tls else 'mqtt'}://127.0.0.1:{port}",
+            # An address in the network: a loopback one is refused for the device (issue 21).
+            lambda tls, port: f"{'mqtts' if tls else 'mqtt'}://192.0.2.20:{port}",
             st.booleans(),
             st.integers(1, 65535),
         ),

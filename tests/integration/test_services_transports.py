@@ -92,7 +92,7 @@ async def test_every_action(
     await call(
         hass,
         "configure_mqtt",
-        {**target, "url": "mqtt://127.0.0.1:9", "topic": "meters/basement"},
+        {**target, "url": "mqtt://192.0.2.1:9", "topic": "meters/basement"},
     )
     assert sim.state.mqtt_settings["publish"]["topic"] == "meters/basement"
 
@@ -129,12 +129,15 @@ async def test_mqtt_follows_writes(
 
 
 @pytest.mark.parametrize("transport", ["mqtt"])
+# The device publishes to the entry's topic when the entry is set up (its client on).
+@pytest.mark.parametrize("sim_options", [{"mqtt_url": "mqtt://127.0.0.1:9", "mqtt_topic": TOPIC}])
 async def test_mqtt_disable_warns(
     hass: HomeAssistant,
     sim: Any,
     entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Switching the device's client off warns once, when it happens."""
     await call(hass, "configure_mqtt", {ATTR_CONFIG_ENTRY_ID: entry.entry_id, "enable": False})
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1

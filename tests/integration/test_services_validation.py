@@ -111,8 +111,10 @@ async def test_limits_accepted(
 
 async def test_targets(hass: HomeAssistant, sim: Any, init_integration: MockConfigEntry) -> None:
     """Unknown targets, both targets at once, none at all, an entry not loaded."""
-    with pytest.raises(vol.Invalid):
-        await call(hass, "get_settings", {}, response=True)
+    for service, data in (("get_settings", {}), ("reboot", {}), ("run_action", {"action_id": "a"})):
+        with pytest.raises(ServiceValidationError) as err:  # translated, not a schema error
+            await call(hass, service, data, response=service == "get_settings")
+        assert err.value.translation_key == "target_required"
     with pytest.raises(vol.Invalid):
         await call(
             hass,

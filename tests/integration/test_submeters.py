@@ -27,11 +27,12 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache_with_extra_data,
 )
 
+from custom_components.whatwatt.api.submeters import GONE_AFTER
 from custom_components.whatwatt.api.totals import CONFIRM_READINGS
 from custom_components.whatwatt.config_flow import WhatwattConfigFlow
 from custom_components.whatwatt.const import CONF_SCAN_INTERVAL, CONF_TRANSPORT, DOMAIN
 from custom_components.whatwatt.diagnostics import async_get_config_entry_diagnostics
-from custom_components.whatwatt.submeter import GONE_AFTER, async_remove_config_entry_device
+from custom_components.whatwatt.submeter import async_remove_config_entry_device
 
 from .conftest import DEVICE_ID
 from .submeter_helpers import (

@@ -14,7 +14,7 @@ from homeassistant.const import ATTR_DEVICE_CLASS, STATE_UNAVAILABLE
 from homeassistant.util import dt as dt_util
 import pytest
 
-from custom_components.whatwatt.submeter import GONE_AFTER
+from custom_components.whatwatt.api.submeters import GONE_AFTER
 
 from .live_helpers import shows, wait_for
 from .submeter_helpers import (

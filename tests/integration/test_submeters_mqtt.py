@@ -17,8 +17,8 @@ from unittest.mock import patch
 from homeassistant.const import ATTR_DEVICE_CLASS, STATE_UNAVAILABLE
 from homeassistant.util import dt as dt_util
 
+from custom_components.whatwatt.api.submeters import GONE_AFTER
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE, VOLUME_SLOTS
-from custom_components.whatwatt.submeter import GONE_AFTER
 
 from .mqtt_helpers import mqtt_entry, setup_ha_mqtt
 from .submeter_helpers import assert_gas_meter, counter, sensor, set_kinds, submeter_device

@@ -6,15 +6,10 @@ import json
 from pathlib import Path
 import re
 
+from custom_components.whatwatt.api.states import METER_STATUS_OPTIONS, TARIFF_OPTIONS
 from custom_components.whatwatt.demand import DEMAND_SENSORS
 from custom_components.whatwatt.event import DEVICE_EVENT
-from custom_components.whatwatt.sensor import (
-    DEVICE_SENSORS,
-    METER_STATUS,
-    METER_STATUS_OPTIONS,
-    SENSORS,
-    TARIFF_OPTIONS,
-)
+from custom_components.whatwatt.sensor import DEVICE_SENSORS, METER_STATUS, SENSORS
 from custom_components.whatwatt.submeter import KINDS, TRANSLATION_KEYS as SUBMETER_KEYS
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"

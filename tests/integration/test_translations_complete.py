@@ -1,4 +1,4 @@
-"""Translations: de, fr and it cover exactly the English keys with the same placeholders."""
+"""Translations: de, fr, it, nl and pl cover exactly the English keys with the same placeholders."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / "whatwatt" / "translations"
-LANGUAGES = ("de", "fr", "it")
+LANGUAGES = ("de", "fr", "it", "nl", "pl")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -77,6 +77,8 @@ def test_swiss_german_spelling() -> None:
         ("de", "Bezugsleistung", "Zählerstatus"),
         ("fr", "Puissance soutirée", "État du compteur"),
         ("it", "Potenza prelevata", "Stato del contatore"),
+        ("nl", "Vermogen afname", "Meterstatus"),
+        ("pl", "Moc pobierana", "Stan licznika"),
     ],
 )
 async def test_entity_names_in_language(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from .parse_common import as_text
+
 if TYPE_CHECKING:
-    from .models import Report, SystemInfo
+    from .models import MqttSettings, Report, Settings, SystemInfo
 
 # A boot time within this many seconds of the known one is the same boot.
 _LAST_BOOT_TOLERANCE: Final = 60.0
@@ -26,6 +29,24 @@ def changed_keys(before: Any, after: Any) -> tuple[str, ...]:
     """Return the dotted keys whose values differ between two settings objects."""
     old, new = _flat(before), _flat(after)
     return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
+
+
+def system_after_write(
+    system: SystemInfo, settings: Settings | None, mqtt_settings: MqttSettings | None
+) -> SystemInfo:
+    """Return the system information as the device's answer to a write shows it.
+
+    The name follows the settings; a client switched off is no longer connected (the next
+    read tells when a client switched on has connected).
+    """
+    changes: dict[str, Any] = {}
+    if settings is not None and settings.name is not None:
+        changes["name"] = as_text(settings.name)
+    if mqtt_settings is not None and mqtt_settings.enable is not None:
+        changes["mqtt_enabled"] = mqtt_settings.enable
+        if not mqtt_settings.enable:
+            changes["mqtt_connected"] = False
+    return replace(system, **changes) if changes else system
 
 
 def boot_time(system: SystemInfo, now: datetime, known: datetime | None) -> datetime | None:

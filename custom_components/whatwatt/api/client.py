@@ -7,6 +7,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import os
 import re
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
@@ -47,6 +48,8 @@ _LOGGER = logging.getLogger(__name__)
 CONNECT_TIMEOUT: Final = 5.0
 # The largest REST reply read (the SD card's listing of a full card is the largest expected).
 MAX_BODY_BYTES: Final = 1024 * 1024
+# A request, its repetition with the 401's fresh challenge, one more after a ``stale`` one.
+_AUTH_ATTEMPTS: Final = 3
 DEFAULT_PORT: Final = 80
 
 # Routes that answer 404 on a FREE licence (README section 5).
@@ -161,11 +164,6 @@ def raise_for_status(status: int, path: str, body: bytes) -> None:
     raise WhatwattRequestError(status, error, message)
 
 
-def decode_json(body: bytes) -> Any:
-    """Decode a JSON body whatever its content type; InvalidResponse when it is not JSON."""
-    return load_json(body)
-
-
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     """Read a reply's body, refusing one larger than ``MAX_BODY_BYTES`` before reading it all."""
     if (response.content_length or 0) > MAX_BODY_BYTES:
@@ -239,30 +237,15 @@ class WhatwattClient:
         connect = CONNECT_TIMEOUT if total is None else min(CONNECT_TIMEOUT, total)
         return aiohttp.ClientTimeout(total=total, connect=connect, sock_read=read)
 
-    async def open(
-        self,
-        method: str,
-        path_qs: str,
-        *,
-        body: bytes | None = None,
-        total_timeout: float | None = None,
-        read_timeout: float | None = None,
-    ) -> aiohttp.ClientResponse:
-        """Send an authenticated request and return the (unread) non-401 response.
+    async def open_stream(self, path: str, *, read_timeout: float) -> aiohttp.ClientResponse:
+        """GET ``path`` authenticated: the (unread) non-401 response (live stream, SD files).
 
-        Used for the live stream: the call lock is held only until the response headers
-        arrive. ``total_timeout`` None means no overall limit; ``read_timeout`` bounds every
-        wait for data from the socket (headers and body). See ``_open`` for the authentication
-        rules. The caller must close the response.
+        The call lock is held only until the headers arrive; no overall limit, ``read_timeout``
+        bounds every wait for data. See ``_open`` for the authentication rules. The caller must
+        close the response.
         """
         async with self._lock:
-            return await self._open(
-                method,
-                path_qs,
-                body=body,
-                total_timeout=total_timeout,
-                read_timeout=read_timeout,
-            )
+            return await self._open("GET", path, total_timeout=None, read_timeout=read_timeout)
 
     async def _open(
         self,
@@ -275,17 +258,21 @@ class WhatwattClient:
     ) -> aiohttp.ClientResponse:
         """Send a request with authentication and return the (unread) non-401 response.
 
-        ``path_qs`` is the path plus query exactly as sent (it is signed by Digest). Answers a
-        first challenge (or a ``stale`` one) by repeating the request once; a second 401 or a
-        401 without a password raises WhatwattAuthError. The caller must release the response.
-        Connection failures raise WhatwattConnectionError / WhatwattTimeoutError.
+        ``path_qs`` is the path plus query exactly as sent (it is signed by Digest). A refusal
+        counts only once it is confirmed: a 401 is answered by repeating the request signed with
+        the fresh challenge that 401 carried, and only a 401 to that repetition, without
+        ``stale``, raises WhatwattAuthError ("rejected the password"); a ``stale`` one (the nonce
+        expired or the device restarted in between) is answered once more. A 401 without a
+        password raises at once. The challenge of the last 401 is kept, so the next call is
+        signed with a fresh nonce. The caller must release the response. Connection failures
+        raise WhatwattConnectionError / WhatwattTimeoutError.
         """
         url = URL(self.base_url + path_qs, encoded=True)
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         timeout = self._client_timeout(total_timeout, read_timeout)
-        for attempt in range(2):
+        for attempt in range(_AUTH_ATTEMPTS):
             authorization = self._auth.authorization(method, path_qs, body or b"")
             if authorization is None:
                 headers.pop("Authorization", None)
@@ -295,19 +282,22 @@ class WhatwattClient:
             _LOGGER.debug("%s %s -> %s", method, path_qs, response.status)
             if response.status != 401:
                 return response
-            challenges = response.headers.getall("WWW-Authenticate", [])
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                await response.read()  # drain the small body so the connection is reused
-            response.release()
-            if not self._auth.has_password:
-                raise WhatwattAuthError("the device requires a password")
-            if attempt == 1:
-                raise WhatwattAuthError("the device rejected the password")
-            try:
-                self._auth.learn(challenges)
-            except UnsupportedChallengeError as err:
-                raise WhatwattAuthError(str(err)) from err
-        raise WhatwattAuthError("authentication failed")  # pragma: no cover - loop always exits
+            if not await self._challenged(response) and attempt > 0:
+                break  # refused although signed with the fresh challenge: the password is wrong
+        raise WhatwattAuthError("the device rejected the password")
+
+    async def _challenged(self, response: aiohttp.ClientResponse) -> bool:
+        """Learn the challenge of a 401; return True when it says the nonce was only stale."""
+        challenges = response.headers.getall("WWW-Authenticate", [])
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            await response.read()  # drain the small body so the connection is reused
+        response.release()
+        if not self._auth.has_password:
+            raise WhatwattAuthError("the device requires a password")
+        try:
+            return self._auth.learn(challenges).stale
+        except UnsupportedChallengeError as err:
+            raise WhatwattAuthError(str(err)) from err
 
     async def _send(
         self,
@@ -331,7 +321,9 @@ class WhatwattClient:
             raise WhatwattTimeoutError(f"{self._host} did not answer in time") from err
         except aiohttp.ClientConnectorError as err:
             self.requests_sent -= 1  # never reached the device
-            raise WhatwattConnectionError(f"cannot connect to {self._host}: {err}") from err
+            errno = err.errno or 0  # the system's words ("Connection refused"), not aiohttp's
+            reason = os.strerror(errno) if errno > 0 else err.strerror or type(err).__name__
+            raise WhatwattConnectionError(f"cannot connect to {self._host}: {reason}") from err
         except aiohttp.ClientError as err:
             raise WhatwattConnectionError(f"error talking to {self._host}: {err}") from err
 
@@ -353,10 +345,10 @@ class WhatwattClient:
         return _Reply(response.status, response.headers, data)
 
     async def _get_json(self, path_qs: str) -> Any:
-        return decode_json((await self._request("GET", path_qs)).body)
+        return load_json((await self._request("GET", path_qs)).body)
 
     async def _write_json(self, path: str, changes: Mapping[str, Any]) -> Any:
-        return decode_json((await self._request("PUT", path, json_body=changes)).body)
+        return load_json((await self._request("PUT", path, json_body=changes)).body)
 
     async def get_system(self) -> SystemInfo:
         """``GET /api/v1/system``: identity, firmware, licence and health.
@@ -435,7 +427,7 @@ class WhatwattClient:
             raise
         if not reply.body.strip():
             return {}
-        return self._object(decode_json(reply.body), "actions")
+        return self._object(load_json(reply.body), "actions")
 
     async def call_action(self, action_id: str) -> list[int]:
         """``POST /api/v1/actions/call?id=...``: queue an action; returns its status ids."""
@@ -446,7 +438,7 @@ class WhatwattClient:
             if ids is not None:
                 return ids
         if reply.body.strip():
-            data = decode_json(reply.body)
+            data = load_json(reply.body)
             if isinstance(data, dict):
                 raw = data.get("status_ids")
                 if isinstance(raw, list) and all(
@@ -476,7 +468,7 @@ class WhatwattClient:
         for data is bounded by ``read_timeout``. Close the iterator to stop early.
         """
         path = "/sdcard/" + "/".join(quote(part, safe="") for part in name.split("/") if part)
-        response = await self.open("GET", path, read_timeout=read_timeout)
+        response = await self.open_stream(path, read_timeout=read_timeout)
         try:
             if response.status >= 300:
                 raise_for_status(response.status, path, await response.content.read(4096))

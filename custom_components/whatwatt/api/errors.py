@@ -19,7 +19,15 @@ class WhatwattStreamClosedError(WhatwattConnectionError):
     """The device ended an open stream cleanly (end of stream, not a broken connection).
 
     The live stream serves one client: this is what a take-over by another client looks like.
-    A broken connection (Wi-Fi drop, reboot) raises a plain WhatwattConnectionError instead.
+    A connection that breaks off (Wi-Fi drop, reboot) raises WhatwattStreamBrokenError instead.
+    """
+
+
+class WhatwattStreamBrokenError(WhatwattConnectionError):
+    """An open stream broke off: the connection went before the device ended the response.
+
+    What a reboot or a Wi-Fi drop looks like, often in the middle of an event (aiohttp's
+    ``ClientPayloadError``, ``ServerDisconnectedError``, a reset); never a take-over.
     """
 
 

@@ -14,6 +14,7 @@ from .clock import DeviceZone
 from .errors import (
     WhatwattConnectionError,
     WhatwattInvalidResponseError,
+    WhatwattStreamBrokenError,
     WhatwattStreamClosedError,
     WhatwattTimeoutError,
 )
@@ -149,10 +150,11 @@ class LiveStream:
     ``events()`` opens ``/api/v1/live`` (with the client's authentication state) and yields one
     Report per ``live`` (or unnamed) event. When the open stream ends it raises
     WhatwattStreamClosedError if the device ended it cleanly (what it does when another client
-    takes the stream over) and a plain WhatwattConnectionError if the connection broke (Wi-Fi
-    drop, reboot); WhatwattTimeoutError when nothing arrives for ``idle_timeout`` seconds.
-    Events whose JSON cannot be parsed are skipped. Each call of ``events()`` opens a new
-    connection.
+    takes the stream over) and WhatwattStreamBrokenError if the connection broke off (Wi-Fi
+    drop, reboot, often in the middle of an event); WhatwattTimeoutError when nothing arrives
+    for ``idle_timeout`` seconds. The messages are this package's words; aiohttp's own error
+    stays the cause (``__cause__``) and is logged at debug level. Events whose JSON cannot be
+    parsed are skipped. Each call of ``events()`` opens a new connection.
     """
 
     def __init__(
@@ -182,9 +184,7 @@ class LiveStream:
     async def events(self) -> AsyncIterator[Report]:
         """Yield one Report per live event until the stream fails or ``close()`` is called."""
         self._closed = False
-        response = await self._client.open(
-            "GET", LIVE_PATH, total_timeout=None, read_timeout=self._idle_timeout
-        )
+        response = await self._client.open_stream(LIVE_PATH, read_timeout=self._idle_timeout)
         self._response = response
         try:
             if response.status != 200:
@@ -226,7 +226,11 @@ class LiveStream:
         except (aiohttp.ClientError, ConnectionError) as err:
             if self._closed:
                 return b""
-            raise WhatwattConnectionError(f"live stream from {self._client.host}: {err}") from err
+            # ClientPayloadError (TransferEncodingError: the end chunk never came), a reset ...
+            _LOGGER.debug("Live stream from %s broke off: %r", self._client.host, err)
+            raise WhatwattStreamBrokenError(
+                f"the live stream from {self._client.host} broke off"
+            ) from err
 
     async def _raise_status(self, response: aiohttp.ClientResponse) -> None:
         try:

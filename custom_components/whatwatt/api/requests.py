@@ -167,6 +167,17 @@ def unreachable_from_device(host: str) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
+def url_unreachable_from_device(url: str) -> bool:
+    """Return True for a broker URL whose host the device cannot reach (``unreachable_...``).
+
+    Loopback names and addresses (``localhost``, 127.0.0.0/8, ``::1``), the unspecified address
+    and the host names of Home Assistant add-ons (``core-mosquitto``) mean the device itself or
+    nothing to it.
+    """
+    match = _MQTT_URL.match(url.strip())
+    return match is not None and unreachable_from_device(match.group(1))
+
+
 def settings_body(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Return the partial ``PUT /api/v1/settings`` body for the given fields only."""
     system: dict[str, Any] = {}

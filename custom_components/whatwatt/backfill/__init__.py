@@ -187,12 +187,8 @@ class Backfill:
         try:
             while self.pending:
                 start, end = self.pending[0]
-                oldest = dt_util.utcnow() - timedelta(days=MAX_BACKFILL_DAYS)
-                if (
-                    end > oldest
-                    and recorder_loaded(self._hass)
-                    and not await self._fill(start, end)
-                ):
+                live = end > dt_util.utcnow() - timedelta(days=MAX_BACKFILL_DAYS)
+                if live and recorder_loaded(self._hass) and not await self._fill(start, end):
                     return
                 self.pending.pop(0)
                 self._save()

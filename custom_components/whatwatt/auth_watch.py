@@ -1,0 +1,206 @@
+"""A refused password: told once, tried again at a slow pace, healed without anyone's help.
+
+The client confirms a refusal before it raises (``api/client.py``: a second 401 to a request
+signed with a fresh challenge). Whoever meets it tells the entry's ``AuthWatch``:
+
+- a coordinator raises ``ConfigEntryAuthFailed`` as Home Assistant expects (its polling stops and
+  a re-authentication flow opens), through ``WatchedCoordinator.read_error``;
+- the live stream stops and makes the measurements unavailable (``async_set_refused``).
+
+The watch logs one warning, asks for re-authentication and, while the device keeps refusing,
+tries the stored password every ``AUTH_RETRY_INTERVAL`` (one ``GET /api/v1/system``). When it
+works again the watch logs one line, aborts the re-authentication flow and deletes its repair,
+and resumes what stopped: the coordinators read again (their polling carries on) and the live
+stream opens again. A password that stays wrong leaves the flow open; nothing more is logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.data_entry_flow import UnknownFlow
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .api.errors import WhatwattAuthError, WhatwattError
+from .const import AUTH_RETRY_INTERVAL, DOMAIN, LOGGER
+from .errors import update_error
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from homeassistant.config_entries import ConfigEntry
+
+    from .api.client import WhatwattClient
+
+
+class AuthWatch:
+    """The stored password of one entry while the device refuses it."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, client: WhatwattClient) -> None:
+        """Watch ``entry``'s password; nothing is tried before ``async_start``."""
+        self._hass = hass
+        self._entry = entry
+        self._client = client
+        self._resumers: list[Callable[[], object]] = []
+        self._started = False
+        self.refused = False
+        self._unsub_retry: CALLBACK_TYPE | None = None
+        self._trying: asyncio.Task[None] | None = None
+
+    def on_heal(self, resume: Callable[[], object]) -> None:
+        """Call ``resume`` (a callback or a coroutine function) when the password works again."""
+        self._resumers.append(resume)
+
+    @callback
+    def async_start(self) -> None:
+        """Start watching (the entry is set up); a refusal met during the set-up counts now.
+
+        A refusal during the set-up itself is Home Assistant's to report: it fails the set-up
+        and asks for re-authentication.
+        """
+        self._started = True
+        if self.refused:
+            self._entry.async_start_reauth(self._hass)
+            self._arm()
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop trying (the entry unloads); a try in flight is cancelled with the entry."""
+        self._started = False
+        self._disarm()
+
+    @callback
+    def async_refused(self) -> None:
+        """Take a refusal of the stored password: say so once, ask, and keep trying it."""
+        if self.refused:
+            return
+        self.refused = True
+        if not self._started:
+            return
+        LOGGER.warning(
+            "%s refuses its stored password. Home Assistant asks for the new one "
+            "(Settings → Repairs); meanwhile the stored one is tried again every %.0f s",
+            self._entry.title,
+            AUTH_RETRY_INTERVAL.total_seconds(),
+        )
+        self._entry.async_start_reauth(self._hass)
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._unsub_retry is None:
+            self._unsub_retry = async_track_time_interval(
+                self._hass, self._async_retry_due, AUTH_RETRY_INTERVAL, name=f"{DOMAIN} password"
+            )
+
+    def _disarm(self) -> None:
+        if self._unsub_retry is not None:
+            self._unsub_retry()
+            self._unsub_retry = None
+
+    @callback
+    def _async_retry_due(self, _now: datetime) -> None:
+        if self._trying is None or self._trying.done():
+            self._trying = self._entry.async_create_background_task(
+                self._hass, self._async_try(), f"{DOMAIN} password {self._entry.title}"
+            )
+
+    async def _async_try(self) -> None:
+        """Try the stored password once; carry on when it works."""
+        try:
+            await self._client.get_system()
+        except WhatwattAuthError:
+            LOGGER.debug("%s still refuses its stored password", self._entry.title)
+            return
+        except WhatwattError as err:  # unreachable now: the next try tells
+            LOGGER.debug("%s: the stored password could not be tried: %s", self._entry.title, err)
+            return
+        if self._started and self.refused:
+            await self._async_healed()
+
+    async def _async_healed(self) -> None:
+        self.refused = False
+        self._disarm()
+        LOGGER.info("%s accepts its stored password again; carrying on", self._entry.title)
+        self._async_abort_reauth()
+        for resume in self._resumers:
+            result = resume()
+            if inspect.isawaitable(result):
+                await result
+
+    @callback
+    def _async_abort_reauth(self) -> None:
+        """Abort the entry's re-authentication flows and delete the repairs that point at them."""
+        manager = self._hass.config_entries.flow
+        flows = manager.async_progress_by_handler(
+            DOMAIN, match_context={"entry_id": self._entry.entry_id}
+        )
+        aborted = {flow["flow_id"] for flow in flows if flow["context"]["source"] == SOURCE_REAUTH}
+        for flow_id in aborted:
+            with contextlib.suppress(UnknownFlow):
+                manager.async_abort(flow_id)
+        registry = ir.async_get(self._hass)
+        for issue in list(registry.issues.values()):
+            if issue.issue_domain == DOMAIN and (issue.data or {}).get("flow_id") in aborted:
+                ir.async_delete_issue(self._hass, issue.domain, issue.issue_id)
+
+
+class WatchedCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """A coordinator of this integration: its refused password is the auth watch's to tell."""
+
+    on_refused: Callable[[], None] | None = None  # the watch's ``async_refused``
+
+    def read_error(self, err: WhatwattError) -> UpdateFailed | ConfigEntryAuthFailed:
+        """Return what to raise for a failed read (``errors.update_error``).
+
+        A refused password is told to the watch, which logs it once; the coordinator is marked
+        failed first, so Home Assistant's refresh does not log it a second time. Raising
+        ``ConfigEntryAuthFailed`` still stops the polling and asks for re-authentication.
+        """
+        error = update_error(err)
+        if isinstance(error, ConfigEntryAuthFailed) and self.on_refused is not None:
+            self.on_refused()
+            self.last_exception = error
+            self.last_update_success = False
+        return error
+
+    @callback
+    def async_set_refused(self, err: Exception) -> None:
+        """Take a push source's refused password: unavailable, and the watch tells it (once)."""
+        if self.on_refused is not None:
+            self.on_refused()
+        self.last_exception = err
+        if self.last_update_success:
+            self.last_update_success = False
+            self.async_update_listeners()
+
+    async def async_resume(self) -> None:
+        """Read again once the password works: data, entities and polling carry on.
+
+        The watch logs the heal, so a read that works adds no line of its own (not Home
+        Assistant's "recovered" either). One that fails for another reason is logged as Home
+        Assistant logs a failed read, and the polling carries on; a refusal again is the
+        watch's (the polling stays stopped).
+        """
+        try:
+            data = await self._async_update_data()
+        except ConfigEntryAuthFailed:
+            return
+        except UpdateFailed as err:
+            failure = err
+        else:
+            self.async_set_updated_data(data)
+            return
+        self.logger.error("Error fetching %s data: %s", self.name, failure)
+        await self.async_refresh()  # the failure is known: not logged again; polls on
+
+
+__all__ = ["AuthWatch", "WatchedCoordinator"]
