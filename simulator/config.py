@@ -52,7 +52,7 @@ class SimulatorConfig:
     seed: int | None = None
     action_fake_delay: float = 0.05  # seconds a non-local action request "runs" before failing
     sd_card: bool = False  # a card is mounted at start (simulator.sdcard; logging stays off)
-    meter_id: str = ""
     # Broker hosts the device's network reaches besides loopback (the development stack's
     # network address); any other broker is unreachable (simulator.mqtt).
     reachable_hosts: tuple[str, ...] = ()
+    meter_id: str = ""

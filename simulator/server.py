@@ -80,8 +80,8 @@ class Simulator:
         )
         if cfg.telegram_interval > 0:
             self.state.telegram_interval = cfg.telegram_interval
-        self.state.meter_info["id"] = cfg.meter_id
         self.state.reachable_hosts = frozenset(cfg.reachable_hosts)
+        self.state.meter_info["id"] = cfg.meter_id
         scheme = cfg.auth if cfg.auth != "none" else None
         if scheme is None:
             scheme = "digest" if has_utc_stamps(cfg.firmware) else "basic"

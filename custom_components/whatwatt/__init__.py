@@ -147,6 +147,7 @@ async def async_build_runtime(
     # An entry taken over from the vendor's integration learns its device id first.
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
+    totals = TotalsGuard(on_exchange=_announce_exchange(device))
     scan_interval = float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
     measurements = MeasurementCoordinator(
         hass,
@@ -154,7 +155,7 @@ async def async_build_runtime(
         client,
         scan_interval=scan_interval if transport == TRANSPORT_REST else None,
         fallback=transport == TRANSPORT_MQTT,
-        totals=(totals := TotalsGuard(on_exchange=_announce_exchange(device))),
+        totals=totals,
         on_reboot=device.async_schedule_read,
     )
     auth = _auth_watch(hass, entry, client, device, measurements)
@@ -172,16 +173,6 @@ async def async_build_runtime(
     if auth is not None:
         _resume_on_heal(auth, transport, device, measurements, source)
     return WhatwattRuntimeData(client, device, measurements, source, auth=auth)
-
-
-def _announce_exchange(device: DeviceCoordinator) -> Callable[[str | None, str | None], None]:
-    """Return the energy guard's callable: a meter exchange becomes a ``device_event``."""
-
-    def announce(old: str | None, new: str | None) -> None:
-        event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
-        device.async_set_updated_data(replace(device.data, events=(event,)))
-
-    return announce
 
 
 def _auth_watch(
@@ -246,6 +237,16 @@ def _push_source(
         interval=lambda: measurements.interval,
         tz=zone,
     )
+
+
+def _announce_exchange(device: DeviceCoordinator) -> Callable[[str | None, str | None], None]:
+    """Return the energy guard's callable: a meter exchange becomes a ``device_event``."""
+
+    def announce(old: str | None, new: str | None) -> None:
+        event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
+        device.async_set_updated_data(replace(device.data, events=(event,)))
+
+    return announce
 
 
 def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) -> None:
