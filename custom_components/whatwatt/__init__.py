@@ -222,8 +222,7 @@ def _announce_exchange(device: DeviceCoordinator) -> Callable[[str | None, str |
     """Return the energy guard's callable: a meter exchange becomes a ``device_event``."""
 
     def announce(old: str | None, new: str | None) -> None:
-        details = (("old_meter_id", old), ("new_meter_id", new))
-        event = DeviceEvent(EVENT_METER_EXCHANGED, details=details)
+        event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
         device.async_set_updated_data(replace(device.data, events=(event,)))
 
     return announce

@@ -49,7 +49,7 @@ MIN_FALLBACK_POLL: Final = 5.0
 EVENT_SETTINGS_CHANGED: Final = "settings_changed"
 EVENT_MQTT_SETTINGS_CHANGED: Final = "mqtt_settings_changed"
 EVENT_REBOOTED: Final = "rebooted"
-EVENT_METER_EXCHANGED: Final = "meter_exchanged"  # found in the readings (``runtime``)
+EVENT_METER_EXCHANGED: Final = "meter_exchanged"  # found by the energy guard (``__init__``)
 
 
 class PushSource(Protocol):
@@ -95,8 +95,7 @@ class DeviceEvent:
     """A configuration change or restart found by a device read (not made by this entry)."""
 
     event_type: str
-    changed: tuple[str, ...] = ()
-    details: tuple[tuple[str, str | None], ...] = ()  # further attributes of the event
+    attributes: tuple[tuple[str, Any], ...] = ()  # ("changed", the keys) ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +204,7 @@ class DeviceCoordinator(WatchedCoordinator[DeviceState]):
             (EVENT_MQTT_SETTINGS_CHANGED, before.mqtt_settings, after.mqtt_settings),
         ):
             if old is not None and new is not None and (keys := changed_keys(old.raw, new.raw)):
-                events.append(DeviceEvent(event_type, keys))
+                events.append(DeviceEvent(event_type, (("changed", list(keys)),)))
         return tuple(events)
 
     @callback

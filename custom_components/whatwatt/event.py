@@ -2,7 +2,7 @@
 
 The device coordinator compares each read with the last one (or with what this entry wrote) and
 hands the differences over as ``DeviceState.events``; a meter exchange found by the energy guard
-comes the same way (``runtime``). This entity fires each of them once.
+comes the same way (``__init__``). This entity fires each of them once.
 """
 
 from __future__ import annotations
@@ -48,8 +48,7 @@ class WhatwattDeviceEvent(WhatwattEntity[DeviceCoordinator], EventEntity):
         if state.events and state is not self._fired:
             self._fired = state
             for event in state.events:
-                attributes = {"changed": list(event.changed)} if event.changed else None
-                self._trigger_event(event.event_type, attributes or dict(event.details) or None)
+                self._trigger_event(event.event_type, dict(event.attributes) or None)
             self.async_write_ha_state()
             return
         super()._handle_coordinator_update()

@@ -146,6 +146,7 @@ class SdCsvReader:
         self._discarding = False
         self._columns: dict[str, int] | None = None
         self.past_end = False
+        self.first: datetime | None = None  # the time of the file's first row, in range or not
         self.rows = 0  # rows turned into reports
         self.skipped = 0  # lines dropped: unparsable, too long, no time, before the header
 
@@ -198,6 +199,8 @@ class SdCsvReader:
             self.skipped += 1
             return
         report = self._report(fields, self._columns)
+        if report is not None and self.first is None:
+            self.first = report.timestamp
         if report is None:
             self.skipped += 1
         elif report.timestamp is not None and self._in_range(report.timestamp):

@@ -6,12 +6,14 @@ The rules: ``docs/architecture.md``, "The backfill: a run" and "The backfill: th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from homeassistant.components.recorder.statistics import async_import_statistics
+from homeassistant.const import EVENT_RECORDER_5MIN_STATISTICS_GENERATED
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.recorder import get_instance
@@ -46,11 +48,14 @@ NOTHING_MISSING: Final = "nothing_missing"
 NO_SD_CARD: Final = "no_sd_card"
 LOGGING_OFF: Final = "logging_off"
 NO_DATA: Final = "no_data"
+DEFERRED: Final = "deferred"
 
 STORE_VERSION: Final = 1
 # The stored time of the last reading is refreshed at most this often (seconds).
 HEARTBEAT: Final = 300.0
 RETRY_AFTER: Final = timedelta(minutes=15)
+# A run deferred until the recorder's next compile is tried again at most this often.
+MAX_DEFERRALS: Final = 12
 
 
 @dataclass(slots=True)
@@ -95,7 +100,8 @@ class Backfill:
         self.pending: list[tuple[datetime, datetime]] = []
         self._save_scheduled = False
         self._running = False
-        self._retry: CALLBACK_TYPE | None = None
+        self._retry: CALLBACK_TYPE | None = None  # a timer, or a wait for the next compile
+        self._deferrals = 0
 
     async def async_start(self) -> None:
         """Read what was kept from before; follow the readings and the device reads until unload."""
@@ -172,32 +178,42 @@ class Backfill:
         )
 
     @callback
-    def _retry_now(self, _now: datetime) -> None:
+    def _retry_now(self, _now: object) -> None:
         self._retry = None
         self._start_run()
 
     async def _async_run(self) -> None:
-        """Fill the pending gaps, oldest first; stop at a device error and retry later."""
+        """Fill the pending gaps, oldest first; a device error or a deferral: again later."""
         try:
             while self.pending:
                 start, end = self.pending[0]
-                oldest = dt_util.utcnow() - timedelta(days=MAX_BACKFILL_DAYS)
-                if end > oldest and recorder_loaded(self._hass):
-                    try:
-                        async with self.lock:
-                            await async_backfill(self._hass, self._entry, start, end)
-                    except WhatwattError as err:
-                        _LOGGER.info(
-                            "%s: the gap from %s is filled later: %s", self._entry.title, start, err
-                        )
-                        self._retry = async_call_later(self._hass, RETRY_AFTER, self._retry_now)
-                        return
-                    except Exception:  # a bug must not keep the gap open for ever
-                        _LOGGER.exception("%s: gap from %s not filled", self._entry.title, start)
+                live = end > dt_util.utcnow() - timedelta(days=MAX_BACKFILL_DAYS)
+                if live and recorder_loaded(self._hass) and not await self._fill(start, end):
+                    return
                 self.pending.pop(0)
                 self._save()
         finally:
             self._running = False
+
+    async def _fill(self, start: datetime, end: datetime) -> bool:
+        """Run the gap; False when it is to be run again (a device error, a deferred run)."""
+        try:
+            async with self.lock:
+                result = await async_backfill(self._hass, self._entry, start, end)
+        except WhatwattError as err:
+            _LOGGER.info("%s: the gap from %s is filled later: %s", self._entry.title, start, err)
+            self._retry = async_call_later(self._hass, RETRY_AFTER, self._retry_now)
+            return False
+        except Exception:  # a bug must not keep the gap open for ever
+            _LOGGER.exception("%s: gap from %s not filled", self._entry.title, start)
+            return True
+        if result.outcome == DEFERRED and self._deferrals < MAX_DEFERRALS:
+            self._deferrals += 1
+            event = EVENT_RECORDER_5MIN_STATISTICS_GENERATED
+            self._retry = self._hass.bus.async_listen_once(event, self._retry_now)
+            return False
+        self._deferrals = 0
+        return True
 
 
 async def async_remove_coverage(hass: HomeAssistant, entry_id: str) -> None:
@@ -228,15 +244,18 @@ async def async_backfill(
     result = BackfillResult(NOTHING_MISSING, hours[0], hours[-1] + HOUR)
     await instance.async_add_executor_job(read_recorded, hass, series, hours)
     series = [item for item in series if item.usable]
+    if any(item.uncompiled for item in series):
+        return _deferred(entry, result, "the recorder compiles hours of it yet")
     if not any(importable_hours(item.rows, hours, item.protected) for item in series):
         return result
     closings = await _async_read_card(hass, entry, series, hours)
     if isinstance(closings, str):
         result.outcome = closings
         return result
-    for item in series:
-        readings = {hour: item.to_unit(value) for hour, value in closings.values[item.key].items()}
-        plan = plan_series(item.rows, hours, item.protected, readings)
+    plans = [(item, _plan(item, hours, closings)) for item in series]
+    if any(plan.shift and not item.continued for item, plan in plans):
+        return _deferred(entry, result, "the meter was exchanged in it, the hour after waits")
+    for item, plan in plans:
         _import(hass, entry.title, item, plan, result)
     if result.hours:
         result.outcome = IMPORTED
@@ -246,6 +265,20 @@ async def async_backfill(
         result.outcome = NO_DATA
         _LOGGER.info("%s: the SD card holds no readings from %s to %s", entry.title, *_gap(hours))
     return result
+
+
+def _deferred(entry: WhatwattConfigEntry, result: BackfillResult, why: str) -> BackfillResult:
+    """Leave the window for a run after the recorder's next compile (nothing is written)."""
+    _LOGGER.info("%s: the gap from %s is filled later: %s", entry.title, result.start, why)
+    result.outcome = DEFERRED
+    return result
+
+
+def _plan(item: Series, hours: list[datetime], closings: Closings) -> SeriesPlan:
+    """Return one sensor's plan from the card's readings (in the statistics' unit)."""
+    readings = {hour: item.to_unit(value) for hour, value in closings.values[item.key].items()}
+    used = {hour: item.to_unit(value) for hour, value in closings.used[item.key].items()}
+    return plan_series(item.rows, hours, item.protected, readings, used)
 
 
 async def _async_read_card(
@@ -260,12 +293,15 @@ async def _async_read_card(
         return _not_read(hass, entry, hours, NO_SD_CARD, f"no SD card ({err})")
     if sd_logging(entry.runtime_data.device.data) is False:
         return _not_read(hass, entry, hours, LOGGING_OFF, "SD-card logging is off")
+    if (offset := device_offset(client)) is None:  # its clock tells the dates of its files
+        with contextlib.suppress(WhatwattError):
+            await client.get_system()
+        offset = device_offset(client)
     seeds = {item.key: item.anchor_native(hours[0]) for item in series}
     closings = Closings(seeds, hours, entry.title)
-    for sd_file in files_for(listing, hours, device_offset(client)):
-        await read_file(client, sd_file, hours, closings)
-        if closings.stopped:
-            break
+    for sd_file in files_for(listing, hours, offset):
+        if await read_file(client, sd_file, hours, closings) or closings.stopped:
+            break  # later files hold later rows
     return closings
 
 
@@ -278,6 +314,9 @@ def _import(
     if plan.rows:
         rows = [cast("StatisticData", dict(row)) for row in plan.rows]
         async_import_statistics(hass, item.import_metadata(), rows)
+        if plan.shift and result.end is not None:  # rule 5: after the import, in the queue
+            unit = item.unit or item.native_unit
+            get_instance(hass).async_adjust_statistics(item.entity_id, result.end, plan.shift, unit)
         amount = round(item.to_native(plan.amount), 3)
         result.sensors[item.entity_id] = {"hours": len(rows), item.native_unit.lower(): amount}
         result.hours.update(plan.hours)

@@ -28,6 +28,8 @@ _LOGGER = logging.getLogger(__name__)
 MAX_FILE_BYTES: Final = 32 * 1024 * 1024
 # While the device's UTC offset is not known, local dates are taken as up to this far either way.
 _DATE_MARGIN: Final = timedelta(hours=14)
+# The longest a daily file's rows last from its first one (a local day when clocks go back).
+_FILE_SPAN: Final = timedelta(hours=25)
 
 
 def sd_logging(state: DeviceState | None) -> bool | None:
@@ -58,7 +60,7 @@ def files_for(
 
 
 class Closings:
-    """The closing reading of each hour of the window, per sensor key (native units)."""
+    """Per sensor key, each hour's closing reading and what it used (native units)."""
 
     def __init__(self, seeds: dict[str, float | None], hours: list[datetime], name: str) -> None:
         """Collect ``seeds``' keys over ``hours``; a seed is the register before the window."""
@@ -68,15 +70,18 @@ class Closings:
                 self._guard.seed(key, value)
         self._wanted = set(hours)
         self._last: datetime | None = None
+        self._previous = {key: value for key, value in seeds.items() if value is not None}
+        self._carried: dict[str, float] = {}  # used by a row before the window: the first hour's
         self.stopped = False
         self.values: dict[str, dict[datetime, float]] = {key: {} for key in seeds}
+        self.used: dict[str, dict[datetime, float]] = {key: {} for key in seeds}
 
     def cut(self) -> None:
         """Stop at a read cut short: the hour it stopped in has no closing reading, nor later."""
         self.stopped = True
         if self._last is not None:
             hour = closing_hour(self._last)
-            for values in self.values.values():
+            for values in (*self.values.values(), *self.used.values()):
                 for stale in [wanted for wanted in values if wanted >= hour]:
                     del values[stale]
 
@@ -89,27 +94,38 @@ class Closings:
             self._last = moment
             checked = self._guard.check(report)
             hour = closing_hour(moment)
-            if hour in self._wanted:
-                for key, values in self.values.items():
-                    if (value := checked.values.get(key)) is not None:
-                        values[hour] = value
+            for key, values in self.values.items():
+                if (value := checked.values.get(key)) is None:
+                    continue
+                previous, self._previous[key] = self._previous.get(key), value
+                step = value if previous is None or value < previous else value - previous
+                if hour not in self._wanted:
+                    self._carried[key] = self._carried.get(key, 0.0) + step
+                    continue
+                values[hour] = value
+                step += self._carried.pop(key, 0.0)
+                self.used[key][hour] = self.used[key].get(hour, 0.0) + step
 
 
 async def read_file(
     client: WhatwattClient, sd_file: SdFile, hours: list[datetime], closings: Closings
-) -> None:
-    """Stream one daily file into ``closings``: no further than the window, ``MAX_FILE_BYTES``."""
+) -> bool:
+    """Stream one daily file into ``closings``: no further than the window, ``MAX_FILE_BYTES``.
+
+    Return True when its rows went past the window's end (later files hold later rows).
+    """
     reader = SdCsvReader(start=hours[0], end=hours[-1] + HOUR)
     received = 0
     async with contextlib.aclosing(client.stream_sdcard_file(sd_file.name)) as chunks:
         async for chunk in chunks:
             received += len(chunk)
             closings.take(reader.feed(chunk))
-            if reader.past_end:
-                break
+            if reader.past_end or (reader.first and reader.first + _FILE_SPAN <= hours[0]):
+                return reader.past_end  # past the window, or a file whose day ended before it
             if received >= MAX_FILE_BYTES:
                 _LOGGER.warning("%s: only the first %s bytes read", sd_file.name, received)
                 closings.cut()
-                return
+                return False
     closings.take(reader.close())
     _LOGGER.debug("%s: %s rows read, %s lines skipped", sd_file.name, reader.rows, reader.skipped)
+    return reader.past_end

@@ -69,6 +69,7 @@ class SeriesPlan:
     rows: tuple[dict[str, Any], ...] = ()
     amount: float = 0.0  # what the written hours add up to (statistic unit)
     problem: str | None = None
+    shift: float = 0.0  # what the rows after the window lack (rule 5): they move up by it
 
     @property
     def hours(self) -> tuple[datetime, ...]:
@@ -125,6 +126,11 @@ def importable_hours(
     ]
 
 
+def _increase(before: float, after: float) -> float:
+    """Return a register's increase from ``before`` to ``after`` (a fall counts from zero)."""
+    return after - before if after >= before else after
+
+
 @dataclass(slots=True)
 class _Running:
     """The running state and sum while walking the window, and what is written."""
@@ -133,34 +139,47 @@ class _Running:
     total: float
     written: list[dict[str, Any]]
     amount: float = 0.0
+    chained: bool = True  # ``state`` is the card's reading before the next hour's (rule 2)
+    own: tuple[float, float] = (0.0, 0.0)  # the last row Home Assistant compiled itself
 
     def keep(self, row: HourRow) -> bool:
         """Continue from a row that stays as it is (rule 2); False when it breaks rule 4."""
         if row.state is None or row.sum is None or row.sum < self.total - TOLERANCE:
             return False
         self.state, self.total = row.state, row.sum
+        self.own, self.chained = (row.state, row.sum), False
         return True
 
-    def write(self, hour: datetime, row: HourRow | None, value: float | None) -> None:
+    def write(
+        self, hour: datetime, row: HourRow | None, value: float | None, used: float | None
+    ) -> None:
         """Write an hour from its closing reading (or carry the running values, rule 2)."""
         if value is None:
             if row is None:
                 return
             value, increase = self.state, 0.0
         else:
-            increase = value - self.state if value >= self.state else value
+            chained, self.chained = self.chained, True
+            increase = used if used is not None and chained else _increase(self.state, value)
         total = self.total + increase
         if row is None or not (_same(row.state, value) and _same(row.sum, total)):
             self.written.append({"start": hour, "state": value, "sum": total})
             self.amount += increase
         self.state, self.total = value, total
 
+    @property
+    def shift(self) -> float:
+        """Return what Home Assistant's rows after the window lack (rule 5, zero when none)."""
+        state, total = self.own
+        shift = self.total - total - _increase(state, self.state)
+        return shift if shift > TOLERANCE else 0.0
 
-def _anchor(row: HourRow | None) -> _Running | None:
+
+def _anchor(row: HourRow | None, *, chained: bool = True) -> _Running | None:
     """Return the running values a recorded row starts (None: nothing to continue from)."""
     if row is None or row.state is None or row.sum is None:
         return None
-    return _Running(row.state, row.sum, [])
+    return _Running(row.state, row.sum, [], chained=chained, own=(row.state, row.sum))
 
 
 def plan_series(
@@ -168,8 +187,12 @@ def plan_series(
     hours: Sequence[datetime],
     protected: Collection[datetime],
     closing: Mapping[datetime, float],
+    used: Mapping[datetime, float] | None = None,
 ) -> SeriesPlan:
-    """Return the rows to write for one sensor from the closing readings (statistic unit)."""
+    """Return the rows to write for one sensor from the closing readings (statistic unit).
+
+    ``used``: what each hour's readings counted, a fall from zero (the card's, rule 2).
+    """
     if not hours:
         return SeriesPlan()
     recorded = _Rows(rows)
@@ -181,16 +204,20 @@ def plan_series(
         writable = _writable(hour, row, previous, protected)
         previous = row or previous
         if writable and running is not None:
-            running.write(hour, row, closing.get(hour))
+            running.write(hour, row, closing.get(hour), (used or {}).get(hour))
         elif writable:
             unanchored = unanchored or hour in closing
         elif running is None:
-            running = _anchor(row)
+            running = _anchor(row, chained=False)
         elif row is not None and not running.keep(row):
             return SeriesPlan(problem=NOT_CONTINUOUS)
     if running is None or not running.written:
         return SeriesPlan(problem=NO_ANCHOR if unanchored else None)
-    after = recorded.after(hours[-1])
-    if after is not None and after.sum is not None and after.sum < running.total - TOLERANCE:
+    after, shift = recorded.after(hours[-1]), running.shift
+    if (
+        after is not None
+        and after.sum is not None
+        and after.sum + shift < running.total - TOLERANCE
+    ):
         return SeriesPlan(problem=NOT_CONTINUOUS)  # rule 4 for the row after the window
-    return SeriesPlan(rows=tuple(running.written), amount=running.amount)
+    return SeriesPlan(rows=tuple(running.written), amount=running.amount, shift=shift)

@@ -64,6 +64,9 @@ class Series:
     metadata: StatisticMetaData | None = None
     rows: list[HourRow] = field(default_factory=list)
     protected: set[datetime] = field(default_factory=set)
+    # Hours without a row in which the sensor had a number: the recorder compiles them yet.
+    uncompiled: set[datetime] = field(default_factory=set)
+    continued: bool = False  # a five-minute row at or after the window's end exists
 
     @property
     def unit(self) -> str | None:
@@ -128,12 +131,13 @@ def _numeric(text: str) -> bool:
 
 
 def read_recorded(hass: HomeAssistant, series: list[Series], hours: list[datetime]) -> None:
-    """Fill in metadata, hourly rows and protected hours (runs in the recorder's executor)."""
+    """Fill in metadata, rows, protected and uncompiled hours (in the recorder's executor)."""
     ids = {item.entity_id for item in series}
     metadata = get_metadata(hass, statistic_ids=ids)
     first, end = hours[0], hours[-1] + HOUR
     lookback = first - timedelta(days=MAX_BACKFILL_DAYS)  # for the row the window continues
     rows = statistics_during_period(hass, lookback, None, ids, "hour", None, {"state", "sum"})
+    later = statistics_during_period(hass, end, None, ids, "5minute", None, {"sum"})
     for item in series:
         found = metadata.get(item.entity_id)
         item.metadata = found[1] if found is not None else None
@@ -141,16 +145,25 @@ def read_recorded(hass: HomeAssistant, series: list[Series], hours: list[datetim
             HourRow(dt_util.utc_from_timestamp(row["start"]), row.get("state"), row.get("sum"))
             for row in rows.get(item.entity_id, [])
         ]
-        changes = state_changes_during_period(
-            hass,
-            first,
-            end,
-            entity_id=item.entity_id,
-            no_attributes=True,
-            include_start_time_state=False,
-        )
-        item.protected = {
-            floor_hour(state.last_updated)
-            for state in changes.get(item.entity_id, [])
-            if _numeric(state.state)
-        }
+        item.continued = bool(later.get(item.entity_id))
+        states = state_changes_during_period(
+            hass, first, end, entity_id=item.entity_id, no_attributes=True
+        ).get(item.entity_id, [])
+        numeric = [(state.last_updated, _numeric(state.state)) for state in states]
+        # The first is the state at ``first`` (from before): it protects no hour.
+        item.protected = {floor_hour(at) for at, number in numeric if number and at > first}
+        recorded = {row.start for row in item.rows}
+        item.uncompiled = _numeric_hours(numeric, first, end) - recorded
+
+
+def _numeric_hours(
+    states: list[tuple[datetime, bool]], first: datetime, end: datetime
+) -> set[datetime]:
+    """Return the hours of ``first``..``end`` in which a state was a number for a while."""
+    hours: set[datetime] = set()
+    for (since, number), (until, _) in zip(states, [*states[1:], (end, False)], strict=True):
+        hour = floor_hour(max(since, first))
+        while number and hour < until:
+            hours.add(hour)
+            hour += HOUR
+    return hours

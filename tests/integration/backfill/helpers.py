@@ -22,14 +22,13 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.components.recorder.tasks import CompileMissingStatisticsTask
+from homeassistant.components.recorder.tasks import CompileMissingStatisticsTask, StatisticsTask
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
-    do_adhoc_statistics,
 )
 
 from custom_components.whatwatt.const import DOMAIN
@@ -165,10 +164,13 @@ class Outage:
             await self.step()
 
     async def compile(self) -> None:
-        """Compile every 5-minute period that has ended (the recorder's five-minute tick)."""
+        """Compile every 5-minute period that has ended (the recorder's five-minute tick).
+
+        Each compile fires the recorder's events, as its own tick does.
+        """
         end = floor5(dt_util.utcnow())
         while self._compiled < end:
-            do_adhoc_statistics(self.hass, start=self._compiled)
+            get_instance(self.hass).queue_task(StatisticsTask(self._compiled, True))
             self._compiled += FIVE
         await async_wait_recording_done(self.hass)
 
@@ -217,10 +219,18 @@ async def backfill(hass: HomeAssistant, entry: MockConfigEntry, **times: Any) ->
     )
 
 
-async def go_through(outage: Outage, cause: str, *, catch_up: bool = True) -> None:
+async def go_through(
+    outage: Outage,
+    cause: str,
+    *,
+    catch_up: bool = True,
+    until: datetime = BACK,
+    exchange: datetime | None = None,
+) -> None:
     """Run until the last reading, stop the readings for ``cause``, run to the first one after.
 
-    Home Assistant down: its recorder catches up at the end unless ``catch_up`` is False.
+    Home Assistant down: its recorder catches up at the end unless ``catch_up`` is False. The
+    run goes on ``until`` the readings come back; at ``exchange`` the meter is exchanged.
     """
     hass, sim, entry = outage.hass, outage.sim, outage.entry
     await outage.run_until(LAST)
@@ -235,7 +245,10 @@ async def go_through(outage: Outage, cause: str, *, catch_up: bool = True) -> No
     else:
         sim.faults.refuse = True
     await outage.step(STEP - 15)  # back on the minute's telegram
-    await outage.run_until(BACK)
+    if exchange is not None:
+        await outage.run_until(exchange)
+        sim.exchange_meter("NEW-2")
+    await outage.run_until(until)
     if cause == "home_assistant_down" and catch_up:
         await outage.catch_up()
 
