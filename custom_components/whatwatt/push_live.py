@@ -110,15 +110,10 @@ class LiveSource:
             self._task = None
         async_clear_issue(self._hass, self._entry, ISSUE_LIVE_TAKEN_OVER)
 
-    @property
-    def connected(self) -> bool:
-        """Return True while the stream is open."""
-        return self._stream is not None and self._stream.connected
-
     def diagnostics(self) -> dict[str, Any]:
         """Return the stream's state: connected, recent take-over drops, failed attempts."""
         return {
-            "connected": self.connected,
+            "connected": self._stream is not None and self._stream.connected,
             "drops": len(self._drops),
             "attempt": self._attempt,
             "taken_over": self._taken_over,
