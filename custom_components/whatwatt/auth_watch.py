@@ -1,18 +1,4 @@
-"""A refused password: told once, tried again at a slow pace, healed without anyone's help.
-
-The client confirms a refusal before it raises (``api/client.py``: a second 401 to a request
-signed with a fresh challenge). Whoever meets it tells the entry's ``AuthWatch``:
-
-- a coordinator raises ``ConfigEntryAuthFailed`` as Home Assistant expects (its polling stops and
-  a re-authentication flow opens), through ``WatchedCoordinator.read_error``;
-- the live stream stops and makes the measurements unavailable (``async_set_refused``).
-
-The watch logs one warning, asks for re-authentication and, while the device keeps refusing,
-tries the stored password every ``AUTH_RETRY_INTERVAL`` (one ``GET /api/v1/system``). When it
-works again the watch logs one line, aborts the re-authentication flow and deletes its repair,
-and resumes what stopped: the coordinators read again (their polling carries on) and the live
-stream opens again. A password that stays wrong leaves the flow open; nothing more is logged.
-"""
+"""A refused password: told once, tried again at a slow pace, healed without anyone's help."""
 
 from __future__ import annotations
 
@@ -62,11 +48,7 @@ class AuthWatch:
 
     @callback
     def async_start(self) -> None:
-        """Start watching (the entry is set up); a refusal met during the set-up counts now.
-
-        A refusal during the set-up itself is Home Assistant's to report: it fails the set-up
-        and asks for re-authentication.
-        """
+        """Start watching (the entry is set up); a refusal met during the set-up counts now."""
         self._started = True
         if self.refused:
             self._entry.async_start_reauth(self._hass)
@@ -159,12 +141,7 @@ class WatchedCoordinator[DataT](DataUpdateCoordinator[DataT]):
     on_refused: Callable[[], None] | None = None  # the watch's ``async_refused``
 
     def read_error(self, err: WhatwattError) -> UpdateFailed | ConfigEntryAuthFailed:
-        """Return what to raise for a failed read (``errors.update_error``).
-
-        A refused password is told to the watch, which logs it once; the coordinator is marked
-        failed first, so Home Assistant's refresh does not log it a second time. Raising
-        ``ConfigEntryAuthFailed`` still stops the polling and asks for re-authentication.
-        """
+        """Return what to raise for a failed read; a refused password is told to the watch."""
         error = update_error(err)
         if isinstance(error, ConfigEntryAuthFailed) and self.on_refused is not None:
             self.on_refused()
@@ -183,13 +160,7 @@ class WatchedCoordinator[DataT](DataUpdateCoordinator[DataT]):
             self.async_update_listeners()
 
     async def async_resume(self) -> None:
-        """Read again once the password works: data, entities and polling carry on.
-
-        The watch logs the heal, so a read that works adds no line of its own (not Home
-        Assistant's "recovered" either). One that fails for another reason is logged as Home
-        Assistant logs a failed read, and the polling carries on; a refusal again is the
-        watch's (the polling stays stopped).
-        """
+        """Read again once the password works: data, entities and polling carry on."""
         try:
             data = await self._async_update_data()
         except ConfigEntryAuthFailed:

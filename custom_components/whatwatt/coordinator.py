@@ -402,12 +402,7 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
 
     @callback
     def async_seed_total(self, key: str, value: float) -> None:
-        """Hand the energy guard a total Home Assistant recorded (restored by its sensor).
-
-        Before the first reading it is the register's starting point. A sensor is added after
-        the first reading, though: then the current data is fixed too, so a first value the
-        seed holds (``TotalsGuard.late_seed``) is never the sensor's first state.
-        """
+        """Hand the energy guard a total Home Assistant recorded (restored by its sensor)."""
         if self.data is None:
             self._totals.seed(key, value)
         else:

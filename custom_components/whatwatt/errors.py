@@ -1,14 +1,4 @@
-"""Device errors as Home Assistant errors, translated in this one place.
-
-- ``update_error``: what a coordinator raises for a failed periodic read (a refused password
-  starts re-authentication; any other device error makes the entities unavailable).
-- ``live_error``: why the live stream ended, in this integration's words (never aiohttp's).
-- ``user_error`` and the decorator ``device_errors`` (actions, config entities): what a user
-  triggered fails with a translated ``HomeAssistantError`` carrying the device's reason.
-- ``form_error``: the error key a config flow or fix flow shows on its form.
-- ``validation_error``: the one factory of translated ``ServiceValidationError``s;
-  ``switch_error``: the MQTT client switch's own error.
-"""
+"""Device errors as Home Assistant errors, translated in this one place."""
 
 from __future__ import annotations
 
@@ -82,19 +72,24 @@ def user_error(err: WhatwattError) -> HomeAssistantError:
     return translated("communication_error", error=str(err))
 
 
+def _update_failed(key: str, **placeholders: str) -> UpdateFailed:
+    """Return a translated update error of this integration."""
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
 def update_error(err: WhatwattError) -> UpdateFailed | ConfigEntryAuthFailed:
     """Return what a coordinator raises for a device error of a periodic read."""
     if isinstance(err, WhatwattAuthError):
         return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth")
     if isinstance(err, WhatwattLicenseError):
-        return UpdateFailed(translation_domain=DOMAIN, translation_key="license_required")
+        return _update_failed("license_required")
     if isinstance(err, WhatwattTimeoutError):
-        return UpdateFailed(translation_domain=DOMAIN, translation_key="timeout")
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key="communication_error",
-        translation_placeholders={"error": str(err)},
-    )
+        return _update_failed("timeout")
+    return _update_failed("communication_error", error=str(err))
 
 
 # How the live stream ended → the translation key of the reason (the first match wins).
@@ -111,40 +106,20 @@ _LIVE_ENDS: Final[tuple[tuple[type[WhatwattError], str], ...]] = (
 
 
 def live_error(err: Exception) -> UpdateFailed:
-    """Return why the live stream ended or could not open, as the measurements' update error.
-
-    Every end has its own words: the device closed the stream, the connection broke off (a
-    reboot mid-event), the device cannot be reached, it did not answer in time, it refused the
-    password, it does not offer the stream (licence, 404), it is busy (429, 503), it refused the
-    request with another status (its reason). aiohttp's text never shows; anything else is
-    "unexpected" with its type and text.
-    """
+    """Return why the live stream ended or could not open, as the measurements' update error."""
     for error_type, key in _LIVE_ENDS:
         if isinstance(err, error_type):
-            return UpdateFailed(translation_domain=DOMAIN, translation_key=key)
+            return _update_failed(key)
     if isinstance(err, WhatwattRequestError):
         if err.status == 404:
-            return UpdateFailed(translation_domain=DOMAIN, translation_key="live_not_offered")
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="device_rejected",
-            translation_placeholders={"reason": device_reason(err), "status": str(err.status)},
-        )
+            return _update_failed("live_not_offered")
+        return _update_failed("device_rejected", reason=device_reason(err), status=str(err.status))
     text = str(err) if isinstance(err, WhatwattError) else f"unexpected error: {err!r}"
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key="communication_error",
-        translation_placeholders={"error": text},
-    )
+    return _update_failed("communication_error", error=text)
 
 
 def form_error(err: WhatwattError, *, rejected: str = "cannot_connect") -> str:
-    """Return the form error key for a device error met in a flow.
-
-    ``rejected`` is the key for a request the device refused with its own reason (a write the
-    flow made); a read that is answered with something else than the API promises comes from
-    another kind of device.
-    """
+    """Return the form error key for a device error met in a flow."""
     if isinstance(err, WhatwattAuthError):
         return AUTH_ERROR
     if isinstance(err, WhatwattTimeoutError):
@@ -159,10 +134,7 @@ def form_error(err: WhatwattError, *, rejected: str = "cannot_connect") -> str:
 def device_errors[**P, R](
     func: Callable[P, Coroutine[Any, Any, R]],
 ) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Decorate what a user triggers (an action, a config entity's write).
-
-    Device errors become translated errors.
-    """
+    """Decorate what a user triggers (an action, a config entity's write): errors translated."""
 
     @wraps(func)
     async def handler(*args: P.args, **kwargs: P.kwargs) -> R:

@@ -1,26 +1,4 @@
-"""The live stream: the device's Server-Sent Events push one reading per meter telegram.
-
-One background task owns the stream: it opens ``/api/v1/live`` through ``api.live.LiveStream``,
-hands every reading to ``on_report`` and reconnects for ever. Every end has its words
-(``errors.live_error``), logged once per outage with the measurements' failure; "is back" once
-when events flow again:
-
-- the stream goes quiet for 3 meter intervals (at least 60 s): ``on_quiet`` asks for a device
-  read (meter link, licence, health) and the stream is opened again at once (logged once, until
-  events flow again);
-- the device closes the stream, the connection breaks off (a reboot mid-event), it cannot be
-  opened (unreachable, timeout, an HTTP error): ``on_error`` makes the measurements unavailable
-  and the next attempt comes after a jittered, doubling delay up to a ceiling;
-- the password is refused: ``on_refused`` (the entry's ``AuthWatch`` says so and asks for
-  re-authentication) and the task ends; ``async_resume`` opens the stream again once the stored
-  password works again;
-- the device keeps closing the stream (it serves one client, so another client is taking it
-  over): the delay becomes the ceiling and a repair issue says so, until the stream holds again.
-  Only clean closes by the device that the next attempt follows with a working stream count:
-  broken connections (Wi-Fi, reboot) and timeouts get the normal delays;
-- anything unexpected (a bug, a reading no parser foresaw): logged once with its traceback,
-  then the same back-off and reconnection — the reader never dies while the entry is loaded.
-"""
+"""The live stream: the device's Server-Sent Events push one reading per meter telegram."""
 
 from __future__ import annotations
 
@@ -87,12 +65,7 @@ class LiveSource:
         interval: Callable[[], float],
         tz: tzinfo | None = None,
     ) -> None:
-        """Bind the source; nothing runs before ``async_start``.
-
-        ``on_error`` takes the reason the stream ended (``errors.live_error``), ``on_refused``
-        the refused password; ``interval`` tells the meter's cadence (the idle timeout follows
-        it); ``tz`` is the device's zone for the events' local times.
-        """
+        """Bind the source; nothing runs before ``async_start``."""
         self._hass = hass
         self._entry = entry
         self._client = client
@@ -137,15 +110,10 @@ class LiveSource:
             self._task = None
         async_clear_issue(self._hass, self._entry, ISSUE_LIVE_TAKEN_OVER)
 
-    @property
-    def connected(self) -> bool:
-        """Return True while the stream is open."""
-        return self._stream is not None and self._stream.connected
-
     def diagnostics(self) -> dict[str, Any]:
         """Return the stream's state: connected, recent take-over drops, failed attempts."""
         return {
-            "connected": self.connected,
+            "connected": self._stream is not None and self._stream.connected,
             "drops": len(self._drops),
             "attempt": self._attempt,
             "taken_over": self._taken_over,
@@ -174,10 +142,7 @@ class LiveSource:
                 await asyncio.sleep(delay)
 
     async def _async_stream_once(self) -> float | None:
-        """Open the stream once and follow it; return the wait before the next attempt.
-
-        None means: stop (the password was refused; ``async_resume`` opens it again).
-        """
+        """Open the stream once and follow it; return the next wait (None: stop, refused)."""
         stream = LiveStream(self._client, idle_timeout=self.idle_timeout, tz=self._tz)
         self._stream = stream
         try:
@@ -246,11 +211,7 @@ class LiveSource:
         return self._next_delay()
 
     def _settle_close(self, stream: LiveStream) -> None:
-        """Judge the last clean close by the attempt after it: a drop if the stream opened.
-
-        A take-over leaves the device up, so the stream opens again at once; a device that
-        closed the stream and went away (a reboot) refuses or times out instead.
-        """
+        """Judge the last clean close by the attempt after it: a drop if the stream opened."""
         if self._closed_at is not None and stream.streams_opened:
             self._drops.append(self._closed_at)
         self._closed_at = None
