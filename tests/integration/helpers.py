@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import EntityCategory
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from .conftest import DEVICE_ID
 
@@ -34,3 +35,19 @@ class Midpoint:
 
     def uniform(self, low: float, high: float) -> float:
         return (low + high) / 2
+
+
+def suggested(result: dict[str, Any]) -> dict[str, Any]:
+    """Return the values a form suggests, by field."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+
+
+async def deliver(hass: HomeAssistant, flow_id: str, topic: str, message: bytes) -> dict[str, Any]:
+    """Fire one message while the flow waits, then collect the flow's next result."""
+    async_fire_mqtt_message(hass, topic, message)
+    await hass.async_block_till_done()
+    return await hass.config_entries.flow.async_configure(flow_id)

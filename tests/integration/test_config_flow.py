@@ -44,14 +44,6 @@ SimFactory = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
-    """An open (unprotected) Plus device with one reading, on the real clock."""
-    sim = await simulator_factory(auth="none", telegram_interval=0, seed=1)
-    await sim.emit_telegram()
-    return sim
-
-
-@pytest.fixture
 async def protected(simulator_factory: SimFactory) -> Any:
     """A password-protected device (Digest)."""
     sim = await simulator_factory(auth="digest", password="secret", telegram_interval=0)

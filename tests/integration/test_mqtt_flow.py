@@ -24,6 +24,7 @@ from custom_components.whatwatt import mqtt_setup
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
 
+from .helpers import deliver, suggested
 from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, mqtt_ready, payload
 
 if TYPE_CHECKING:
@@ -35,11 +36,9 @@ SimFactory = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
-    """A simulated Plus device with one telegram decoded (no MQTT broker configured)."""
-    sim = await simulator_factory(auth="none", telegram_interval=0, seed=3)
-    await sim.emit_telegram()
-    return sim
+def device_seed() -> int:
+    """The simulator seed of ``device`` here."""
+    return 3
 
 
 async def _open_form(hass: HomeAssistant) -> dict[str, Any]:
@@ -52,22 +51,6 @@ async def _open_form(hass: HomeAssistant) -> dict[str, Any]:
     return result
 
 
-def _suggested(result: dict[str, Any]) -> dict[str, Any]:
-    """Return the values a form suggests, by field."""
-    return {
-        str(key): key.description["suggested_value"]
-        for key in result["data_schema"].schema
-        if key.description and "suggested_value" in key.description
-    }
-
-
-async def _deliver(hass: HomeAssistant, flow_id: str, topic: str, message: bytes) -> dict[str, Any]:
-    """Fire one message while the flow waits, then collect the flow's next result."""
-    async_fire_mqtt_message(hass, topic, message)
-    await hass.async_block_till_done()
-    return await hass.config_entries.flow.async_configure(flow_id)
-
-
 @pytest.mark.parametrize("template", ["own", "vendor"])
 async def test_mqtt_only(hass: HomeAssistant, mqtt_ready: Any, device: Any, template: str) -> None:
     """Only a topic: the first message (either template) tells the device id."""
@@ -78,7 +61,7 @@ async def test_mqtt_only(hass: HomeAssistant, mqtt_ready: Any, device: Any, temp
     # Junk and another topic do not end the wait.
     async_fire_mqtt_message(hass, TOPIC, b"not json")
     async_fire_mqtt_message(hass, "whatwatt/OTHER", payload(device, TEMPLATES[template]))
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device, TEMPLATES[template]))
+    result = await deliver(hass, result["flow_id"], TOPIC, payload(device, TEMPLATES[template]))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "whatwatt Go D4E5F6"
     assert result["data"] == {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: TOPIC}
@@ -124,7 +107,7 @@ async def test_no_message_in_time(hass: HomeAssistant, mqtt_ready: Any, device: 
     assert result["step_id"] == "mqtt_topic"
     assert result["errors"] == {"base": "no_message"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOPIC: TOPIC})
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
+    result = await deliver(hass, result["flow_id"], TOPIC, payload(device))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.config_entries.async_unload(result["result"].entry_id)
 
@@ -137,7 +120,7 @@ async def test_with_host_no_provisioning(hass: HomeAssistant, mqtt_ready: Any, d
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     before = copy.deepcopy(device.state.mqtt_settings)
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
+    result = await deliver(hass, result["flow_id"], TOPIC, payload(device))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {
         CONF_TRANSPORT: TRANSPORT_MQTT,
@@ -163,7 +146,7 @@ async def test_provisioning_writes_only_mqtt_keys(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt_broker"
     # Home Assistant's broker address is proposed; nothing is written before it is confirmed.
-    assert _suggested(result) == {"url": "mqtt://mock-broker:1883"}
+    assert suggested(result) == {"url": "mqtt://mock-broker:1883"}
     assert not [r for r in device.requests if r.method != "GET"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": "mqtt://mock-broker:1883"}
@@ -180,7 +163,7 @@ async def test_provisioning_writes_only_mqtt_keys(
     assert after["client_id"].startswith("whatwatt-d4e5f6-")
     assert after["publish"] == {"topic": "home/meter", "template": INTEGRATION_TEMPLATE}
     assert device.state.settings == settings_before
-    result = await _deliver(hass, result["flow_id"], "home/meter", payload(device))
+    result = await deliver(hass, result["flow_id"], "home/meter", payload(device))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_TOPIC] == "home/meter"
     await hass.config_entries.async_unload(result["result"].entry_id)
@@ -201,7 +184,7 @@ async def test_provisioning_asks_for_broker_address(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt_broker"
     assert result["description_placeholders"] == {"broker": "core-mosquitto"}
-    assert _suggested(result) == {}  # core-mosquitto means nothing to the device
+    assert suggested(result) == {}  # core-mosquitto means nothing to the device
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": "http://192.168.1.10"}
     )
@@ -214,7 +197,7 @@ async def test_provisioning_asks_for_broker_address(
     assert mqtt["url"] == "mqtt://192.168.1.10"
     # Home Assistant's broker login (the add-on's service user) is not copied to the device.
     assert (mqtt["username"], mqtt["password"]) == ("", "")
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
+    result = await deliver(hass, result["flow_id"], TOPIC, payload(device))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.config_entries.async_unload(result["result"].entry_id)
 
@@ -237,14 +220,14 @@ async def test_provisioning_device_broker_user(
     )
     assert result["step_id"] == "mqtt_broker"
     assert result["description_placeholders"] == {"broker": "192.0.2.10"}
-    assert _suggested(result) == {"url": "mqtt://192.0.2.10:1883"}
+    assert suggested(result) == {"url": "mqtt://192.0.2.10:1883"}
     assert {str(key) for key in result["data_schema"].schema} == {"url", "username", "password"}
     url = "mqtt://192.0.2.10:1883"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": url, "username": "u" * 128, "password": "p" * 128}
     )
     assert result["errors"] == {"username": "too_long", "password": "too_long"}
-    assert "password" not in _suggested(result)
+    assert "password" not in suggested(result)
     device.faults.refuse = True
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": url, "username": "meter", "password": "meter pw"}
@@ -260,7 +243,7 @@ async def test_provisioning_device_broker_user(
     mqtt = device.state.mqtt_settings
     assert (mqtt["url"], mqtt["username"], mqtt["password"]) == (url, "meter", "meter pw")
     assert "ha-secret" not in repr(device.state.mqtt_settings)
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
+    result = await deliver(hass, result["flow_id"], TOPIC, payload(device))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {
         CONF_TRANSPORT: TRANSPORT_MQTT,
@@ -321,7 +304,7 @@ async def test_protected_device(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: sim.host, CONF_PASSWORD: "s3cret"}
     )
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(sim))
+    result = await deliver(hass, result["flow_id"], TOPIC, payload(sim))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_PASSWORD] == "s3cret"
     await hass.config_entries.async_unload(result["result"].entry_id)

@@ -37,14 +37,6 @@ ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"
 SimFactory = Callable[..., Awaitable[Any]]
 
 
-@pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
-    """An open (unprotected) Plus device with one reading, on the real clock."""
-    sim = await simulator_factory(auth="none", telegram_interval=0, seed=1)
-    await sim.emit_telegram()
-    return sim
-
-
 def make_entry(
     hass: HomeAssistant, data: dict[str, Any], options: dict[str, Any] | None = None
 ) -> MockConfigEntry:
