@@ -74,9 +74,9 @@ async def plus_device(simulator_factory: Callable[..., Awaitable[Any]]) -> Any:
 
 
 @pytest.fixture
-def device_seed() -> int:
-    """The simulator seed of ``device``; override in a test module."""
-    return 1
+def device_seed(request: pytest.FixtureRequest) -> int:
+    """The simulator seed of ``device``: the test module's ``DEVICE_SEED``, else 1."""
+    return getattr(request.module, "DEVICE_SEED", 1)
 
 
 @pytest.fixture

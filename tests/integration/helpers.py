@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import EntityCategory
+from homeassistant.const import CONF_PASSWORD, EntityCategory
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
@@ -51,3 +51,14 @@ async def deliver(hass: HomeAssistant, flow_id: str, topic: str, message: bytes)
     async_fire_mqtt_message(hass, topic, message)
     await hass.async_block_till_done()
     return await hass.config_entries.flow.async_configure(flow_id)
+
+
+async def wrong_then_right(hass: HomeAssistant, result: dict[str, Any]) -> dict[str, Any]:
+    """A wrong password is refused on the form; the right one (``secret``) goes on."""
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "secret"}
+    )

@@ -33,6 +33,7 @@ from custom_components.whatwatt.const import (
 )
 
 from .conftest import DEVICE_ID, host_of
+from .helpers import wrong_then_right
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -243,13 +244,7 @@ async def test_password(hass: HomeAssistant, protected: Any) -> None:
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "password"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "wrong"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "secret"}
-    )
+    result = await wrong_then_right(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {
         CONF_HOST: host_of(protected),
@@ -421,13 +416,7 @@ async def test_reauth(hass: HomeAssistant, protected: Any) -> None:
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "wrong"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "secret"}
-    )
+    result = await wrong_then_right(hass, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     assert entry.data[CONF_PASSWORD] == "secret"

@@ -25,20 +25,13 @@ from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
 
 from .helpers import deliver, suggested
-from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, mqtt_ready, payload
+from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, payload
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-__all__ = ["mqtt_ready"]
-
 SimFactory = Callable[..., Awaitable[Any]]
-
-
-@pytest.fixture
-def device_seed() -> int:
-    """The simulator seed of ``device`` here."""
-    return 3
+DEVICE_SEED = 3  # the seed of the ``device`` fixture
 
 
 async def _open_form(hass: HomeAssistant) -> dict[str, Any]:

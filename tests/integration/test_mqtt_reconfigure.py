@@ -30,21 +30,14 @@ from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .conftest import DEVICE_ID, host_of
 from .helpers import deliver, suggested
-from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload
+from .mqtt_helpers import TOPIC, mqtt_entry, payload
 from .services_helpers import call
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-__all__ = ["mqtt_ready"]
-
 SimFactory = Callable[..., Awaitable[Any]]
-
-
-@pytest.fixture
-def device_seed() -> int:
-    """The simulator seed of ``device`` here."""
-    return 3
+DEVICE_SEED = 3  # the seed of the ``device`` fixture
 
 
 async def open_mqtt_form(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:

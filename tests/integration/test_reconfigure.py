@@ -29,6 +29,7 @@ from custom_components.whatwatt.const import (
 from custom_components.whatwatt.push_live import LiveSource
 
 from .conftest import DEVICE_ID, host_of
+from .helpers import wrong_then_right
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -134,13 +135,7 @@ async def test_same_transport_new_address(
         result["flow_id"], {CONF_HOST: host_of(moved)}
     )
     assert result["step_id"] == "password"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "wrong"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "secret"}
-    )
+    result = await wrong_then_right(hass, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data == {
