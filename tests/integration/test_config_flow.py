@@ -61,6 +61,19 @@ async def start_rest(hass: HomeAssistant) -> dict[str, Any]:
     )
 
 
+async def start_reauth(
+    hass: HomeAssistant, device: Any, unique_id: str
+) -> tuple[MockConfigEntry, dict[str, Any]]:
+    """Add a REST entry of ``device`` with an old password and start its reauth."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=unique_id,
+        data={CONF_HOST: host_of(device), CONF_PASSWORD: "old", CONF_TRANSPORT: "rest"},
+    )
+    entry.add_to_hass(hass)
+    return entry, await entry.start_reauth_flow(hass)
+
+
 def zeroconf_info(port: int, *, device_id: str | None = DEVICE_ID, ip: str = "127.0.0.1") -> Any:
     """Return an mDNS announcement like the device's."""
     properties = {"type": "100"}
@@ -408,13 +421,7 @@ async def test_zeroconf_without_id(hass: HomeAssistant) -> None:
 
 async def test_reauth(hass: HomeAssistant, protected: Any) -> None:
     """A new password is checked and stored; the entry reloads."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=DEVICE_ID,
-        data={CONF_HOST: host_of(protected), CONF_PASSWORD: "old", CONF_TRANSPORT: "rest"},
-    )
-    entry.add_to_hass(hass)
-    result = await entry.start_reauth_flow(hass)
+    entry, result = await start_reauth(hass, protected, DEVICE_ID)
     assert result["step_id"] == "reauth_confirm"
     result = await wrong_then_right(hass, result)
     assert result["type"] is FlowResultType.ABORT
@@ -426,13 +433,7 @@ async def test_reauth(hass: HomeAssistant, protected: Any) -> None:
 
 async def test_reauth_other_device(hass: HomeAssistant, protected: Any) -> None:
     """Reauth refuses a different device answering at the entry's address."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="0011223344AA",
-        data={CONF_HOST: host_of(protected), CONF_PASSWORD: "old", CONF_TRANSPORT: "rest"},
-    )
-    entry.add_to_hass(hass)
-    result = await entry.start_reauth_flow(hass)
+    _, result = await start_reauth(hass, protected, "0011223344AA")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "secret"}
     )

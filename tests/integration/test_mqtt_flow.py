@@ -44,6 +44,14 @@ async def _open_form(hass: HomeAssistant) -> dict[str, Any]:
     return result
 
 
+async def _ask_broker(hass: HomeAssistant, device: Any, topic: str) -> dict[str, Any]:
+    """Open the form and ask to configure ``device`` for ``topic``: the broker step follows."""
+    result = await _open_form(hass)
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: topic, CONF_HOST: device.host, "configure_device": True}
+    )
+
+
 @pytest.mark.parametrize("template", ["own", "vendor"])
 async def test_mqtt_only(hass: HomeAssistant, mqtt_ready: Any, device: Any, template: str) -> None:
     """Only a topic: the first message (either template) tells the device id."""
@@ -131,11 +139,7 @@ async def test_provisioning_writes_only_mqtt_keys(
     """ "Configure the device for me" PUTs broker, credentials, client id, topic, template only."""
     settings_before = copy.deepcopy(device.state.settings)
     mqtt_before = copy.deepcopy(device.state.mqtt_settings)
-    result = await _open_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_TOPIC: "home/meter", CONF_HOST: device.host, "configure_device": True},
-    )
+    result = await _ask_broker(hass, device, "home/meter")
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt_broker"
     # Home Assistant's broker address is proposed; nothing is written before it is confirmed.
@@ -170,10 +174,7 @@ async def test_provisioning_asks_for_broker_address(
     hass: HomeAssistant, mqtt_ready: Any, device: Any
 ) -> None:
     """An add-on broker name cannot work from the device: the flow asks for its address."""
-    result = await _open_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host, "configure_device": True}
-    )
+    result = await _ask_broker(hass, device, TOPIC)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt_broker"
     assert result["description_placeholders"] == {"broker": "core-mosquitto"}
@@ -207,10 +208,7 @@ async def test_provisioning_device_broker_user(
     Home Assistant's MQTT entry has a user and password: neither is proposed nor written.
     Over-long values and an unreachable device are form errors on the step, then it works.
     """
-    result = await _open_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host, "configure_device": True}
-    )
+    result = await _ask_broker(hass, device, TOPIC)
     assert result["step_id"] == "mqtt_broker"
     assert result["description_placeholders"] == {"broker": "192.0.2.10"}
     assert suggested(result) == {"url": "mqtt://192.0.2.10:1883"}
