@@ -44,6 +44,19 @@ async def _open_form(hass: HomeAssistant) -> dict[str, Any]:
     return result
 
 
+def _ha_mqtt_entry(broker: str, password: str) -> pytest.MarkDecorator:
+    """Home Assistant's MQTT entry for one test: ``broker``, user ``ha`` with ``password``."""
+    data = {"broker": broker, "port": 1883, "username": "ha", "password": password}
+    return pytest.mark.parametrize("mqtt_config_entry_data", [data])
+
+
+async def _created(hass: HomeAssistant, flow_id: str, topic: str, device: Any) -> dict[str, Any]:
+    """Deliver a message of ``device`` on ``topic``: the flow creates the entry."""
+    result = await deliver(hass, flow_id, topic, payload(device))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    return result
+
+
 async def _ask_broker(hass: HomeAssistant, device: Any, topic: str) -> dict[str, Any]:
     """Open the form and ask to configure ``device`` for ``topic``: the broker step follows."""
     result = await _open_form(hass)
@@ -108,8 +121,7 @@ async def test_no_message_in_time(hass: HomeAssistant, mqtt_ready: Any, device: 
     assert result["step_id"] == "mqtt_topic"
     assert result["errors"] == {"base": "no_message"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOPIC: TOPIC})
-    result = await deliver(hass, result["flow_id"], TOPIC, payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, device)
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
@@ -121,8 +133,7 @@ async def test_with_host_no_provisioning(hass: HomeAssistant, mqtt_ready: Any, d
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     before = copy.deepcopy(device.state.mqtt_settings)
-    result = await deliver(hass, result["flow_id"], TOPIC, payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, device)
     assert result["data"] == {
         CONF_TRANSPORT: TRANSPORT_MQTT,
         CONF_TOPIC: TOPIC,
@@ -160,16 +171,12 @@ async def test_provisioning_writes_only_mqtt_keys(
     assert after["client_id"].startswith("whatwatt-d4e5f6-")
     assert after["publish"] == {"topic": "home/meter", "template": INTEGRATION_TEMPLATE}
     assert device.state.settings == settings_before
-    result = await deliver(hass, result["flow_id"], "home/meter", payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], "home/meter", device)
     assert result["data"][CONF_TOPIC] == "home/meter"
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-@pytest.mark.parametrize(
-    "mqtt_config_entry_data",
-    [{"broker": "core-mosquitto", "port": 1883, "username": "ha", "password": "pw"}],
-)
+@_ha_mqtt_entry("core-mosquitto", "pw")
 async def test_provisioning_asks_for_broker_address(
     hass: HomeAssistant, mqtt_ready: Any, device: Any
 ) -> None:
@@ -191,15 +198,11 @@ async def test_provisioning_asks_for_broker_address(
     assert mqtt["url"] == "mqtt://192.168.1.10"
     # Home Assistant's broker login (the add-on's service user) is not copied to the device.
     assert (mqtt["username"], mqtt["password"]) == ("", "")
-    result = await deliver(hass, result["flow_id"], TOPIC, payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, device)
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-@pytest.mark.parametrize(
-    "mqtt_config_entry_data",
-    [{"broker": "192.0.2.10", "port": 1883, "username": "ha", "password": "ha-secret"}],
-)
+@_ha_mqtt_entry("192.0.2.10", "ha-secret")
 async def test_provisioning_device_broker_user(
     hass: HomeAssistant, mqtt_ready: Any, device: Any
 ) -> None:
@@ -234,8 +237,7 @@ async def test_provisioning_device_broker_user(
     mqtt = device.state.mqtt_settings
     assert (mqtt["url"], mqtt["username"], mqtt["password"]) == (url, "meter", "meter pw")
     assert "ha-secret" not in repr(device.state.mqtt_settings)
-    result = await deliver(hass, result["flow_id"], TOPIC, payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, device)
     assert result["data"] == {
         CONF_TRANSPORT: TRANSPORT_MQTT,
         CONF_TOPIC: TOPIC,
@@ -295,7 +297,6 @@ async def test_protected_device(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: sim.host, CONF_PASSWORD: "s3cret"}
     )
-    result = await deliver(hass, result["flow_id"], TOPIC, payload(sim))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, sim)
     assert result["data"][CONF_PASSWORD] == "s3cret"
     await hass.config_entries.async_unload(result["result"].entry_id)
