@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_PASSWORD, EntityCategory
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
@@ -62,3 +63,14 @@ async def wrong_then_right(hass: HomeAssistant, result: dict[str, Any]) -> dict[
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "secret"}
     )
+
+
+async def free_licence_menu(
+    hass: HomeAssistant, result: dict[str, Any], user_input: dict[str, Any], back: str
+) -> dict[str, Any]:
+    """Submit a FREE device's address: a menu offers live, or ``back`` to the step before."""
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "license_free"
+    assert result["menu_options"] == ["live", back]
+    return result

@@ -61,6 +61,16 @@ async def start_rest(hass: HomeAssistant) -> dict[str, Any]:
     )
 
 
+async def zeroconf_to_password(hass: HomeAssistant, device: Any) -> dict[str, Any]:
+    """Discover the protected ``device`` and confirm it: its password is asked."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(device.port)
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "password"
+    return result
+
+
 async def start_reauth(
     hass: HomeAssistant, device: Any, unique_id: str
 ) -> tuple[MockConfigEntry, dict[str, Any]]:
@@ -311,11 +321,7 @@ async def test_zeroconf_new_device(hass: HomeAssistant, device: Any) -> None:
 
 async def test_zeroconf_protected(hass: HomeAssistant, protected: Any) -> None:
     """A discovered protected device asks for the password after the confirmation."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(protected.port)
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["step_id"] == "password"
+    result = await zeroconf_to_password(hass, protected)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "secret"}
     )
@@ -375,11 +381,7 @@ async def test_zeroconf_free_licence_adds_live(hass: HomeAssistant, device: Any)
 async def test_zeroconf_free_licence_protected(hass: HomeAssistant, protected: Any) -> None:
     """The licence of a protected device shows after its password: FREE still ends in live."""
     protected.set_license("free")
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(protected.port)
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["step_id"] == "password"
+    result = await zeroconf_to_password(hass, protected)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "wrong"}
     )

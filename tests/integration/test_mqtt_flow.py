@@ -24,7 +24,7 @@ from custom_components.whatwatt import mqtt_setup
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
 
-from .helpers import deliver, suggested
+from .helpers import deliver, free_licence_menu, suggested
 from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, payload
 
 if TYPE_CHECKING:
@@ -265,12 +265,8 @@ async def test_free_licence_points_to_live(
     """A FREE device cannot publish over MQTT: a menu leads to live (the address kept) or back."""
     device.set_license("free")
     result = await _open_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "license_free"
-    assert result["menu_options"] == ["live", "user"]
+    user_input = {CONF_TOPIC: TOPIC, CONF_HOST: device.host}
+    result = await free_licence_menu(hass, result, user_input, "user")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "live"}
     )

@@ -29,7 +29,7 @@ from custom_components.whatwatt.const import (
 from custom_components.whatwatt.push_live import LiveSource
 
 from .conftest import DEVICE_ID, host_of
-from .helpers import wrong_then_right
+from .helpers import free_licence_menu, wrong_then_right
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -210,12 +210,8 @@ async def test_rest_to_live_on_free_licence(hass: HomeAssistant, device: Any) ->
         hass, {CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST}, {CONF_SCAN_INTERVAL: 10}
     )
     result = await choose(hass, entry, TRANSPORT_REST)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: host_of(device)}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "license_free"
-    assert result["menu_options"] == ["live", "reconfigure"]
+    user_input = {CONF_HOST: host_of(device)}
+    result = await free_licence_menu(hass, result, user_input, "reconfigure")
     back = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "reconfigure"}
     )
