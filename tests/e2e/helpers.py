@@ -10,6 +10,11 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
+from scripts._develop.procs import free_port
+from scripts._develop.stack import DevStack, StackPorts
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS_DIR = Path(os.environ.get("WHATWATT_E2E_SHOTS", ROOT / ".develop" / "e2e"))
@@ -111,3 +116,33 @@ def network_host() -> str | None:
     """This machine's network address (scripts/develop's broker URL for a device), or None."""
     code = "from scripts._develop.broker import network_address; print(network_address() or '')"
     return outside(code) or None
+
+
+def browser_marks() -> list[Any]:
+    """The marks of a browser test module: skipped without Chromium, five minutes at most."""
+    reason = skip_reason()
+    return [pytest.mark.skipif(reason is not None, reason=reason or ""), pytest.mark.timeout(300)]
+
+
+def all_free_ports() -> StackPorts:
+    """Free ports for every process of the development stack."""
+    return StackPorts(
+        ha=free_port(),
+        broker=free_port(),
+        rest=free_port(),
+        live=free_port(),
+        mqtt=free_port(),
+        discovered=free_port(),
+    )
+
+
+def ha_only_stack(tmp_path: Path) -> DevStack:
+    """Home Assistant alone (no broker, no devices) on a free port, not started."""
+    return DevStack(
+        config_dir=tmp_path / "config",
+        run_dir=tmp_path / "run",
+        ports=StackPorts(ha=free_port()),
+        with_broker=False,
+        with_devices=False,
+        network_host=None,  # no broker: its address for a device is not needed
+    )

@@ -15,23 +15,18 @@ from typing import Any
 import pytest
 
 from scripts._develop.haconfig import DEV_PASSWORD, DEV_USER
-from scripts._develop.procs import free_port
-from scripts._develop.stack import DevStack, StackPorts
 
 from .helpers import (
     CHROMIUM,
     SHOTS_DIR,
     WAIT_FOR_POWER_JS,
+    browser_marks,
+    ha_only_stack,
     parse_power_w,
     report_power_import_w,
-    skip_reason,
 )
 
-_REASON = skip_reason()
-pytestmark = [
-    pytest.mark.skipif(_REASON is not None, reason=_REASON or ""),
-    pytest.mark.timeout(300),
-]
+pytestmark = browser_marks()
 
 UI_TIMEOUT_MS = 30_000
 DEVICE_NAME = "Three-phase meter"
@@ -40,14 +35,7 @@ DEVICE_NAME = "Three-phase meter"
 @pytest.fixture
 async def ha_stack(tmp_path, socket_enabled):
     """Home Assistant alone (no broker, no devices) on a free port; stopped at teardown."""
-    stack = DevStack(
-        config_dir=tmp_path / "config",
-        run_dir=tmp_path / "run",
-        ports=StackPorts(ha=free_port()),
-        with_broker=False,
-        with_devices=False,
-        network_host=None,  # no broker: its address for a device is not needed
-    )
+    stack = ha_only_stack(tmp_path)
     try:
         await stack.start()
         yield stack

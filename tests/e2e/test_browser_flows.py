@@ -18,27 +18,24 @@ from typing import Any
 import pytest
 
 from scripts._develop.haconfig import DEV_PASSWORD, DEV_USER
-from scripts._develop.procs import free_port
-from scripts._develop.stack import DevStack, StackPorts
+from scripts._develop.stack import DevStack
 
 from .helpers import (
     CHROMIUM,
     SHOTS_DIR,
     WAIT_FOR_POWER_JS,
     add_whatwatt,
+    all_free_ports,
+    browser_marks,
+    ha_only_stack,
     log_in,
     network_host,
     parse_power_w,
     report_power_import_w,
-    skip_reason,
     type_into,
 )
 
-_REASON = skip_reason()
-pytestmark = [
-    pytest.mark.skipif(_REASON is not None, reason=_REASON or ""),
-    pytest.mark.timeout(300),
-]
+pytestmark = browser_marks()
 
 UI_TIMEOUT_MS = 30_000
 
@@ -53,14 +50,7 @@ async def _browser(pw: Any) -> tuple[Any, Any]:
 @pytest.fixture
 async def full_stack(tmp_path: Any, socket_enabled: Any) -> Any:
     """Home Assistant, the broker and the simulated devices on free ports; stopped at teardown."""
-    ports = StackPorts(
-        ha=free_port(),
-        broker=free_port(),
-        rest=free_port(),
-        live=free_port(),
-        mqtt=free_port(),
-        discovered=free_port(),
-    )
+    ports = all_free_ports()
     stack = DevStack(
         config_dir=tmp_path / "config",
         run_dir=tmp_path / "run",
@@ -135,14 +125,7 @@ async def test_live_from_free_licence_menu_in_browser(
     unsubscribe = sim.state.add_telegram_listener(
         lambda report: seen.append(report_power_import_w(report))
     )
-    stack = DevStack(
-        config_dir=tmp_path / "config",
-        run_dir=tmp_path / "run",
-        ports=StackPorts(ha=free_port()),
-        with_broker=False,
-        with_devices=False,
-        network_host=None,
-    )
+    stack = ha_only_stack(tmp_path)
     SHOTS_DIR.mkdir(parents=True, exist_ok=True)
     try:
         await stack.start()

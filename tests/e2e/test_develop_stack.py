@@ -17,10 +17,9 @@ import aiohttp
 import pytest
 
 from scripts._develop.__main__ import _summary
-from scripts._develop.procs import free_port
 from scripts._develop.stack import DevStack, StackPorts
 
-from .helpers import network_host, outside
+from .helpers import all_free_ports, network_host, outside
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -29,14 +28,7 @@ NETWORK_HOST = network_host()
 
 
 def _stack(tmp_path: Any, ports: StackPorts | None = None) -> DevStack:
-    ports = ports or StackPorts(
-        ha=free_port(),
-        broker=free_port(),
-        rest=free_port(),
-        live=free_port(),
-        mqtt=free_port(),
-        discovered=free_port(),
-    )
+    ports = ports or all_free_ports()
     return DevStack(
         config_dir=tmp_path / "config",
         run_dir=tmp_path / "run",

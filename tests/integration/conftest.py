@@ -73,6 +73,20 @@ async def plus_device(simulator_factory: Callable[..., Awaitable[Any]]) -> Any:
     return device
 
 
+@pytest.fixture
+def device_seed(request: pytest.FixtureRequest) -> int:
+    """The simulator seed of ``device``: the test module's ``DEVICE_SEED``, else 1."""
+    return getattr(request.module, "DEVICE_SEED", 1)
+
+
+@pytest.fixture
+async def device(simulator_factory: Callable[..., Awaitable[Any]], device_seed: int) -> Any:
+    """An open (unprotected) Plus device with one reading, on the real clock."""
+    sim = await simulator_factory(auth="none", telegram_interval=0, seed=device_seed)
+    await sim.emit_telegram()
+    return sim
+
+
 def host_of(device: Any) -> str:
     """Return the host[:port] of a simulator."""
     return f"127.0.0.1:{device.port}"

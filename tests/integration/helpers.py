@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import EntityCategory
+from homeassistant.const import CONF_PASSWORD, EntityCategory
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from .conftest import DEVICE_ID
 
@@ -34,3 +36,41 @@ class Midpoint:
 
     def uniform(self, low: float, high: float) -> float:
         return (low + high) / 2
+
+
+def suggested(result: dict[str, Any]) -> dict[str, Any]:
+    """Return the values a form suggests, by field."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+
+
+async def deliver(hass: HomeAssistant, flow_id: str, topic: str, message: bytes) -> dict[str, Any]:
+    """Fire one message while the flow waits, then collect the flow's next result."""
+    async_fire_mqtt_message(hass, topic, message)
+    await hass.async_block_till_done()
+    return await hass.config_entries.flow.async_configure(flow_id)
+
+
+async def wrong_then_right(hass: HomeAssistant, result: dict[str, Any]) -> dict[str, Any]:
+    """A wrong password is refused on the form; the right one (``secret``) goes on."""
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "secret"}
+    )
+
+
+async def free_licence_menu(
+    hass: HomeAssistant, result: dict[str, Any], user_input: dict[str, Any], back: str
+) -> dict[str, Any]:
+    """Submit a FREE device's address: a menu offers live, or ``back`` to the step before."""
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "license_free"
+    assert result["menu_options"] == ["live", back]
+    return result

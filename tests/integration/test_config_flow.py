@@ -33,6 +33,7 @@ from custom_components.whatwatt.const import (
 )
 
 from .conftest import DEVICE_ID, host_of
+from .helpers import wrong_then_right
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -41,14 +42,6 @@ if TYPE_CHECKING:
 DEMAND_DEFAULTS = {CONF_DEMAND_WINDOW: 15, CONF_DEMAND_PEAKS: 1}
 
 SimFactory = Callable[..., Awaitable[Any]]
-
-
-@pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
-    """An open (unprotected) Plus device with one reading, on the real clock."""
-    sim = await simulator_factory(auth="none", telegram_interval=0, seed=1)
-    await sim.emit_telegram()
-    return sim
 
 
 @pytest.fixture
@@ -66,6 +59,29 @@ async def start_rest(hass: HomeAssistant) -> dict[str, Any]:
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": TRANSPORT_REST}
     )
+
+
+async def zeroconf_to_password(hass: HomeAssistant, device: Any) -> dict[str, Any]:
+    """Discover the protected ``device`` and confirm it: its password is asked."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(device.port)
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "password"
+    return result
+
+
+async def start_reauth(
+    hass: HomeAssistant, device: Any, unique_id: str
+) -> tuple[MockConfigEntry, dict[str, Any]]:
+    """Add a REST entry of ``device`` with an old password and start its reauth."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=unique_id,
+        data={CONF_HOST: host_of(device), CONF_PASSWORD: "old", CONF_TRANSPORT: "rest"},
+    )
+    entry.add_to_hass(hass)
+    return entry, await entry.start_reauth_flow(hass)
 
 
 def zeroconf_info(port: int, *, device_id: str | None = DEVICE_ID, ip: str = "127.0.0.1") -> Any:
@@ -251,13 +267,7 @@ async def test_password(hass: HomeAssistant, protected: Any) -> None:
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "password"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "wrong"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "secret"}
-    )
+    result = await wrong_then_right(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {
         CONF_HOST: host_of(protected),
@@ -311,11 +321,7 @@ async def test_zeroconf_new_device(hass: HomeAssistant, device: Any) -> None:
 
 async def test_zeroconf_protected(hass: HomeAssistant, protected: Any) -> None:
     """A discovered protected device asks for the password after the confirmation."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(protected.port)
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["step_id"] == "password"
+    result = await zeroconf_to_password(hass, protected)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "secret"}
     )
@@ -375,11 +381,7 @@ async def test_zeroconf_free_licence_adds_live(hass: HomeAssistant, device: Any)
 async def test_zeroconf_free_licence_protected(hass: HomeAssistant, protected: Any) -> None:
     """The licence of a protected device shows after its password: FREE still ends in live."""
     protected.set_license("free")
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(protected.port)
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["step_id"] == "password"
+    result = await zeroconf_to_password(hass, protected)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "wrong"}
     )
@@ -421,21 +423,9 @@ async def test_zeroconf_without_id(hass: HomeAssistant) -> None:
 
 async def test_reauth(hass: HomeAssistant, protected: Any) -> None:
     """A new password is checked and stored; the entry reloads."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=DEVICE_ID,
-        data={CONF_HOST: host_of(protected), CONF_PASSWORD: "old", CONF_TRANSPORT: "rest"},
-    )
-    entry.add_to_hass(hass)
-    result = await entry.start_reauth_flow(hass)
+    entry, result = await start_reauth(hass, protected, DEVICE_ID)
     assert result["step_id"] == "reauth_confirm"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "wrong"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "secret"}
-    )
+    result = await wrong_then_right(hass, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     assert entry.data[CONF_PASSWORD] == "secret"
@@ -445,13 +435,7 @@ async def test_reauth(hass: HomeAssistant, protected: Any) -> None:
 
 async def test_reauth_other_device(hass: HomeAssistant, protected: Any) -> None:
     """Reauth refuses a different device answering at the entry's address."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="0011223344AA",
-        data={CONF_HOST: host_of(protected), CONF_PASSWORD: "old", CONF_TRANSPORT: "rest"},
-    )
-    entry.add_to_hass(hass)
-    result = await entry.start_reauth_flow(hass)
+    _, result = await start_reauth(hass, protected, "0011223344AA")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "secret"}
     )

@@ -24,22 +24,14 @@ from custom_components.whatwatt import mqtt_setup
 from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from custom_components.whatwatt.const import CONF_TOPIC, CONF_TRANSPORT, DOMAIN, TRANSPORT_MQTT
 
-from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, mqtt_ready, payload
+from .helpers import deliver, free_licence_menu, suggested
+from .mqtt_helpers import DEVICE_ID, TEMPLATES, TOPIC, payload
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-__all__ = ["mqtt_ready"]
-
 SimFactory = Callable[..., Awaitable[Any]]
-
-
-@pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
-    """A simulated Plus device with one telegram decoded (no MQTT broker configured)."""
-    sim = await simulator_factory(auth="none", telegram_interval=0, seed=3)
-    await sim.emit_telegram()
-    return sim
+DEVICE_SEED = 3  # the seed of the ``device`` fixture
 
 
 async def _open_form(hass: HomeAssistant) -> dict[str, Any]:
@@ -52,20 +44,25 @@ async def _open_form(hass: HomeAssistant) -> dict[str, Any]:
     return result
 
 
-def _suggested(result: dict[str, Any]) -> dict[str, Any]:
-    """Return the values a form suggests, by field."""
-    return {
-        str(key): key.description["suggested_value"]
-        for key in result["data_schema"].schema
-        if key.description and "suggested_value" in key.description
-    }
+def _ha_mqtt_entry(broker: str, password: str) -> pytest.MarkDecorator:
+    """Home Assistant's MQTT entry for one test: ``broker``, user ``ha`` with ``password``."""
+    data = {"broker": broker, "port": 1883, "username": "ha", "password": password}
+    return pytest.mark.parametrize("mqtt_config_entry_data", [data])
 
 
-async def _deliver(hass: HomeAssistant, flow_id: str, topic: str, message: bytes) -> dict[str, Any]:
-    """Fire one message while the flow waits, then collect the flow's next result."""
-    async_fire_mqtt_message(hass, topic, message)
-    await hass.async_block_till_done()
-    return await hass.config_entries.flow.async_configure(flow_id)
+async def _created(hass: HomeAssistant, flow_id: str, topic: str, device: Any) -> dict[str, Any]:
+    """Deliver a message of ``device`` on ``topic``: the flow creates the entry."""
+    result = await deliver(hass, flow_id, topic, payload(device))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    return result
+
+
+async def _ask_broker(hass: HomeAssistant, device: Any, topic: str) -> dict[str, Any]:
+    """Open the form and ask to configure ``device`` for ``topic``: the broker step follows."""
+    result = await _open_form(hass)
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOPIC: topic, CONF_HOST: device.host, "configure_device": True}
+    )
 
 
 @pytest.mark.parametrize("template", ["own", "vendor"])
@@ -78,7 +75,7 @@ async def test_mqtt_only(hass: HomeAssistant, mqtt_ready: Any, device: Any, temp
     # Junk and another topic do not end the wait.
     async_fire_mqtt_message(hass, TOPIC, b"not json")
     async_fire_mqtt_message(hass, "whatwatt/OTHER", payload(device, TEMPLATES[template]))
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device, TEMPLATES[template]))
+    result = await deliver(hass, result["flow_id"], TOPIC, payload(device, TEMPLATES[template]))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "whatwatt Go D4E5F6"
     assert result["data"] == {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: TOPIC}
@@ -124,8 +121,7 @@ async def test_no_message_in_time(hass: HomeAssistant, mqtt_ready: Any, device: 
     assert result["step_id"] == "mqtt_topic"
     assert result["errors"] == {"base": "no_message"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOPIC: TOPIC})
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, device)
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
@@ -137,8 +133,7 @@ async def test_with_host_no_provisioning(hass: HomeAssistant, mqtt_ready: Any, d
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     before = copy.deepcopy(device.state.mqtt_settings)
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, device)
     assert result["data"] == {
         CONF_TRANSPORT: TRANSPORT_MQTT,
         CONF_TOPIC: TOPIC,
@@ -155,15 +150,11 @@ async def test_provisioning_writes_only_mqtt_keys(
     """ "Configure the device for me" PUTs broker, credentials, client id, topic, template only."""
     settings_before = copy.deepcopy(device.state.settings)
     mqtt_before = copy.deepcopy(device.state.mqtt_settings)
-    result = await _open_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_TOPIC: "home/meter", CONF_HOST: device.host, "configure_device": True},
-    )
+    result = await _ask_broker(hass, device, "home/meter")
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt_broker"
     # Home Assistant's broker address is proposed; nothing is written before it is confirmed.
-    assert _suggested(result) == {"url": "mqtt://mock-broker:1883"}
+    assert suggested(result) == {"url": "mqtt://mock-broker:1883"}
     assert not [r for r in device.requests if r.method != "GET"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": "mqtt://mock-broker:1883"}
@@ -180,28 +171,21 @@ async def test_provisioning_writes_only_mqtt_keys(
     assert after["client_id"].startswith("whatwatt-d4e5f6-")
     assert after["publish"] == {"topic": "home/meter", "template": INTEGRATION_TEMPLATE}
     assert device.state.settings == settings_before
-    result = await _deliver(hass, result["flow_id"], "home/meter", payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], "home/meter", device)
     assert result["data"][CONF_TOPIC] == "home/meter"
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-@pytest.mark.parametrize(
-    "mqtt_config_entry_data",
-    [{"broker": "core-mosquitto", "port": 1883, "username": "ha", "password": "pw"}],
-)
+@_ha_mqtt_entry("core-mosquitto", "pw")
 async def test_provisioning_asks_for_broker_address(
     hass: HomeAssistant, mqtt_ready: Any, device: Any
 ) -> None:
     """An add-on broker name cannot work from the device: the flow asks for its address."""
-    result = await _open_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host, "configure_device": True}
-    )
+    result = await _ask_broker(hass, device, TOPIC)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt_broker"
     assert result["description_placeholders"] == {"broker": "core-mosquitto"}
-    assert _suggested(result) == {}  # core-mosquitto means nothing to the device
+    assert suggested(result) == {}  # core-mosquitto means nothing to the device
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": "http://192.168.1.10"}
     )
@@ -214,15 +198,11 @@ async def test_provisioning_asks_for_broker_address(
     assert mqtt["url"] == "mqtt://192.168.1.10"
     # Home Assistant's broker login (the add-on's service user) is not copied to the device.
     assert (mqtt["username"], mqtt["password"]) == ("", "")
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, device)
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-@pytest.mark.parametrize(
-    "mqtt_config_entry_data",
-    [{"broker": "192.0.2.10", "port": 1883, "username": "ha", "password": "ha-secret"}],
-)
+@_ha_mqtt_entry("192.0.2.10", "ha-secret")
 async def test_provisioning_device_broker_user(
     hass: HomeAssistant, mqtt_ready: Any, device: Any
 ) -> None:
@@ -231,20 +211,17 @@ async def test_provisioning_device_broker_user(
     Home Assistant's MQTT entry has a user and password: neither is proposed nor written.
     Over-long values and an unreachable device are form errors on the step, then it works.
     """
-    result = await _open_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host, "configure_device": True}
-    )
+    result = await _ask_broker(hass, device, TOPIC)
     assert result["step_id"] == "mqtt_broker"
     assert result["description_placeholders"] == {"broker": "192.0.2.10"}
-    assert _suggested(result) == {"url": "mqtt://192.0.2.10:1883"}
+    assert suggested(result) == {"url": "mqtt://192.0.2.10:1883"}
     assert {str(key) for key in result["data_schema"].schema} == {"url", "username", "password"}
     url = "mqtt://192.0.2.10:1883"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": url, "username": "u" * 128, "password": "p" * 128}
     )
     assert result["errors"] == {"username": "too_long", "password": "too_long"}
-    assert "password" not in _suggested(result)
+    assert "password" not in suggested(result)
     device.faults.refuse = True
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"url": url, "username": "meter", "password": "meter pw"}
@@ -260,8 +237,7 @@ async def test_provisioning_device_broker_user(
     mqtt = device.state.mqtt_settings
     assert (mqtt["url"], mqtt["username"], mqtt["password"]) == (url, "meter", "meter pw")
     assert "ha-secret" not in repr(device.state.mqtt_settings)
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(device))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, device)
     assert result["data"] == {
         CONF_TRANSPORT: TRANSPORT_MQTT,
         CONF_TOPIC: TOPIC,
@@ -289,12 +265,8 @@ async def test_free_licence_points_to_live(
     """A FREE device cannot publish over MQTT: a menu leads to live (the address kept) or back."""
     device.set_license("free")
     result = await _open_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: device.host}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "license_free"
-    assert result["menu_options"] == ["live", "user"]
+    user_input = {CONF_TOPIC: TOPIC, CONF_HOST: device.host}
+    result = await free_licence_menu(hass, result, user_input, "user")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "live"}
     )
@@ -321,7 +293,6 @@ async def test_protected_device(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOPIC: TOPIC, CONF_HOST: sim.host, CONF_PASSWORD: "s3cret"}
     )
-    result = await _deliver(hass, result["flow_id"], TOPIC, payload(sim))
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _created(hass, result["flow_id"], TOPIC, sim)
     assert result["data"][CONF_PASSWORD] == "s3cret"
     await hass.config_entries.async_unload(result["result"].entry_id)

@@ -15,7 +15,7 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whatwatt import mqtt_setup
 from custom_components.whatwatt.const import (
@@ -29,23 +29,15 @@ from custom_components.whatwatt.const import (
 from custom_components.whatwatt.services import ATTR_CONFIG_ENTRY_ID
 
 from .conftest import DEVICE_ID, host_of
-from .mqtt_helpers import TOPIC, mqtt_entry, mqtt_ready, payload
+from .helpers import deliver, suggested
+from .mqtt_helpers import TOPIC, mqtt_entry, payload
 from .services_helpers import call
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-__all__ = ["mqtt_ready"]
-
 SimFactory = Callable[..., Awaitable[Any]]
-
-
-@pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
-    """A simulated Plus device with one telegram decoded, on the real clock."""
-    sim = await simulator_factory(auth="none", telegram_interval=0, seed=3)
-    await sim.emit_telegram()
-    return sim
+DEVICE_SEED = 3  # the seed of the ``device`` fixture
 
 
 async def open_mqtt_form(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
@@ -58,22 +50,6 @@ async def open_mqtt_form(hass: HomeAssistant, entry: MockConfigEntry) -> dict[st
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt_topic"
     return result
-
-
-def suggested(result: dict[str, Any]) -> dict[str, Any]:
-    """Return the values a form suggests, by field."""
-    return {
-        str(key): key.description["suggested_value"]
-        for key in result["data_schema"].schema
-        if key.description and "suggested_value" in key.description
-    }
-
-
-async def deliver(hass: HomeAssistant, flow_id: str, topic: str, message: bytes) -> dict[str, Any]:
-    """Fire one message while the flow waits, then collect the flow's next result."""
-    async_fire_mqtt_message(hass, topic, message)
-    await hass.async_block_till_done()
-    return await hass.config_entries.flow.async_configure(flow_id)
 
 
 async def test_mqtt_only_entry_adds_its_address(

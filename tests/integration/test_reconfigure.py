@@ -29,20 +29,13 @@ from custom_components.whatwatt.const import (
 from custom_components.whatwatt.push_live import LiveSource
 
 from .conftest import DEVICE_ID, host_of
+from .helpers import free_licence_menu, wrong_then_right
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "whatwatt"
 SimFactory = Callable[..., Awaitable[Any]]
-
-
-@pytest.fixture
-async def device(simulator_factory: SimFactory) -> Any:
-    """An open (unprotected) Plus device with one reading, on the real clock."""
-    sim = await simulator_factory(auth="none", telegram_interval=0, seed=1)
-    await sim.emit_telegram()
-    return sim
 
 
 def make_entry(
@@ -142,13 +135,7 @@ async def test_same_transport_new_address(
         result["flow_id"], {CONF_HOST: host_of(moved)}
     )
     assert result["step_id"] == "password"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "wrong"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_PASSWORD: "secret"}
-    )
+    result = await wrong_then_right(hass, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data == {
@@ -223,12 +210,8 @@ async def test_rest_to_live_on_free_licence(hass: HomeAssistant, device: Any) ->
         hass, {CONF_HOST: host_of(device), CONF_TRANSPORT: TRANSPORT_REST}, {CONF_SCAN_INTERVAL: 10}
     )
     result = await choose(hass, entry, TRANSPORT_REST)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: host_of(device)}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "license_free"
-    assert result["menu_options"] == ["live", "reconfigure"]
+    user_input = {CONF_HOST: host_of(device)}
+    result = await free_licence_menu(hass, result, user_input, "reconfigure")
     back = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "reconfigure"}
     )

@@ -292,6 +292,12 @@ def test_unreachable_from_device(host: str, unreachable: bool) -> None:
     assert unreachable_from_device(host) is unreachable
 
 
+def _mqtt_entry(hass: HomeAssistant, broker: str, user: str, **kwargs: Any) -> None:
+    """Add an MQTT entry of ``broker`` with ``user`` and the password ``<user>-secret``."""
+    data = {"broker": broker, "username": user, "password": f"{user}-secret"}
+    MockConfigEntry(domain="mqtt", data=data, **kwargs).add_to_hass(hass)
+
+
 async def test_broker_url_ipv6(hass: HomeAssistant) -> None:
     """An IPv6 broker is written in brackets; a disabled MQTT entry does not count."""
     MockConfigEntry(
@@ -303,32 +309,16 @@ async def test_broker_url_ipv6(hass: HomeAssistant) -> None:
 
 async def test_one_choice_of_mqtt_entry(hass: HomeAssistant) -> None:
     """The broker's address comes from one entry (enabled, loaded first); never its credentials."""
-    MockConfigEntry(
-        domain="mqtt",
-        data={"broker": "192.0.2.1", "username": "old", "password": "old-secret"},
-        disabled_by=ConfigEntryDisabler.USER,
-    ).add_to_hass(hass)
-    MockConfigEntry(
-        domain="mqtt",
-        data={"broker": "192.0.2.2", "username": "idle", "password": "idle-secret"},
-        state=ConfigEntryState.NOT_LOADED,
-    ).add_to_hass(hass)
-    MockConfigEntry(
-        domain="mqtt",
-        data={"broker": "192.0.2.3", "username": "ha", "password": "ha-secret"},
-        state=ConfigEntryState.LOADED,
-    ).add_to_hass(hass)
+    _mqtt_entry(hass, "192.0.2.1", "old", disabled_by=ConfigEntryDisabler.USER)
+    _mqtt_entry(hass, "192.0.2.2", "idle", state=ConfigEntryState.NOT_LOADED)
+    _mqtt_entry(hass, "192.0.2.3", "ha", state=ConfigEntryState.LOADED)
     assert home_assistant_broker(hass) == {"url": "mqtt://192.0.2.3:1883"}
     assert broker_host(hass) == "192.0.2.3"
 
 
 async def test_no_usable_mqtt_entry(hass: HomeAssistant) -> None:
     """Only a disabled MQTT entry: no broker, no credentials, no address."""
-    MockConfigEntry(
-        domain="mqtt",
-        data={"broker": "192.0.2.1", "username": "old", "password": "old-secret"},
-        disabled_by=ConfigEntryDisabler.USER,
-    ).add_to_hass(hass)
+    _mqtt_entry(hass, "192.0.2.1", "old", disabled_by=ConfigEntryDisabler.USER)
     with pytest.raises(ServiceValidationError) as err:
         home_assistant_broker(hass)
     assert err.value.translation_key == "mqtt_broker_unknown"

@@ -58,6 +58,15 @@ __all__ = ["mqtt_ready"]
 SimFactory = Callable[..., Awaitable[Any]]
 
 
+async def _reconfigure_rest(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> Any:
+    """Reconfigure ``entry`` to REST polling of ``sim``; return the flow's result."""
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "rest"}
+    )
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {"host": host_of(sim)})
+
+
 async def _load(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Set up the integration (every entry of it) unless it is already; ``entry`` must load."""
     if entry.state is ConfigEntryState.NOT_LOADED:
@@ -357,13 +366,7 @@ async def test_reconfigure_while_waiting(
     entry = vendor_entry()
     entity_ids = add_vendor_install(hass, entry)
     await _load(hass, entry)
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "rest"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"host": host_of(sim)}
-    )
+    result = await _reconfigure_rest(hass, entry, sim)
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert entry.unique_id == DEVICE_ID
@@ -389,13 +392,7 @@ async def test_reconfigure_to_a_taken_device(
     entry = vendor_entry()
     entity_ids = add_vendor_install(hass, entry)
     await _load(hass, entry)
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "rest"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"host": host_of(sim)}
-    )
+    result = await _reconfigure_rest(hass, entry, sim)
     assert result["reason"] == "vendor_device_taken"
     assert entry.unique_id == VENDOR_TOPIC
     assert er.async_get(hass).async_get(entity_ids["energy_in"]).unique_id == (
