@@ -4,48 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-import pytest
 
 from custom_components.whatwatt.api import live as live_module
 
 from .mqtt_helpers import sensor_state
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
-
     from homeassistant.core import HomeAssistant
+    import pytest
 
-LIMIT = 10.0  # real seconds any single wait may take
 POWER = ("instantaneous_power", "active", "positive", "total")
 ENERGY = ("energy", "active", "positive", "total")
-
-
-async def within(awaitable: Awaitable[Any], what: str, seconds: float = LIMIT) -> None:
-    """Await ``awaitable``, failing after ``seconds`` of real time (the loop's clock may be
-    frozen, so ``asyncio`` timeouts would never expire)."""
-    loop = asyncio.get_running_loop()
-    expired: asyncio.Future[None] = loop.create_future()
-
-    def _expire() -> None:
-        if not expired.done():
-            expired.set_result(None)
-
-    timer = threading.Timer(seconds, lambda: loop.call_soon_threadsafe(_expire))
-    timer.start()
-    task = asyncio.ensure_future(awaitable)
-    try:
-        await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-        timer.join()
-    if not task.done():
-        task.cancel()
-        pytest.fail(f"not within {seconds:g} s: {what}")
-    task.result()
 
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
