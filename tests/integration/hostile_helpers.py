@@ -10,6 +10,7 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 
 from custom_components.whatwatt.api import live as live_module
 
+from .helpers import Midpoint
 from .mqtt_helpers import sensor_state
 
 if TYPE_CHECKING:
@@ -45,30 +46,31 @@ def at(report: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-class _Midpoint:
-    """A stand-in for the meter's random source: every draw is the middle of its range."""
-
-    def uniform(self, low: float, high: float) -> float:
-        return (low + high) / 2
-
-
-class Readings:
+class Reading:
     """Telegrams with a distinct import power each (so every arrival can be told apart)."""
 
     def __init__(self, sim: Any) -> None:
         self.sim = sim
         self.count = 0
-        sim.meter.rng = _Midpoint()
+        sim.meter.rng = Midpoint()
 
     async def emit(self) -> dict[str, Any]:
-        """Decode the next telegram (import power 500 W, 510 W, ...; import energy 0.1 kWh up
-        from the one before); return its report."""
+        """Decode the next telegram (import power 500 W, 510 W, ...) and return its report."""
         self.sim.meter.net_kw = 0.5 + self.count * 0.01
-        self.sim.meter.energy_in = [value + 0.05 for value in self.sim.meter.energy_in]
         self.count += 1
         report = await self.sim.emit_telegram()
         assert report is not None
         return report
+
+
+class Readings(Reading):
+    """Telegrams as :class:`Reading`, each with its import energy up from the one before."""
+
+    async def emit(self) -> dict[str, Any]:
+        """Decode the next telegram (import power 500 W, 510 W, ...; import energy 0.1 kWh up
+        from the one before); return its report."""
+        self.sim.meter.energy_in = [value + 0.05 for value in self.sim.meter.energy_in]
+        return await super().emit()
 
 
 def watts(report: dict[str, Any]) -> float:

@@ -29,6 +29,7 @@ from simulator.template import render
 from simulator.variables import NUMERIC, build_variables
 
 from .conftest import advance
+from .hostile_helpers import Reading
 from .live_helpers import setup_live, wait_for
 from .mqtt_helpers import TEMPLATES, TOPIC, mqtt_entry, mqtt_ready, sensor_state, setup_entry
 
@@ -52,30 +53,6 @@ ENERGY = (
 )
 # Registers after a meter replacement: import 10 + 5 kWh (export unchanged).
 RESET_IN = (10.0, 5.0)
-
-
-class _Midpoint:
-    """A stand-in for the meter's random source: every draw is the middle of its range."""
-
-    def uniform(self, low: float, high: float) -> float:
-        return (low + high) / 2
-
-
-class Reading:
-    """Emit readings with a distinct import power each (so every arrival can be awaited)."""
-
-    def __init__(self, sim: Any) -> None:
-        self.sim = sim
-        self.count = 0
-        sim.meter.rng = _Midpoint()
-
-    async def emit(self) -> dict[str, Any]:
-        """Decode the next telegram (import power 500 W, 510 W, ...) and return its report."""
-        self.sim.meter.net_kw = 0.5 + self.count * 0.01
-        self.count += 1
-        report = await self.sim.emit_telegram()
-        assert report is not None
-        return report
 
 
 def watts(report: dict[str, Any]) -> float:
