@@ -34,6 +34,7 @@ from .live_helpers import live_entry, setup_live, shows, state, tick, wait_conne
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 OURS = "custom_components.whatwatt"
 AIOHTTP_WORDS = ("aiohttp", "ClientPayloadError", "TransferEncodingError", "Response payload")
@@ -84,13 +85,21 @@ def test_every_end_has_its_words(
     assert error.translation_placeholders == placeholders
 
 
+async def _streaming(
+    hass: HomeAssistant, sim: Any, caplog: pytest.LogCaptureFixture
+) -> MockConfigEntry:
+    """Log this integration's lines from INFO up, set up a live entry, show a first reading."""
+    caplog.set_level(logging.INFO, logger=OURS)
+    entry = await setup_live(hass, sim)
+    await shows(hass, await sim.emit_telegram())
+    return entry
+
+
 async def test_reboot_mid_event(
     hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The device restarts while it writes an event: "broke off", never aiohttp's words."""
-    caplog.set_level(logging.INFO, logger=OURS)
-    entry = await setup_live(hass, sim)
-    await shows(hass, await sim.emit_telegram())
+    entry = await _streaming(hass, sim, caplog)
     sim.live.cut_mid_event()
     await sim.reboot(downtime=0)
     await wait_for(hass, lambda: state(hass, "power_import") == STATE_UNAVAILABLE)
@@ -174,9 +183,7 @@ async def test_quiet_stream_told_once_per_spell(
     hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A stream without events is reopened every minute; that is said once until events flow."""
-    caplog.set_level(logging.INFO, logger=OURS)
-    entry = await setup_live(hass, sim)
-    await shows(hass, await sim.emit_telegram())
+    entry = await _streaming(hass, sim, caplog)
 
     def quiet_lines() -> int:
         return sum("brought nothing for 60 s" in message for message in caplog.messages)
