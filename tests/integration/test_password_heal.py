@@ -307,19 +307,23 @@ async def _publish_for(
         await advance(hass, freezer, 30)
 
 
-async def test_mqtt_device_read_heals(
-    hass: HomeAssistant,
-    mqtt_ready: Any,
-    simulator_factory: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """The device read is refused while MQTT flows: the config entities wait for the heal."""
+@pytest.fixture
+async def go(mqtt_ready: Any, simulator_factory: Any, caplog: pytest.LogCaptureFixture) -> Any:
+    """A device with a password that publishes every 30 s, a first telegram decoded; this
+    integration's lines logged from INFO up."""
     caplog.set_level(logging.INFO, logger=OURS)
     device = await simulator_factory(
         telegram_interval=0, seed=11, report_interval=30, auth="digest", password="secret"
     )
     await device.emit_telegram()
+    return device
+
+
+async def test_mqtt_device_read_heals(
+    hass: HomeAssistant, go: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The device read is refused while MQTT flows: the config entities wait for the heal."""
+    device = go
     entry = await setup_entry(hass, mqtt_entry(host=device.host, password="secret"))
     assert hass.states.get(INTERVAL).state == "30"
     device.faults.wrong_password = True
@@ -338,19 +342,11 @@ async def test_mqtt_device_read_heals(
 
 
 async def test_mqtt_set_up_while_refused(
-    hass: HomeAssistant,
-    mqtt_ready: Any,
-    simulator_factory: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, go: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An MQTT entry loads while its device refuses the password (MQTT flows): the stored
     password is tried from the start on, and the device read carries on once it works."""
-    caplog.set_level(logging.INFO, logger=OURS)
-    device = await simulator_factory(
-        telegram_interval=0, seed=11, report_interval=30, auth="digest", password="secret"
-    )
-    await device.emit_telegram()
+    device = go
     device.faults.wrong_password = True
     entry = await setup_entry(hass, mqtt_entry(host=device.host, password="secret"))
     assert entry.state is ConfigEntryState.LOADED
