@@ -202,11 +202,7 @@ async def test_quiet_stream_told_once_per_spell(
 
 
 async def test_unreachable_after_the_end(
-    hass: HomeAssistant,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The device goes away: the end is told once; the refused tries after it are "cannot be
     reached" (kept as the measurements' error, not logged again)."""
@@ -220,20 +216,21 @@ async def test_unreachable_after_the_end(
         set_error(err)
         failed.set()
 
-    monkeypatch.setattr(coordinator, "async_set_update_error", failing)
-    sim.faults.refuse = True  # drops the stream and refuses the next tries
-    async with asyncio.timeout(5):
-        await failed.wait()
-    failed.clear()
-    await tick(hass, freezer, 1)
-    async with asyncio.timeout(5):
-        await failed.wait()
-    assert str(coordinator.last_exception) == "The device cannot be reached"
-    assert len(errors(caplog)) == 1
-    assert aiohttp_words(caplog) == []
-    sim.faults.refuse = False
-    await sim.wait_up()
-    await tick(hass, freezer, 2)
-    await wait_connections(sim, 2)
-    await shows(hass, await sim.emit_telegram())
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(coordinator, "async_set_update_error", failing)
+        sim.faults.refuse = True  # drops the stream and refuses the next tries
+        async with asyncio.timeout(5):
+            await failed.wait()
+        failed.clear()
+        await tick(hass, freezer, 1)
+        async with asyncio.timeout(5):
+            await failed.wait()
+        assert str(coordinator.last_exception) == "The device cannot be reached"
+        assert len(errors(caplog)) == 1
+        assert aiohttp_words(caplog) == []
+        sim.faults.refuse = False
+        await sim.wait_up()
+        await tick(hass, freezer, 2)
+        await wait_connections(sim, 2)
+        await shows(hass, await sim.emit_telegram())
+        assert await hass.config_entries.async_unload(entry.entry_id)
