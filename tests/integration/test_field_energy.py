@@ -116,6 +116,22 @@ def _reset_meter(sim: Any) -> None:
     sim.meter.energy_in = list(RESET_IN)
 
 
+async def _polled(hass: HomeAssistant, sim: Any, entry: MockConfigEntry) -> Reading:
+    """Take the simulator's readings over, then set the polled entry up."""
+    readings = Reading(sim)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return readings
+
+
+async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, readings: Reading) -> Any:
+    """Decode the next telegram, let one scan interval pass; return its report."""
+    report = await readings.emit()
+    await advance(hass, freezer, 10)
+    return report
+
+
 # -- REST --------------------------------------------------------------------------------
 
 
@@ -131,27 +147,21 @@ async def test_rest_glitch_then_reset_confirmed(
 ) -> None:
     """REST: two glitched answers in a row keep the last good totals, warned once per register;
     a lower value is accepted after 3 agreeing readings."""
-    readings = Reading(sim)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    readings = await _polled(hass, sim, mock_config_entry)
     watch = EnergyWatch(hass)
     for _ in range(2):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert shown(hass) == device_energy(report)
     good = {key: shown(hass, key) for key in ENERGY}
     for _ in range(2):
         _arm(sim, kind, "report")
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert sim.faults.energy_glitch is None  # the poll's answer carried the glitch
         assert float(sensor_state(hass, "power_import")) == watts(report)  # the reading is in
         assert {key: shown(hass, key) for key in ENERGY} == good
     assert glitch_warnings(caplog) == dict.fromkeys(ENERGY, 1)
     for _ in range(2):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert shown(hass) == device_energy(report) >= good["energy_import"]
     watch.assert_guarded()
     watch.unlisten()
@@ -160,12 +170,10 @@ async def test_rest_glitch_then_reset_confirmed(
     last = shown(hass)
     _reset_meter(sim)
     for _ in range(2):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert float(sensor_state(hass, "power_import")) == watts(report)
         assert shown(hass) == last
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     assert shown(hass) == device_energy(report) == pytest.approx(sum(RESET_IN), abs=0.01)
     assert shown(hass, "energy_import_t1") == RESET_IN[0]
 
@@ -181,21 +189,15 @@ async def test_rest_glitch_then_reboot_then_reset_confirmed(
     kind: str,
 ) -> None:
     """REST: a glitch is held; after a reboot a lower value still needs 3 agreeing readings."""
-    readings = Reading(sim)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    readings = await _polled(hass, sim, mock_config_entry)
     watch = EnergyWatch(hass)
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     good = shown(hass)
     assert good == device_energy(report)
     _arm(sim, kind, "report")
-    await readings.emit()
-    await advance(hass, freezer, 10)
+    await _poll(hass, freezer, readings)
     assert shown(hass) == good
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     assert shown(hass) == device_energy(report) >= good
     watch.assert_guarded()
     assert glitch_warnings(caplog)["energy_import"] == 1
@@ -205,17 +207,14 @@ async def test_rest_glitch_then_reboot_then_reset_confirmed(
     await sim.reboot(downtime=0)
     assert sim.state.boot_id != boot_id
     _reset_meter(sim)
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     if sensor_state(hass, "power_import") == STATE_UNAVAILABLE:
         await advance(hass, freezer, 10)  # the kept-alive connection died with the reboot
     assert float(sensor_state(hass, "power_import")) == watts(report)
     assert shown(hass) == last  # a new boot id proves no reset of the meter's registers
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     assert shown(hass) == last
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     assert shown(hass) == device_energy(report) == pytest.approx(sum(RESET_IN), abs=0.01)
     assert glitch_warnings(caplog)["energy_import"] == 2  # the held lower value, once
 
@@ -366,12 +365,8 @@ async def test_rest_glitch_in_first_reading_is_not_shown(
     shown now would be a reset (or a jump) in its statistics just the same. The guard starts
     from the totals Home Assistant recorded, so the glitch is held like any other.
     """
-    readings = Reading(sim)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    await readings.emit()
-    await advance(hass, freezer, 10)
+    readings = await _polled(hass, sim, mock_config_entry)
+    await _poll(hass, freezer, readings)
     recorded = {key: shown(hass, key) for key in ENERGY}
     await _restart_home_assistant(hass, mock_config_entry)
 
@@ -383,8 +378,7 @@ async def test_rest_glitch_in_first_reading_is_not_shown(
     assert {key: shown(hass, key) for key in ENERGY} == recorded
     assert glitch_warnings(caplog) == dict.fromkeys(ENERGY, 1)
     for _ in range(3):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert shown(hass) == device_energy(report) >= recorded["energy_import"]
     watch.assert_guarded()
     assert min(watch.values) == recorded["energy_import"], watch.values
@@ -435,12 +429,8 @@ async def test_rest_glitch_after_reboot_is_not_a_reset(
     The whatwatt Go restarted, the meter did not: neither a lower nor a negative total is taken
     as a meter reset.
     """
-    readings = Reading(sim)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    await readings.emit()
-    await advance(hass, freezer, 10)
+    readings = await _polled(hass, sim, mock_config_entry)
+    await _poll(hass, freezer, readings)
     good = shown(hass)
     await sim.reboot(downtime=0)
     sim.faults.energy_glitch = {
@@ -451,8 +441,7 @@ async def test_rest_glitch_after_reboot_is_not_a_reset(
     }
     watch = EnergyWatch(hass)
     for _ in range(4):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
     assert sim.faults.energy_glitch is None
     assert shown(hass) == device_energy(report)
     watch.unlisten()
