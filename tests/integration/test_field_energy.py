@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, callback
@@ -116,6 +116,24 @@ def _reset_meter(sim: Any) -> None:
     sim.meter.energy_in = list(RESET_IN)
 
 
+pytestmark = pytest.mark.usefixtures("enable_all_entities")
+
+
+class _Rest(NamedTuple):
+    """A polled entry of the simulated device, and the test's clock."""
+
+    hass: HomeAssistant
+    sim: Any
+    entry: MockConfigEntry
+    freezer: FrozenDateTimeFactory
+
+
+@pytest.fixture
+def rest(request: pytest.FixtureRequest) -> _Rest:
+    names = ("hass", "sim", "mock_config_entry", "freezer")
+    return _Rest(*(request.getfixturevalue(name) for name in names))
+
+
 async def _polled(hass: HomeAssistant, sim: Any, entry: MockConfigEntry) -> Reading:
     """Take the simulator's readings over, then set the polled entry up."""
     readings = Reading(sim)
@@ -137,16 +155,13 @@ async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, readings: R
 
 @pytest.mark.parametrize("kind", ["zero", "garbage"])
 async def test_rest_glitch_then_reset_confirmed(
-    hass: HomeAssistant,
-    enable_all_entities: None,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    rest: _Rest,
     caplog: pytest.LogCaptureFixture,
     kind: str,
 ) -> None:
     """REST: two glitched answers in a row keep the last good totals, warned once per register;
     a lower value is accepted after 3 agreeing readings."""
+    hass, sim, mock_config_entry, freezer = rest
     readings = await _polled(hass, sim, mock_config_entry)
     watch = EnergyWatch(hass)
     for _ in range(2):
@@ -180,15 +195,12 @@ async def test_rest_glitch_then_reset_confirmed(
 
 @pytest.mark.parametrize("kind", ["zero", "garbage"])
 async def test_rest_glitch_then_reboot_then_reset_confirmed(
-    hass: HomeAssistant,
-    enable_all_entities: None,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    rest: _Rest,
     caplog: pytest.LogCaptureFixture,
     kind: str,
 ) -> None:
     """REST: a glitch is held; after a reboot a lower value still needs 3 agreeing readings."""
+    hass, sim, mock_config_entry, freezer = rest
     readings = await _polled(hass, sim, mock_config_entry)
     watch = EnergyWatch(hass)
     report = await _poll(hass, freezer, readings)
@@ -238,7 +250,6 @@ async def _live_reading(hass: HomeAssistant, readings: Reading) -> dict[str, Any
 @pytest.mark.parametrize("kind", ["zero", "garbage"])
 async def test_live_glitch_then_reset_confirmed(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     caplog: pytest.LogCaptureFixture,
     kind: str,
@@ -294,7 +305,6 @@ async def _mqtt_reading(hass: HomeAssistant, readings: Reading, template: str) -
 @pytest.mark.parametrize("kind", ["zero", "garbage"])
 async def test_mqtt_glitch_then_reset_confirmed(
     hass: HomeAssistant,
-    enable_all_entities: None,
     mqtt_ready: Any,
     simulator_factory: SimFactory,
     caplog: pytest.LogCaptureFixture,
@@ -350,11 +360,7 @@ async def _restart_home_assistant(hass: HomeAssistant, entry: MockConfigEntry) -
     ids=["zero", "garbage", "negative", "lower"],
 )
 async def test_rest_glitch_in_first_reading_is_not_shown(
-    hass: HomeAssistant,
-    enable_all_entities: None,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    rest: _Rest,
     caplog: pytest.LogCaptureFixture,
     kind: str,
     value: float,
@@ -365,6 +371,7 @@ async def test_rest_glitch_in_first_reading_is_not_shown(
     shown now would be a reset (or a jump) in its statistics just the same. The guard starts
     from the totals Home Assistant recorded, so the glitch is held like any other.
     """
+    hass, sim, mock_config_entry, freezer = rest
     readings = await _polled(hass, sim, mock_config_entry)
     await _poll(hass, freezer, readings)
     recorded = {key: shown(hass, key) for key in ENERGY}
@@ -387,7 +394,6 @@ async def test_rest_glitch_in_first_reading_is_not_shown(
 
 async def test_mqtt_glitch_in_first_message_is_not_shown(
     hass: HomeAssistant,
-    enable_all_entities: None,
     mqtt_ready: Any,
     simulator_factory: SimFactory,
 ) -> None:
@@ -417,11 +423,7 @@ async def test_mqtt_glitch_in_first_message_is_not_shown(
 
 @pytest.mark.parametrize("value", [-5.0, 12.0])
 async def test_rest_glitch_after_reboot_is_not_a_reset(
-    hass: HomeAssistant,
-    enable_all_entities: None,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    rest: _Rest,
     value: float,
 ) -> None:
     """A reboot, and the first report after it has a one-off garbage import register.
@@ -429,6 +431,7 @@ async def test_rest_glitch_after_reboot_is_not_a_reset(
     The whatwatt Go restarted, the meter did not: neither a lower nor a negative total is taken
     as a meter reset.
     """
+    hass, sim, mock_config_entry, freezer = rest
     readings = await _polled(hass, sim, mock_config_entry)
     await _poll(hass, freezer, readings)
     good = shown(hass)
