@@ -263,13 +263,21 @@ async def async_setup_entry(
         if registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, f"{device.device_id}_{d.key}")
     }
 
+    looked_at: list[Any] = [None, None]  # the device state and the reading's shape last seen
+
     @callback
     def _async_add() -> None:
         new: list[SensorEntity] = []
-        for supplied in [d for d in health if d.exists_fn(device.data)]:
-            health.remove(supplied)
-            new.append(WhatwattSensorEntity(device, supplied))
-        if (report := measurements.data) is not None:
+        if health and device.data is not looked_at[0]:
+            looked_at[0] = device.data
+            for supplied in [d for d in health if d.exists_fn(device.data)]:
+                health.remove(supplied)
+                new.append(WhatwattSensorEntity(device, supplied))
+        report = measurements.data
+        # What a reading supplies follows from its shape: looked at again only when it changes.
+        shape = report and (frozenset(report.values), report.tariff, report.timestamp is None)
+        if report is not None and shape != looked_at[1]:
+            looked_at[1] = shape
             for description in [d for d in readings if d.exists_fn(report) or d.key in recorded]:
                 readings.remove(description)
                 sensor = WhatwattTotalSensor if description.key in ENERGY_KEYS else WhatwattSensor

@@ -10,11 +10,13 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
 from .conftest import DEVICE_ID
+from .mqtt_helpers import setup_ha_mqtt
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     # ``await poll()``: one scan interval passes (the ``poll`` fixture).
     Poll = Callable[..., Awaitable[None]]
@@ -74,3 +76,27 @@ async def free_licence_menu(
     assert result["step_id"] == "license_free"
     assert result["menu_options"] == ["live", back]
     return result
+
+
+async def publishing_sim(
+    hass: HomeAssistant,
+    mosquitto: Any,
+    simulator_factory: Callable[..., Awaitable[Any]],
+    template: str,
+) -> tuple[MockConfigEntry, Any]:
+    """Set up Home Assistant's MQTT on the broker and a simulator publishing every telegram
+    with ``template`` once its link is up; return the broker's entry and the simulator."""
+    broker_entry = await setup_ha_mqtt(hass, mosquitto.port)
+    sim = await simulator_factory(
+        auth="none",
+        telegram_interval=0,
+        seed=11,
+        mqtt_url=mosquitto.url,
+        mqtt_template=template,
+        report_interval=1,
+    )
+    # Publish on every telegram (the device's minimum is 1 s; the test need not wait that long).
+    sim.state.settings["services"]["report_interval"] = 0
+    await sim.emit_telegram()
+    await sim.publisher.wait_link(connected=True)
+    return broker_entry, sim

@@ -4,48 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-import pytest
 
 from custom_components.whatwatt.api import live as live_module
 
+from .helpers import Midpoint
 from .mqtt_helpers import sensor_state
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
-
     from homeassistant.core import HomeAssistant
+    import pytest
 
-LIMIT = 10.0  # real seconds any single wait may take
 POWER = ("instantaneous_power", "active", "positive", "total")
 ENERGY = ("energy", "active", "positive", "total")
-
-
-async def within(awaitable: Awaitable[Any], what: str, seconds: float = LIMIT) -> None:
-    """Await ``awaitable``, failing after ``seconds`` of real time (the loop's clock may be
-    frozen, so ``asyncio`` timeouts would never expire)."""
-    loop = asyncio.get_running_loop()
-    expired: asyncio.Future[None] = loop.create_future()
-
-    def _expire() -> None:
-        if not expired.done():
-            expired.set_result(None)
-
-    timer = threading.Timer(seconds, lambda: loop.call_soon_threadsafe(_expire))
-    timer.start()
-    task = asyncio.ensure_future(awaitable)
-    try:
-        await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-        timer.join()
-    if not task.done():
-        task.cancel()
-        pytest.fail(f"not within {seconds:g} s: {what}")
-    task.result()
 
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -73,30 +46,31 @@ def at(report: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-class _Midpoint:
-    """A stand-in for the meter's random source: every draw is the middle of its range."""
-
-    def uniform(self, low: float, high: float) -> float:
-        return (low + high) / 2
-
-
-class Readings:
+class Reading:
     """Telegrams with a distinct import power each (so every arrival can be told apart)."""
 
     def __init__(self, sim: Any) -> None:
         self.sim = sim
         self.count = 0
-        sim.meter.rng = _Midpoint()
+        sim.meter.rng = Midpoint()
 
     async def emit(self) -> dict[str, Any]:
-        """Decode the next telegram (import power 500 W, 510 W, ...; import energy 0.1 kWh up
-        from the one before); return its report."""
+        """Decode the next telegram (import power 500 W, 510 W, ...) and return its report."""
         self.sim.meter.net_kw = 0.5 + self.count * 0.01
-        self.sim.meter.energy_in = [value + 0.05 for value in self.sim.meter.energy_in]
         self.count += 1
         report = await self.sim.emit_telegram()
         assert report is not None
         return report
+
+
+class Readings(Reading):
+    """Telegrams as :class:`Reading`, each with its import energy up from the one before."""
+
+    async def emit(self) -> dict[str, Any]:
+        """Decode the next telegram (import power 500 W, 510 W, ...; import energy 0.1 kWh up
+        from the one before); return its report."""
+        self.sim.meter.energy_in = [value + 0.05 for value in self.sim.meter.energy_in]
+        return await super().emit()
 
 
 def watts(report: dict[str, Any]) -> float:

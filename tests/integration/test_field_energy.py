@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, callback
@@ -29,6 +29,7 @@ from simulator.template import render
 from simulator.variables import NUMERIC, build_variables
 
 from .conftest import advance
+from .hostile_helpers import Reading
 from .live_helpers import setup_live, wait_for
 from .mqtt_helpers import TEMPLATES, TOPIC, mqtt_entry, mqtt_ready, sensor_state, setup_entry
 
@@ -52,30 +53,6 @@ ENERGY = (
 )
 # Registers after a meter replacement: import 10 + 5 kWh (export unchanged).
 RESET_IN = (10.0, 5.0)
-
-
-class _Midpoint:
-    """A stand-in for the meter's random source: every draw is the middle of its range."""
-
-    def uniform(self, low: float, high: float) -> float:
-        return (low + high) / 2
-
-
-class Reading:
-    """Emit readings with a distinct import power each (so every arrival can be awaited)."""
-
-    def __init__(self, sim: Any) -> None:
-        self.sim = sim
-        self.count = 0
-        sim.meter.rng = _Midpoint()
-
-    async def emit(self) -> dict[str, Any]:
-        """Decode the next telegram (import power 500 W, 510 W, ...) and return its report."""
-        self.sim.meter.net_kw = 0.5 + self.count * 0.01
-        self.count += 1
-        report = await self.sim.emit_telegram()
-        assert report is not None
-        return report
 
 
 def watts(report: dict[str, Any]) -> float:
@@ -139,42 +116,67 @@ def _reset_meter(sim: Any) -> None:
     sim.meter.energy_in = list(RESET_IN)
 
 
+pytestmark = pytest.mark.usefixtures("enable_all_entities")
+
+
+class _Rest(NamedTuple):
+    """A polled entry of the simulated device, and the test's clock."""
+
+    hass: HomeAssistant
+    sim: Any
+    entry: MockConfigEntry
+    freezer: FrozenDateTimeFactory
+
+
+@pytest.fixture
+def rest(request: pytest.FixtureRequest) -> _Rest:
+    names = ("hass", "sim", "mock_config_entry", "freezer")
+    return _Rest(*(request.getfixturevalue(name) for name in names))
+
+
+async def _polled(hass: HomeAssistant, sim: Any, entry: MockConfigEntry) -> Reading:
+    """Take the simulator's readings over, then set the polled entry up."""
+    readings = Reading(sim)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return readings
+
+
+async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, readings: Reading) -> Any:
+    """Decode the next telegram, let one scan interval pass; return its report."""
+    report = await readings.emit()
+    await advance(hass, freezer, 10)
+    return report
+
+
 # -- REST --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["zero", "garbage"])
 async def test_rest_glitch_then_reset_confirmed(
-    hass: HomeAssistant,
-    enable_all_entities: None,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    rest: _Rest,
     caplog: pytest.LogCaptureFixture,
     kind: str,
 ) -> None:
     """REST: two glitched answers in a row keep the last good totals, warned once per register;
     a lower value is accepted after 3 agreeing readings."""
-    readings = Reading(sim)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    hass, sim, mock_config_entry, freezer = rest
+    readings = await _polled(hass, sim, mock_config_entry)
     watch = EnergyWatch(hass)
     for _ in range(2):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert shown(hass) == device_energy(report)
     good = {key: shown(hass, key) for key in ENERGY}
     for _ in range(2):
         _arm(sim, kind, "report")
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert sim.faults.energy_glitch is None  # the poll's answer carried the glitch
         assert float(sensor_state(hass, "power_import")) == watts(report)  # the reading is in
         assert {key: shown(hass, key) for key in ENERGY} == good
     assert glitch_warnings(caplog) == dict.fromkeys(ENERGY, 1)
     for _ in range(2):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert shown(hass) == device_energy(report) >= good["energy_import"]
     watch.assert_guarded()
     watch.unlisten()
@@ -183,42 +185,31 @@ async def test_rest_glitch_then_reset_confirmed(
     last = shown(hass)
     _reset_meter(sim)
     for _ in range(2):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert float(sensor_state(hass, "power_import")) == watts(report)
         assert shown(hass) == last
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     assert shown(hass) == device_energy(report) == pytest.approx(sum(RESET_IN), abs=0.01)
     assert shown(hass, "energy_import_t1") == RESET_IN[0]
 
 
 @pytest.mark.parametrize("kind", ["zero", "garbage"])
 async def test_rest_glitch_then_reboot_then_reset_confirmed(
-    hass: HomeAssistant,
-    enable_all_entities: None,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    rest: _Rest,
     caplog: pytest.LogCaptureFixture,
     kind: str,
 ) -> None:
     """REST: a glitch is held; after a reboot a lower value still needs 3 agreeing readings."""
-    readings = Reading(sim)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    hass, sim, mock_config_entry, freezer = rest
+    readings = await _polled(hass, sim, mock_config_entry)
     watch = EnergyWatch(hass)
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     good = shown(hass)
     assert good == device_energy(report)
     _arm(sim, kind, "report")
-    await readings.emit()
-    await advance(hass, freezer, 10)
+    await _poll(hass, freezer, readings)
     assert shown(hass) == good
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     assert shown(hass) == device_energy(report) >= good
     watch.assert_guarded()
     assert glitch_warnings(caplog)["energy_import"] == 1
@@ -228,17 +219,14 @@ async def test_rest_glitch_then_reboot_then_reset_confirmed(
     await sim.reboot(downtime=0)
     assert sim.state.boot_id != boot_id
     _reset_meter(sim)
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     if sensor_state(hass, "power_import") == STATE_UNAVAILABLE:
         await advance(hass, freezer, 10)  # the kept-alive connection died with the reboot
     assert float(sensor_state(hass, "power_import")) == watts(report)
     assert shown(hass) == last  # a new boot id proves no reset of the meter's registers
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     assert shown(hass) == last
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    report = await _poll(hass, freezer, readings)
     assert shown(hass) == device_energy(report) == pytest.approx(sum(RESET_IN), abs=0.01)
     assert glitch_warnings(caplog)["energy_import"] == 2  # the held lower value, once
 
@@ -262,7 +250,6 @@ async def _live_reading(hass: HomeAssistant, readings: Reading) -> dict[str, Any
 @pytest.mark.parametrize("kind", ["zero", "garbage"])
 async def test_live_glitch_then_reset_confirmed(
     hass: HomeAssistant,
-    enable_all_entities: None,
     sim: Any,
     caplog: pytest.LogCaptureFixture,
     kind: str,
@@ -318,7 +305,6 @@ async def _mqtt_reading(hass: HomeAssistant, readings: Reading, template: str) -
 @pytest.mark.parametrize("kind", ["zero", "garbage"])
 async def test_mqtt_glitch_then_reset_confirmed(
     hass: HomeAssistant,
-    enable_all_entities: None,
     mqtt_ready: Any,
     simulator_factory: SimFactory,
     caplog: pytest.LogCaptureFixture,
@@ -374,11 +360,7 @@ async def _restart_home_assistant(hass: HomeAssistant, entry: MockConfigEntry) -
     ids=["zero", "garbage", "negative", "lower"],
 )
 async def test_rest_glitch_in_first_reading_is_not_shown(
-    hass: HomeAssistant,
-    enable_all_entities: None,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    rest: _Rest,
     caplog: pytest.LogCaptureFixture,
     kind: str,
     value: float,
@@ -389,12 +371,9 @@ async def test_rest_glitch_in_first_reading_is_not_shown(
     shown now would be a reset (or a jump) in its statistics just the same. The guard starts
     from the totals Home Assistant recorded, so the glitch is held like any other.
     """
-    readings = Reading(sim)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    await readings.emit()
-    await advance(hass, freezer, 10)
+    hass, sim, mock_config_entry, freezer = rest
+    readings = await _polled(hass, sim, mock_config_entry)
+    await _poll(hass, freezer, readings)
     recorded = {key: shown(hass, key) for key in ENERGY}
     await _restart_home_assistant(hass, mock_config_entry)
 
@@ -406,8 +385,7 @@ async def test_rest_glitch_in_first_reading_is_not_shown(
     assert {key: shown(hass, key) for key in ENERGY} == recorded
     assert glitch_warnings(caplog) == dict.fromkeys(ENERGY, 1)
     for _ in range(3):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
         assert shown(hass) == device_energy(report) >= recorded["energy_import"]
     watch.assert_guarded()
     assert min(watch.values) == recorded["energy_import"], watch.values
@@ -416,7 +394,6 @@ async def test_rest_glitch_in_first_reading_is_not_shown(
 
 async def test_mqtt_glitch_in_first_message_is_not_shown(
     hass: HomeAssistant,
-    enable_all_entities: None,
     mqtt_ready: Any,
     simulator_factory: SimFactory,
 ) -> None:
@@ -446,11 +423,7 @@ async def test_mqtt_glitch_in_first_message_is_not_shown(
 
 @pytest.mark.parametrize("value", [-5.0, 12.0])
 async def test_rest_glitch_after_reboot_is_not_a_reset(
-    hass: HomeAssistant,
-    enable_all_entities: None,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    rest: _Rest,
     value: float,
 ) -> None:
     """A reboot, and the first report after it has a one-off garbage import register.
@@ -458,12 +431,9 @@ async def test_rest_glitch_after_reboot_is_not_a_reset(
     The whatwatt Go restarted, the meter did not: neither a lower nor a negative total is taken
     as a meter reset.
     """
-    readings = Reading(sim)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    await readings.emit()
-    await advance(hass, freezer, 10)
+    hass, sim, mock_config_entry, freezer = rest
+    readings = await _polled(hass, sim, mock_config_entry)
+    await _poll(hass, freezer, readings)
     good = shown(hass)
     await sim.reboot(downtime=0)
     sim.faults.energy_glitch = {
@@ -474,8 +444,7 @@ async def test_rest_glitch_after_reboot_is_not_a_reset(
     }
     watch = EnergyWatch(hass)
     for _ in range(4):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await _poll(hass, freezer, readings)
     assert sim.faults.energy_glitch is None
     assert shown(hass) == device_energy(report)
     watch.unlisten()

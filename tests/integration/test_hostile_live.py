@@ -34,9 +34,8 @@ from .hostile_helpers import (
     tracebacks,
     value,
     watts,
-    within,
 )
-from .live_helpers import setup_live, tick, wait_connections, wait_for
+from .live_helpers import setup_live, tick, wait_connections, wait_for, within
 from .mqtt_helpers import sensor_state
 
 if TYPE_CHECKING:

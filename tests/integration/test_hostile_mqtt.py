@@ -25,9 +25,10 @@ from custom_components.whatwatt.api.template import INTEGRATION_TEMPLATE
 from simulator.hostile import LATE_UTC, PUSH_DEPTH, nested
 from simulator.state import DEFAULT_MQTT_TEMPLATE
 
+from .helpers import publishing_sim
 from .hostile_helpers import ENERGY, Readings, at, tracebacks, value, watts
 from .live_helpers import wait_for
-from .mqtt_helpers import mqtt_entry, setup_entry, setup_ha_mqtt
+from .mqtt_helpers import mqtt_entry, setup_entry
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -80,35 +81,31 @@ class Publishing:
 async def _publishing(
     hass: HomeAssistant, mosquitto: Any, simulator_factory: SimFactory, template: str
 ) -> Publishing:
-    broker_entry = await setup_ha_mqtt(hass, mosquitto.port)
-    sim = await simulator_factory(
-        auth="none",
-        telegram_interval=0,
-        seed=11,
-        mqtt_url=mosquitto.url,
-        mqtt_template=TEMPLATES[template],
-        report_interval=1,
+    broker_entry, sim = await publishing_sim(
+        hass, mosquitto, simulator_factory, TEMPLATES[template]
     )
-    sim.state.settings["services"]["report_interval"] = 0  # publish with every telegram
-    await sim.emit_telegram()
-    await sim.publisher.wait_link(connected=True)
     entry = await setup_entry(hass, mqtt_entry())  # MQTT only: no REST to stand in
     publishing = Publishing(hass, sim, [entry, broker_entry])
     await publishing.until_received()
     return publishing
 
 
-@pytest.mark.parametrize("template", ["own", "vendor"])
-async def test_extreme_times(
+@pytest.fixture(params=["own", "vendor"])
+async def device(
     hass: HomeAssistant,
     mock_hass_config: None,
     mosquitto: Any,
     simulator_factory: SimFactory,
-    caplog: pytest.LogCaptureFixture,
-    template: str,
+    request: pytest.FixtureRequest,
+) -> Publishing:
+    """A device publishing with the integration's template, then with the vendor's."""
+    return await _publishing(hass, mosquitto, simulator_factory, request.param)
+
+
+async def test_extreme_times(
+    hass: HomeAssistant, device: Publishing, caplog: pytest.LogCaptureFixture
 ) -> None:
     """(1) Times beyond year 9999 in the message: its values count, no traceback."""
-    device = await _publishing(hass, mosquitto, simulator_factory, template)
     device.sim.faults.hostile = ["extreme_times"]
     for _ in range(2):
         report = await device.send()
@@ -120,18 +117,11 @@ async def test_extreme_times(
     await device.close()
 
 
-@pytest.mark.parametrize("template", ["own", "vendor"])
 async def test_overflowing_values(
-    hass: HomeAssistant,
-    mock_hass_config: None,
-    mosquitto: Any,
-    simulator_factory: SimFactory,
-    caplog: pytest.LogCaptureFixture,
-    template: str,
+    hass: HomeAssistant, device: Publishing, caplog: pytest.LogCaptureFixture
 ) -> None:
     """(3) 1e306 kW, -1e308 kW in a message: power keeps its last good value, net power too,
     every other value of the message counts."""
-    device = await _publishing(hass, mosquitto, simulator_factory, template)
     last = await device.send()
     await device.shown(last)
     power, net = value(hass, "power_import"), value(hass, "power_net")

@@ -12,6 +12,7 @@ the reply is refused after ``MAX_BODY_BYTES``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,66 +37,87 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.usefixtures("enable_all_entities")
 
 
-async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+@dataclass
+class _Rest:
+    """The polled device, its entry and the test's clock and log."""
+
+    hass: HomeAssistant
+    sim: Any
+    entry: MockConfigEntry
+    freezer: FrozenDateTimeFactory
+    caplog: pytest.LogCaptureFixture
+    readings: Readings | None = None
+
+    async def set_up(self) -> None:
+        self.entry.add_to_hass(self.hass)
+        assert await self.hass.config_entries.async_setup(self.entry.entry_id)
+        await self.hass.async_block_till_done()
+
+    async def start(self) -> None:
+        """Take the readings over, then set the entry up."""
+        self.readings = Readings(self.sim)
+        await self.set_up()
+
+    async def poll(self, seconds: float = 10) -> dict[str, Any]:
+        """Decode the next telegram, let ``seconds`` pass; return its report."""
+        assert self.readings is not None
+        report = await self.readings.emit()
+        await advance(self.hass, self.freezer, seconds)
+        return report
+
+    async def recovers(self) -> None:
+        """The fault ends: the next poll shows the reading's power."""
+        self.sim.faults.hostile = None
+        report = await self.poll()
+        assert value(self.hass, "power_import") == watts(report)
+
+    def report_reads(self) -> int:
+        return sum(record.path == "/api/v1/report" for record in self.sim.requests)
 
 
-def _report_reads(sim: Any) -> int:
-    return sum(record.path == "/api/v1/report" for record in sim.requests)
-
-
-async def test_extreme_times(
+@pytest.fixture
+def rest(
     hass: HomeAssistant,
     sim: Any,
     mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
-) -> None:
+) -> _Rest:
+    return _Rest(hass, sim, mock_config_entry, freezer, caplog)
+
+
+async def test_extreme_times(rest: _Rest) -> None:
     """(1) Times beyond year 9999 and before year 1: the reading counts, without its time."""
-    readings = Readings(sim)
-    await _set_up(hass, mock_config_entry)
+    hass, sim = rest.hass, rest.sim
+    await rest.start()
     sim.faults.hostile = ["extreme_times"]
     for _ in range(2):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await rest.poll()
         assert value(hass, "power_import") == watts(report)
         assert value(hass, "energy_import") == at(report, ENERGY)
     assert sensor_state(hass, "report_time") in (STATE_UNAVAILABLE, "unknown")
-    await advance(hass, freezer, 300)  # the device read: its clock and last reboot too
-    assert mock_config_entry.runtime_data.device.last_update_success
-    assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert not tracebacks(caplog)
-    sim.faults.hostile = None
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
+    await advance(hass, rest.freezer, 300)  # the device read: its clock and last reboot too
+    assert rest.entry.runtime_data.device.last_update_success
+    assert rest.entry.state is ConfigEntryState.LOADED
+    assert not tracebacks(rest.caplog)
+    await rest.recovers()
     assert sensor_state(hass, "report_time") == "2026-01-15T08:18:00+00:00"
 
 
-async def test_nested_json(
-    hass: HomeAssistant,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_nested_json(rest: _Rest) -> None:
     """(2) Answers and error bodies nested 100,000 deep: an invalid reply, then back."""
-    readings = Readings(sim)
-    await _set_up(hass, mock_config_entry)
+    hass, sim = rest.hass, rest.sim
+    await rest.start()
     sim.faults.hostile = ["nested_json"]
-    await readings.emit()
-    await advance(hass, freezer, 10)
+    await rest.poll()
     assert sensor_state(hass, "power_import") == STATE_UNAVAILABLE
     sim.faults.status_503 = True  # the error body is nested too
-    await advance(hass, freezer, 10)
+    await advance(hass, rest.freezer, 10)
     assert sensor_state(hass, "power_import") == STATE_UNAVAILABLE
-    assert not tracebacks(caplog)
+    assert not tracebacks(rest.caplog)
     sim.faults.clear()
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
-    assert value(hass, "power_import") == watts(report)
-    assert mock_config_entry.state is ConfigEntryState.LOADED
+    await rest.recovers()
+    assert rest.entry.state is ConfigEntryState.LOADED
 
 
 async def test_nested_json_in_the_flow(
@@ -120,121 +142,79 @@ async def test_nested_json_in_the_flow(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_overflowing_values(
-    hass: HomeAssistant,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_overflowing_values(rest: _Rest) -> None:
     """(3) 1e306 kW, -1e308 kW (net power 2e308), NaN, infinity: those entities alone are
     unavailable; every other entity of the same reading updates; then all are back."""
-    readings = Readings(sim)
-    await _set_up(hass, mock_config_entry)
-    before = await readings.emit()
-    await advance(hass, freezer, 10)
+    hass = rest.hass
+    await rest.start()
+    before = await rest.poll()
     assert value(hass, "power_net") is not None
-    sim.faults.hostile = ["overflow"]
+    rest.sim.faults.hostile = ["overflow"]
     for _ in range(2):
-        report = await readings.emit()
-        await advance(hass, freezer, 10)
+        report = await rest.poll()
         for key in ("power_import", "power_export", "power_net", "current_l1"):
             assert sensor_state(hass, key) == STATE_UNAVAILABLE, key
         assert value(hass, "energy_import") == at(report, ENERGY) > at(before, ENERGY)
         before = report
         assert value(hass, "voltage_l1") == at(report, ("voltage", "l1"))
         assert sensor_state(hass, "tariff") == "t2"
-    assert not tracebacks(caplog)
-    sim.faults.hostile = None
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
-    assert value(hass, "power_import") == watts(report)
+    assert not tracebacks(rest.caplog)
+    await rest.recovers()
     assert value(hass, "power_net") is not None
 
 
-async def test_overflowing_device_document(
-    hass: HomeAssistant,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_overflowing_device_document(rest: _Rest) -> None:
     """(3) ``/system`` with a Wi-Fi RSSI of 1e300 (a whole number of 301 digits): the entry
     loads, the health entities show what can be shown, no traceback."""
-    sim.faults.hostile = ["overflow"]
-    await _set_up(hass, mock_config_entry)
-    assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert sensor_state(hass, "wifi_rssi") in (None, STATE_UNAVAILABLE, "unknown")
-    assert not tracebacks(caplog)
+    rest.sim.faults.hostile = ["overflow"]
+    await rest.set_up()
+    assert rest.entry.state is ConfigEntryState.LOADED
+    assert sensor_state(rest.hass, "wifi_rssi") in (None, STATE_UNAVAILABLE, "unknown")
+    assert not tracebacks(rest.caplog)
 
 
 @pytest.mark.parametrize("interval", [1e7, 1e300])
-async def test_absurd_interval(
-    hass: HomeAssistant,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-    interval: float,
-) -> None:
+async def test_absurd_interval(rest: _Rest, interval: float) -> None:
     """(4) A report interval of 1e7 or 1e300 s: polling goes on, at most an hour apart."""
-    readings = Readings(sim)
-    await _set_up(hass, mock_config_entry)
-    sim.faults.hostile = {"kinds": ["absurd_interval"], "interval": interval}
+    hass = rest.hass
+    await rest.start()
+    rest.sim.faults.hostile = {"kinds": ["absurd_interval"], "interval": interval}
     for _ in range(2):  # the interval a poll reads applies from the poll after it
-        await readings.emit()
-        await advance(hass, freezer, 10)
-    measurements = mock_config_entry.runtime_data.measurements
+        await rest.poll()
+    measurements = rest.entry.runtime_data.measurements
     assert measurements.update_interval == timedelta(seconds=INTERVAL_RANGE[1])
     for _ in range(2):
-        reads = _report_reads(sim)
-        report = await readings.emit()
-        await advance(hass, freezer, INTERVAL_RANGE[1])
-        assert _report_reads(sim) == reads + 1
+        reads = rest.report_reads()
+        report = await rest.poll(INTERVAL_RANGE[1])
+        assert rest.report_reads() == reads + 1
         assert value(hass, "power_import") == watts(report)
-    assert not tracebacks(caplog)
-    sim.faults.hostile = None
+    assert not tracebacks(rest.caplog)
+    rest.sim.faults.hostile = None
     for _ in range(2):
-        await advance(hass, freezer, INTERVAL_RANGE[1])
+        await advance(hass, rest.freezer, INTERVAL_RANGE[1])
     assert measurements.update_interval == timedelta(seconds=10)
 
 
 @pytest.mark.parametrize("uptime", [1e15, 1e308])
-async def test_absurd_uptime(
-    hass: HomeAssistant,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-    uptime: float,
-) -> None:
+async def test_absurd_uptime(rest: _Rest, uptime: float) -> None:
     """(4) An uptime of 1e15 or 1e308 s: the entry loads; its last boot is the device's own."""
-    sim.faults.hostile = {"kinds": ["absurd_uptime"], "uptime": uptime}
-    await _set_up(hass, mock_config_entry)
-    assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert sensor_state(hass, "last_boot") == "2026-01-15T08:12:40+00:00"
-    report = await Readings(sim).emit()
-    await advance(hass, freezer, 10)
-    assert value(hass, "power_import") == watts(report)
-    assert not tracebacks(caplog)
+    rest.sim.faults.hostile = {"kinds": ["absurd_uptime"], "uptime": uptime}
+    await rest.set_up()
+    assert rest.entry.state is ConfigEntryState.LOADED
+    assert sensor_state(rest.hass, "last_boot") == "2026-01-15T08:12:40+00:00"
+    rest.readings = Readings(rest.sim)
+    report = await rest.poll()
+    assert value(rest.hass, "power_import") == watts(report)
+    assert not tracebacks(rest.caplog)
 
 
-async def test_huge_reply_is_refused_unread(
-    hass: HomeAssistant,
-    sim: Any,
-    mock_config_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_huge_reply_is_refused_unread(rest: _Rest) -> None:
     """(7) A 64 MiB reply (no Content-Length): refused after 1 MiB, not read to its end."""
-    readings = Readings(sim)
-    await _set_up(hass, mock_config_entry)
+    sim = rest.sim
+    await rest.start()
     sim.faults.hostile = ["huge_body"]
-    await readings.emit()
-    await advance(hass, freezer, 10)
-    assert sensor_state(hass, "power_import") == STATE_UNAVAILABLE
+    await rest.poll()
+    assert sensor_state(rest.hass, "power_import") == STATE_UNAVAILABLE
     assert MAX_BODY_BYTES < sim.hostile_bytes_sent < sim.faults.hostile.body_bytes // 4
-    assert not tracebacks(caplog)
-    sim.faults.hostile = None
-    report = await readings.emit()
-    await advance(hass, freezer, 10)
-    assert value(hass, "power_import") == watts(report)
+    assert not tracebacks(rest.caplog)
+    await rest.recovers()

@@ -34,6 +34,7 @@ from .live_helpers import live_entry, setup_live, shows, state, tick, wait_conne
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 OURS = "custom_components.whatwatt"
 AIOHTTP_WORDS = ("aiohttp", "ClientPayloadError", "TransferEncodingError", "Response payload")
@@ -84,13 +85,21 @@ def test_every_end_has_its_words(
     assert error.translation_placeholders == placeholders
 
 
+async def _streaming(
+    hass: HomeAssistant, sim: Any, caplog: pytest.LogCaptureFixture
+) -> MockConfigEntry:
+    """Log this integration's lines from INFO up, set up a live entry, show a first reading."""
+    caplog.set_level(logging.INFO, logger=OURS)
+    entry = await setup_live(hass, sim)
+    await shows(hass, await sim.emit_telegram())
+    return entry
+
+
 async def test_reboot_mid_event(
     hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The device restarts while it writes an event: "broke off", never aiohttp's words."""
-    caplog.set_level(logging.INFO, logger=OURS)
-    entry = await setup_live(hass, sim)
-    await shows(hass, await sim.emit_telegram())
+    entry = await _streaming(hass, sim, caplog)
     sim.live.cut_mid_event()
     await sim.reboot(downtime=0)
     await wait_for(hass, lambda: state(hass, "power_import") == STATE_UNAVAILABLE)
@@ -174,9 +183,7 @@ async def test_quiet_stream_told_once_per_spell(
     hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A stream without events is reopened every minute; that is said once until events flow."""
-    caplog.set_level(logging.INFO, logger=OURS)
-    entry = await setup_live(hass, sim)
-    await shows(hass, await sim.emit_telegram())
+    entry = await _streaming(hass, sim, caplog)
 
     def quiet_lines() -> int:
         return sum("brought nothing for 60 s" in message for message in caplog.messages)
@@ -195,11 +202,7 @@ async def test_quiet_stream_told_once_per_spell(
 
 
 async def test_unreachable_after_the_end(
-    hass: HomeAssistant,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The device goes away: the end is told once; the refused tries after it are "cannot be
     reached" (kept as the measurements' error, not logged again)."""
@@ -213,20 +216,21 @@ async def test_unreachable_after_the_end(
         set_error(err)
         failed.set()
 
-    monkeypatch.setattr(coordinator, "async_set_update_error", failing)
-    sim.faults.refuse = True  # drops the stream and refuses the next tries
-    async with asyncio.timeout(5):
-        await failed.wait()
-    failed.clear()
-    await tick(hass, freezer, 1)
-    async with asyncio.timeout(5):
-        await failed.wait()
-    assert str(coordinator.last_exception) == "The device cannot be reached"
-    assert len(errors(caplog)) == 1
-    assert aiohttp_words(caplog) == []
-    sim.faults.refuse = False
-    await sim.wait_up()
-    await tick(hass, freezer, 2)
-    await wait_connections(sim, 2)
-    await shows(hass, await sim.emit_telegram())
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(coordinator, "async_set_update_error", failing)
+        sim.faults.refuse = True  # drops the stream and refuses the next tries
+        async with asyncio.timeout(5):
+            await failed.wait()
+        failed.clear()
+        await tick(hass, freezer, 1)
+        async with asyncio.timeout(5):
+            await failed.wait()
+        assert str(coordinator.last_exception) == "The device cannot be reached"
+        assert len(errors(caplog)) == 1
+        assert aiohttp_words(caplog) == []
+        sim.faults.refuse = False
+        await sim.wait_up()
+        await tick(hass, freezer, 2)
+        await wait_connections(sim, 2)
+        await shows(hass, await sim.emit_telegram())
+        assert await hass.config_entries.async_unload(entry.entry_id)

@@ -26,6 +26,7 @@ from custom_components.whatwatt.api.parse_mqtt import parse_mqtt_payload
 from custom_components.whatwatt.const import DOMAIN
 from custom_components.whatwatt.issues import ISSUE_MQTT_MISSING, issue_id
 
+from .helpers import publishing_sim
 from .mqtt_helpers import DEVICE_ID, TEMPLATES, mqtt_entry, setup_ha_mqtt, wait_mqtt_connected
 
 if TYPE_CHECKING:
@@ -119,20 +120,9 @@ async def test_end_to_end(
     template: str,
 ) -> None:
     """Values flow through a real broker, and come back after a broker restart without reload."""
-    broker_entry = await setup_ha_mqtt(hass, mosquitto.port)
-
-    sim = await simulator_factory(
-        auth="none",
-        telegram_interval=0,
-        seed=11,
-        mqtt_url=mosquitto.url,
-        mqtt_template=TEMPLATES[template],
-        report_interval=1,
+    broker_entry, sim = await publishing_sim(
+        hass, mosquitto, simulator_factory, TEMPLATES[template]
     )
-    # Publish on every telegram (the device's minimum is 1 s; the test need not wait that long).
-    sim.state.settings["services"]["report_interval"] = 0
-    await sim.emit_telegram()
-    await sim.publisher.wait_link(connected=True)
 
     entry = mqtt_entry(host=sim.host)
     entry.add_to_hass(hass)

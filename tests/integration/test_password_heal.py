@@ -8,7 +8,7 @@ stored password are ``GET /api/v1/system`` requests the device records.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -75,16 +75,32 @@ def assert_told_once(caplog: pytest.LogCaptureFixture, *, healed: bool) -> None:
 # --- REST --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sim_options", PROTECTED)
-async def test_rest_wrong_for_two_minutes_then_right(
+class _Rest(NamedTuple):
+    """A polled entry with a protected device, the test's clock and its log."""
+
+    hass: HomeAssistant
+    entry: MockConfigEntry
+    sim: Any
+    freezer: FrozenDateTimeFactory
+    caplog: pytest.LogCaptureFixture
+
+
+@pytest.fixture
+def rest(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     sim: Any,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
-) -> None:
+) -> _Rest:
+    return _Rest(hass, init_integration, sim, freezer, caplog)
+
+
+@pytest.mark.parametrize("sim_options", PROTECTED)
+async def test_rest_wrong_for_two_minutes_then_right(rest: _Rest) -> None:
     """Polling stops on the refusal, the stored password is tried once a minute, and when it
     works again polling carries on, the flow is aborted and its repair deleted."""
+    hass, init_integration, sim, freezer, caplog = rest
     caplog.set_level(logging.INFO, logger=OURS)
     sim.faults.wrong_password = True
     await advance(hass, freezer, 10)
@@ -112,15 +128,10 @@ async def test_rest_wrong_for_two_minutes_then_right(
 
 
 @pytest.mark.parametrize("sim_options", PROTECTED)
-async def test_rest_wrong_for_good(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_rest_wrong_for_good(rest: _Rest) -> None:
     """A password that stays wrong: the re-authentication stays asked for; nothing more is
     logged, and the device hears of the stored password once a minute (twice: confirmed)."""
+    hass, init_integration, sim, freezer, caplog = rest
     caplog.set_level(logging.INFO, logger=OURS)
     sim.faults.wrong_password = True
     await advance(hass, freezer, 10)
@@ -139,13 +150,9 @@ async def test_rest_wrong_for_good(
 
 
 @pytest.mark.parametrize("sim_options", PROTECTED)
-async def test_new_password_through_the_flow_still_works(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-) -> None:
+async def test_new_password_through_the_flow_still_works(rest: _Rest) -> None:
     """The person enters the device's new password: the entry reloads with it, no try is left."""
+    hass, init_integration, sim, freezer, _ = rest
     sim.state.settings["system"]["password"] = "changed"
     await advance(hass, freezer, 10)
     flow = hass.config_entries.flow.async_progress_by_handler(DOMAIN)[0]
@@ -165,15 +172,10 @@ async def test_new_password_through_the_flow_still_works(
 
 
 @pytest.mark.parametrize("sim_options", PROTECTED)
-async def test_rest_heal_waits_for_the_device(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    sim: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_rest_heal_waits_for_the_device(rest: _Rest) -> None:
     """A try that cannot reach the device says nothing; after the heal, a read that fails for
     another reason (the licence is gone meanwhile) is logged once and the polling goes on."""
+    hass, _, sim, freezer, caplog = rest
     caplog.set_level(logging.INFO, logger=OURS)
     sim.faults.wrong_password = True
     await advance(hass, freezer, 10)
@@ -305,19 +307,23 @@ async def _publish_for(
         await advance(hass, freezer, 30)
 
 
-async def test_mqtt_device_read_heals(
-    hass: HomeAssistant,
-    mqtt_ready: Any,
-    simulator_factory: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """The device read is refused while MQTT flows: the config entities wait for the heal."""
+@pytest.fixture
+async def go(mqtt_ready: Any, simulator_factory: Any, caplog: pytest.LogCaptureFixture) -> Any:
+    """A device with a password that publishes every 30 s, a first telegram decoded; this
+    integration's lines logged from INFO up."""
     caplog.set_level(logging.INFO, logger=OURS)
     device = await simulator_factory(
         telegram_interval=0, seed=11, report_interval=30, auth="digest", password="secret"
     )
     await device.emit_telegram()
+    return device
+
+
+async def test_mqtt_device_read_heals(
+    hass: HomeAssistant, go: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The device read is refused while MQTT flows: the config entities wait for the heal."""
+    device = go
     entry = await setup_entry(hass, mqtt_entry(host=device.host, password="secret"))
     assert hass.states.get(INTERVAL).state == "30"
     device.faults.wrong_password = True
@@ -336,19 +342,11 @@ async def test_mqtt_device_read_heals(
 
 
 async def test_mqtt_set_up_while_refused(
-    hass: HomeAssistant,
-    mqtt_ready: Any,
-    simulator_factory: Any,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, go: Any, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An MQTT entry loads while its device refuses the password (MQTT flows): the stored
     password is tried from the start on, and the device read carries on once it works."""
-    caplog.set_level(logging.INFO, logger=OURS)
-    device = await simulator_factory(
-        telegram_interval=0, seed=11, report_interval=30, auth="digest", password="secret"
-    )
-    await device.emit_telegram()
+    device = go
     device.faults.wrong_password = True
     entry = await setup_entry(hass, mqtt_entry(host=device.host, password="secret"))
     assert entry.state is ConfigEntryState.LOADED
