@@ -154,6 +154,12 @@ async def ensure_mqtt_entry(
             body: dict[str, Any] = {"next_step_id": "broker"}
         elif step.get("type") == "form":
             body = {"broker": broker, "port": port}
+            # Later lines add required sections (e.g. other settings): their defaults.
+            for field in step.get("data_schema") or []:
+                if field.get("required") and field.get("name") not in body:
+                    default = {} if field.get("type") == "expandable" else field.get("default")
+                    if default is not None:
+                        body[field["name"]] = default
         else:
             raise HassApiError(f"MQTT flow ended with {step}")
         async with session.post(

@@ -26,7 +26,12 @@ def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         f"{record.name}: {record.getMessage()}"
         for record in caplog.records
-        if record.exc_info is not None and record.exc_info[0] is not None
+        # What the person sees: the integration's and Home Assistant's own lines above debug
+        # (2026.x adds a debug "Full error:" with the traceback of every failed update).
+        if record.exc_info is not None
+        and record.exc_info[0] is not None
+        and record.levelno > logging.DEBUG
+        and record.name.startswith(("custom_components.whatwatt", "homeassistant"))
     ]
 
 

@@ -30,6 +30,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.fixture
+def mock_recorder_before_hass(recorder_db_url: str) -> None:
+    """Prepare the recorder's database before ``hass`` (the autouse fixtures ask for it first)."""
+
+
 async def _ws(client: Any, message: dict[str, Any]) -> Any:
     await client.send_json_auto_id(message)
     response = await client.receive_json()

@@ -531,7 +531,25 @@ def test_every_error_translated() -> None:
         key = keywords["translation_key"]
         if isinstance(key, ast.Constant):
             assert key.value in exceptions, f"{where}:{line}: {key.value} not in strings.json"
+    for where, line, key in _factory_keys():  # errors built by the helpers of errors.py
+        seen += 1
+        assert key in exceptions, f"{where}:{line}: {key} not in strings.json"
     assert seen >= 10  # the scan finds the errors (helpers, services, switch, __init__, ...)
+
+
+def _factory_keys() -> Iterator[tuple[str, int, str]]:
+    """Yield (file, line, key) for each translation key given to an error helper literally."""
+    factories = {"translated", "validation_error", "_update_failed"}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in factories
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                yield str(path.relative_to(PROJECT)), node.lineno, str(node.args[0].value)
 
 
 # -- diagnostics ---------------------------------------------------------------------------
