@@ -157,7 +157,15 @@ async def ensure_mqtt_entry(
             # Later lines add required sections (e.g. other settings): their defaults.
             for field in step.get("data_schema") or []:
                 if field.get("required") and field.get("name") not in body:
-                    default = {} if field.get("type") == "expandable" else field.get("default")
+                    default = (
+                        {
+                            sub["name"]: _default(sub)
+                            for sub in field.get("schema") or []
+                            if sub.get("required")
+                        }
+                        if field.get("type") == "expandable"
+                        else field.get("default")
+                    )
                     if default is not None:
                         body[field["name"]] = default
         else:
@@ -171,3 +179,15 @@ async def ensure_mqtt_entry(
     if step.get("type") != "create_entry":
         raise HassApiError(f"MQTT flow did not create an entry: {step}")
     return True
+
+
+def _default(field: dict[str, Any]) -> Any:
+    """Return a form field's default: its own, else off for a switch or a choice."""
+    if "default" in field:
+        return field["default"]
+    selector = field.get("selector") or {}
+    if "boolean" in selector:
+        return False
+    options = (selector.get("select") or {}).get("options") or []
+    first = options[0] if options else None
+    return first.get("value") if isinstance(first, dict) else first
