@@ -98,6 +98,17 @@ async def add_whatwatt(page: Any, base: str) -> None:
         await another.click()
 
 
+async def open_device_page(page: Any, base: str, name: str) -> None:
+    """Open the page of the device called `name` from Settings > Devices.
+
+    The devices table is used rather than the integration page's "N devices" link, whose text
+    changes while a sub-meter is still being added (a click then lands on nothing).
+    """
+    await page.goto(f"{base}/config/devices/dashboard")
+    await page.get_by_text(name, exact=True).first.click()
+    await page.wait_for_url("**/config/devices/device/**")
+
+
 async def type_into(page: Any, name: str, text: str) -> None:
     """Replace the text of the form field labelled `name`."""
     field = page.get_by_role("textbox", name=name)

@@ -22,6 +22,7 @@ from .helpers import (
     WAIT_FOR_POWER_JS,
     browser_marks,
     ha_only_stack,
+    open_device_page,
     parse_power_w,
     report_power_import_w,
 )
@@ -108,10 +109,7 @@ async def test_add_rest_device_in_browser_and_read_live_power(simulator_factory,
                 await page.screenshot(path=SHOTS_DIR / "config-flow-created.png")
                 await page.get_by_role("button", name="Finish").click()
 
-                # The device page, reached from the integration's page.
-                await page.goto(f"{base}/config/integrations/integration/whatwatt")
-                await page.get_by_text("1 device").first.click()
-                await expect(page.get_by_text(DEVICE_NAME).first).to_be_visible()
+                await open_device_page(page, base, DEVICE_NAME)
                 name = page.get_by_text("Power import", exact=True)
                 value = page.locator("hui-generic-entity-row").filter(has=name).locator(".value")
                 cell = await value.element_handle()

@@ -30,6 +30,7 @@ from .helpers import (
     ha_only_stack,
     log_in,
     network_host,
+    open_device_page,
     parse_power_w,
     report_power_import_w,
     type_into,
@@ -153,9 +154,7 @@ async def test_live_from_free_licence_menu_in_browser(
                 ).to_be_visible()
                 await page.get_by_role("button", name="Finish").click()
 
-                await page.goto(f"{stack.ha_url}/config/integrations/integration/whatwatt")
-                await page.get_by_text("devices").first.click()
-                await page.get_by_text("Live meter", exact=True).first.click()
+                await open_device_page(page, stack.ha_url, "Live meter")
                 name = page.get_by_text("Power import", exact=True)
                 value = page.locator("hui-generic-entity-row").filter(has=name).locator(".value")
                 cell = await value.element_handle()
