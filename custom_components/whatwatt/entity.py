@@ -78,7 +78,7 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
     """A whatwatt Go entity that writes its state only when something it shows changed."""
 
     _attr_has_entity_name = True
-    _written: tuple[Any, ...] | None = None
+    _shown: tuple[Any, ...] | None = None  # availability and value last written or checked
 
     def __init__(
         self, coordinator: C, description: EntityDescription, info: DeviceInfo | None = None
@@ -97,14 +97,15 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
     @callback
     def async_write_ha_state(self) -> None:
         """Write the state, remembering what it shows."""
-        self._written = self.state_signature()
+        self._shown = self.state_signature()
         super().async_write_ha_state()
 
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state only when its value or availability changed."""
-        if self.state_signature() != self._written:
-            self.async_write_ha_state()
+        if (signature := self.state_signature()) != self._shown:
+            self._shown = signature
+            super().async_write_ha_state()
 
 
 # A power the device reports in kW, shown in W.
@@ -156,7 +157,12 @@ class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     @property
     def available(self) -> bool:
         """Return True while readings arrive (fresh, where it needs them) with this value."""
-        return self.state_signature()[0]
+        return bool((self._shown or self.state_signature())[0])
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the value of the latest reading (picked once per reading)."""
+        return (self._shown or self.state_signature())[1]  # type: ignore[no-any-return]
 
     def state_signature(self) -> tuple[bool, Any]:
         """Return availability and value, the value picked once (this runs with every reading)."""

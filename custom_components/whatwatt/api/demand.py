@@ -69,7 +69,10 @@ class Demand:
         if last is not None and moment <= last[0]:
             return
         self.last, self.power = (moment, value), power
-        start = window_start(moment, self.window, zone)
+        if self.start is not None and self.start <= moment < self.start + self.length:
+            start = self.start  # still the current window (the usual case)
+        else:
+            start = window_start(moment, self.window, zone)
         if last is None or self.start is None:
             self._open(start, value if start == moment else None)
             return

@@ -82,7 +82,7 @@ class MqttInputGuard:
 
     def parse(self, topic: str, payload: str | bytes | bytearray) -> Report | None:
         """Return the reading in a payload, or None (logged once per kind) when it has none."""
-        raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+        raw = payload.encode("utf-8") if isinstance(payload, str) else payload
         if not raw.strip():
             self._warn(KIND_EMPTY, topic)
             return None
@@ -90,12 +90,12 @@ class MqttInputGuard:
             self._warn(KIND_TOO_LARGE, topic)
             return None
         try:
-            raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             self._warn(KIND_NOT_UTF8, topic)
             return None
         try:
-            return parse_mqtt_payload(raw)
+            return parse_mqtt_payload(text)
         except WhatwattInvalidResponseError:
             self._warn(KIND_NOT_JSON, topic)
             return None
