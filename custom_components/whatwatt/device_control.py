@@ -5,19 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from .api import requests as wire
 from .api.errors import WhatwattRequestError
 from .api.redact import without_secrets
-from .api.requests import (
-    CA_CERTIFICATE,
-    ENABLE,
-    SD_LOGGING_ON,
-    TEMPLATE,
-    URL,
-    mqtt_body,
-    provisioning_body,
-    settings_body,
-    url_unreachable_from_device,
-)
 from .api.states import action_outcome
 from .api.template import INTEGRATION_TEMPLATE
 from .const import LOGGER
@@ -58,14 +48,14 @@ async def async_get_settings(entry: WhatwattConfigEntry) -> dict[str, Any]:
 
 async def async_update_settings(entry: WhatwattConfigEntry, fields: Mapping[str, Any]) -> Settings:
     """PUT the given ``update_settings`` fields and keep the device's answer."""
-    settings = await require_client(entry).update_settings(settings_body(fields))
+    settings = await require_client(entry).update_settings(wire.settings_body(fields))
     entry.runtime_data.device.async_keep(settings=settings)
     return settings
 
 
 async def async_enable_sd_logging(entry: WhatwattConfigEntry) -> Settings:
     """Switch the device's SD-card logging on (its interval stays) and keep the answer."""
-    settings = await require_client(entry).update_settings(SD_LOGGING_ON)
+    settings = await require_client(entry).update_settings(wire.SD_LOGGING_ON)
     entry.runtime_data.device.async_keep(settings=settings)
     return settings
 
@@ -74,27 +64,26 @@ async def async_provision_mqtt(
     client: WhatwattClient, device_id: str, topic: str, broker: Mapping[str, Any]
 ) -> MqttSettings:
     """Point a device not yet added at ``broker`` and ``topic`` (the config flow's ``mqtt``)."""
-    return await client.update_mqtt_settings(provisioning_body(device_id, topic, broker))
+    return await client.update_mqtt_settings(wire.provisioning_body(device_id, topic, broker))
 
 
 async def async_configure_mqtt(
     hass: HomeAssistant, entry: WhatwattConfigEntry, fields: Mapping[str, Any]
 ) -> MqttSettings:
     """PUT the given ``configure_mqtt`` fields plus the fill-ins, and keep the device's answer."""
-    if URL in fields and url_unreachable_from_device(str(fields[URL])):
-        raise validation_error("mqtt_url_unreachable", url=str(fields[URL]))
+    if wire.URL in fields and wire.url_unreachable_from_device(str(fields[wire.URL])):
+        raise validation_error("mqtt_url_unreachable", url=str(fields[wire.URL]))
     client = require_client(entry)
     changes = dict(fields)
-    if changes.get(ENABLE) is not False and (URL not in changes or TEMPLATE not in changes):
+    if changes.get(wire.ENABLE) is not False and not {wire.URL, wire.TEMPLATE} <= changes.keys():
         current = await client.get_mqtt_settings()
-        if not current.url and URL not in changes:
+        if not current.url and wire.URL not in changes:
             broker = home_assistant_broker(hass)
-            for key in (URL, CA_CERTIFICATE):
-                if key in broker and key not in changes:
-                    changes[key] = broker[key]
-        if not current.template and TEMPLATE not in changes:
-            changes[TEMPLATE] = INTEGRATION_TEMPLATE
-    mqtt = await client.update_mqtt_settings(mqtt_body(changes))
+            fill_in = {key: broker[key] for key in (wire.URL, wire.CA_CERTIFICATE) if key in broker}
+            changes = fill_in | changes
+        if not current.template and wire.TEMPLATE not in changes:
+            changes[wire.TEMPLATE] = INTEGRATION_TEMPLATE
+    mqtt = await client.update_mqtt_settings(wire.mqtt_body(changes))
     entry.runtime_data.device.async_keep(mqtt_settings=mqtt)
     return mqtt
 
@@ -123,9 +112,7 @@ async def async_run_action(entry: WhatwattConfigEntry, action_id: str) -> dict[s
     while True:
         await asyncio.sleep(ACTION_POLL_INTERVAL)
         statuses = await client.get_action_status(ids)
-        done = {status.status_id for status in statuses if not status.running}
-        if set(ids) <= done:
-            break
+        if set(ids) <= {status.status_id for status in statuses if not status.running}:
+            return action_outcome(action_id, ids, statuses)
         if loop.time() >= deadline:
             raise translated("action_timeout", action_id=action_id)
-    return action_outcome(action_id, ids, statuses)

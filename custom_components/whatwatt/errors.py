@@ -34,22 +34,26 @@ if TYPE_CHECKING:
 AUTH_ERROR: Final = "invalid_auth"
 
 
-def translated(key: str, **placeholders: str) -> HomeAssistantError:
-    """Return a translated Home Assistant error of this integration."""
-    return HomeAssistantError(
+def _error[E: HomeAssistantError](kind: type[E], key: str, placeholders: dict[str, str]) -> E:
+    return kind(
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders=placeholders or None,
     )
+
+
+def translated(key: str, **placeholders: str) -> HomeAssistantError:
+    """Return a translated Home Assistant error of this integration."""
+    return _error(HomeAssistantError, key, placeholders)
 
 
 def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
     """Return a translated validation error (the user's input or target is not usable)."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
+    return _error(ServiceValidationError, key, placeholders)
+
+
+def _update_failed(key: str, **placeholders: str) -> UpdateFailed:
+    return _error(UpdateFailed, key, placeholders)
 
 
 def device_reason(err: WhatwattRequestError) -> str:
@@ -70,15 +74,6 @@ def user_error(err: WhatwattError) -> HomeAssistantError:
     if isinstance(err, (WhatwattBusyError, WhatwattUnavailableError)):
         return translated("device_busy")
     return translated("communication_error", error=str(err))
-
-
-def _update_failed(key: str, **placeholders: str) -> UpdateFailed:
-    """Return a translated update error of this integration."""
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
 
 
 def update_error(err: WhatwattError) -> UpdateFailed | ConfigEntryAuthFailed:
@@ -146,19 +141,11 @@ def device_errors[**P, R](
     return handler
 
 
-# configure_mqtt's errors for a device without a broker it can reach (its fill-in failed).
-_NO_BROKER_KEYS: Final = frozenset({"mqtt_broker_unknown", "mqtt_broker_unreachable"})
-
-
 def switch_error(err: HomeAssistantError) -> HomeAssistantError:
     """Return the MQTT client switch's own error for a failed ``configure_mqtt``."""
-    if err.translation_key in _NO_BROKER_KEYS:
-        return validation_error("mqtt_switch_no_broker")
+    if err.translation_key in {"mqtt_broker_unknown", "mqtt_broker_unreachable"}:
+        return validation_error("mqtt_switch_no_broker")  # no broker the device can reach
     error_class: type[HomeAssistantError] = (
         ServiceValidationError if isinstance(err, ServiceValidationError) else HomeAssistantError
     )
-    return error_class(
-        translation_domain=DOMAIN,
-        translation_key="mqtt_switch_failed",
-        translation_placeholders={"reason": str(err)},
-    )
+    return _error(error_class, "mqtt_switch_failed", {"reason": str(err)})

@@ -1,9 +1,4 @@
-"""Event entity of the whatwatt Go integration: changes made outside Home Assistant.
-
-The device coordinator compares each read with the last one (or with what this entry wrote) and
-hands the differences over as ``DeviceState.events``; a meter exchange found by the energy guard
-comes the same way (``__init__``). This entity fires each of them once.
-"""
+"""Event entity of the whatwatt Go integration: changes made outside Home Assistant."""
 
 from __future__ import annotations
 

@@ -10,11 +10,7 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import EntityCategory, UnitOfTime
 
-from .api.requests import (
-    MAX_REPORT_INTERVAL,
-    MIN_REPORT_INTERVAL,
-    REPORT_INTERVAL as ATTR_REPORT_INTERVAL,
-)
+from .api import requests as wire
 from .coordinator import DeviceCoordinator
 from .device_control import async_update_settings
 from .entity import WhatwattEntity, device_platform
@@ -23,13 +19,13 @@ from .errors import device_errors
 PARALLEL_UPDATES = 1
 
 REPORT_INTERVAL = NumberEntityDescription(
-    key=ATTR_REPORT_INTERVAL,
-    translation_key=ATTR_REPORT_INTERVAL,
+    key=wire.REPORT_INTERVAL,
+    translation_key=wire.REPORT_INTERVAL,
     entity_category=EntityCategory.CONFIG,
     device_class=NumberDeviceClass.DURATION,
     native_unit_of_measurement=UnitOfTime.SECONDS,
-    native_min_value=MIN_REPORT_INTERVAL,
-    native_max_value=MAX_REPORT_INTERVAL,
+    native_min_value=wire.MIN_REPORT_INTERVAL,
+    native_max_value=wire.MAX_REPORT_INTERVAL,
     native_step=1,
     mode=NumberMode.BOX,
 )
@@ -48,7 +44,7 @@ class WhatwattReportIntervalNumber(WhatwattEntity[DeviceCoordinator], NumberEnti
     async def async_set_native_value(self, value: float) -> None:
         """Write the new interval to the device."""
         await async_update_settings(
-            self.coordinator.config_entry, {ATTR_REPORT_INTERVAL: int(value)}
+            self.coordinator.config_entry, {wire.REPORT_INTERVAL: int(value)}
         )
 
 

@@ -11,38 +11,8 @@ from homeassistant.core import SupportsResponse, callback
 from homeassistant.exceptions import Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 
+from .api import requests as wire
 from .api.redact import without_secrets
-from .api.requests import (
-    BROADCAST,
-    CA_CERTIFICATE,
-    CLIENT_ID,
-    ENABLE,
-    MAX_ACTION_ID,
-    MAX_CLIENT_ID,
-    MAX_NAME,
-    MAX_NTP_SERVER,
-    MAX_PASSWORD,
-    MAX_TEMPLATE,
-    MAX_URL,
-    MAX_USERNAME,
-    MQTT_FIELDS,
-    NAME,
-    NTP_SERVER,
-    PASSWORD,
-    POWER_SAVE,
-    REPORT_INTERVAL,
-    SETTINGS_FIELDS,
-    TEMPLATE,
-    TOPIC,
-    TOPIC_MESSAGES,
-    URL,
-    USERNAME,
-    check_ca_certificate,
-    check_mqtt_url,
-    check_ntp_server,
-    check_report_interval,
-    topic_error,
-)
 from .backfill import async_backfill_action
 from .const import DOMAIN
 from .device_control import (
@@ -63,7 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
     from datetime import datetime
 
-    from homeassistant.core import Context, HomeAssistant, ServiceCall, ServiceResponse
+    from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse
 
     from .coordinator import WhatwattConfigEntry
 
@@ -79,25 +49,18 @@ def _text(maximum: int, *, minimum: int = 0) -> Callable[[object], str]:
     return vol.All(cv.string, vol.Length(min=minimum, max=maximum))
 
 
-def _checked(check: Callable[[str], str], maximum: int | None) -> Callable[[object], str]:
-    """Return a validator of a text of at most ``maximum`` characters that ``check`` accepts."""
+def _wire(
+    check: Callable[[Any], Any], first: Callable[[Any], Any] = cv.string
+) -> Callable[[object], Any]:
+    """Return a validator: ``first``, then the device's rule ``check`` (``api.requests``)."""
 
-    def validate(value: object) -> str:
-        text = cv.string(value) if maximum is None else _text(maximum)(value)
+    def validate(value: object) -> Any:
         try:
-            return check(text)
-        except ValueError as err:
+            return check(first(value))
+        except (TypeError, ValueError, OverflowError) as err:
             raise vol.Invalid(str(err)) from err
 
     return validate
-
-
-def _report_interval(value: object) -> int:
-    """Validate a report interval: whole seconds within the device's range."""
-    try:
-        return check_report_interval(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError) as err:
-        raise vol.Invalid(str(err)) from err
 
 
 def _moment(value: object) -> datetime:
@@ -108,59 +71,46 @@ def _moment(value: object) -> datetime:
     return moment
 
 
-def publish_topic(value: object) -> str:
-    """Validate a publish topic (the rules of ``api.requests.topic_error``)."""
-    text = str(cv.string(value))
-    if (error := topic_error(text)) is not None:
-        raise vol.Invalid(TOPIC_MESSAGES[error])
-    return text
-
-
-def _require_one(*fields: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def check(data: dict[str, Any]) -> dict[str, Any]:
-        if not any(field in data for field in fields):
-            raise vol.Invalid(f"give at least one of: {', '.join(fields)}")
-        return data
-
-    return check
-
-
+publish_topic: Final = _wire(wire.check_topic)
+# The validator of each field a settings or MQTT settings write may give.
+_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
+    wire.NAME: _text(wire.MAX_NAME),
+    wire.REPORT_INTERVAL: _wire(wire.check_report_interval, float),
+    wire.POWER_SAVE: cv.boolean,
+    wire.NTP_SERVER: _wire(wire.check_ntp_server, _text(wire.MAX_NTP_SERVER)),
+    wire.BROADCAST: cv.boolean,
+    wire.ENABLE: cv.boolean,
+    wire.URL: _wire(wire.check_mqtt_url, _text(wire.MAX_URL)),
+    wire.USERNAME: _text(wire.MAX_USERNAME),
+    wire.PASSWORD: _text(wire.MAX_PASSWORD),
+    wire.CLIENT_ID: _text(wire.MAX_CLIENT_ID),
+    wire.TOPIC: publish_topic,
+    wire.TEMPLATE: _text(wire.MAX_TEMPLATE, minimum=1),
+    wire.CA_CERTIFICATE: _wire(wire.check_ca_certificate),
+}
 _TARGET: Final[dict[vol.Marker, Any]] = {
     vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
     vol.Exclusive(ATTR_CONFIG_ENTRY_ID, "target"): cv.string,
 }
+
+
+def _write_schema(fields: tuple[str, ...]) -> Callable[[object], dict[str, Any]]:
+    """Return the schema of a write: its target and at least one of ``fields``."""
+
+    def require_one(data: dict[str, Any]) -> dict[str, Any]:
+        if not any(field in data for field in fields):
+            raise vol.Invalid(f"give at least one of: {', '.join(fields)}")
+        return data
+
+    optional: dict[vol.Marker, Any] = {vol.Optional(field): _FIELDS[field] for field in fields}
+    return vol.All(vol.Schema({**_TARGET, **optional}), require_one)
+
+
 TARGET_SCHEMA: Final = vol.Schema(_TARGET)
-UPDATE_SETTINGS_SCHEMA: Final = vol.All(
-    vol.Schema(
-        {
-            **_TARGET,
-            vol.Optional(NAME): _text(MAX_NAME),
-            vol.Optional(REPORT_INTERVAL): _report_interval,
-            vol.Optional(POWER_SAVE): cv.boolean,
-            vol.Optional(NTP_SERVER): _checked(check_ntp_server, MAX_NTP_SERVER),
-            vol.Optional(BROADCAST): cv.boolean,
-        }
-    ),
-    _require_one(*SETTINGS_FIELDS),
-)
-CONFIGURE_MQTT_SCHEMA: Final = vol.All(
-    vol.Schema(
-        {
-            **_TARGET,
-            vol.Optional(ENABLE): cv.boolean,
-            vol.Optional(URL): _checked(check_mqtt_url, MAX_URL),
-            vol.Optional(USERNAME): _text(MAX_USERNAME),
-            vol.Optional(PASSWORD): _text(MAX_PASSWORD),
-            vol.Optional(CLIENT_ID): _text(MAX_CLIENT_ID),
-            vol.Optional(TOPIC): publish_topic,
-            vol.Optional(TEMPLATE): _text(MAX_TEMPLATE, minimum=1),
-            vol.Optional(CA_CERTIFICATE): _checked(check_ca_certificate, None),
-        }
-    ),
-    _require_one(*MQTT_FIELDS),
-)
+UPDATE_SETTINGS_SCHEMA: Final = _write_schema(wire.SETTINGS_FIELDS)
+CONFIGURE_MQTT_SCHEMA: Final = _write_schema(wire.MQTT_FIELDS)
 RUN_ACTION_SCHEMA: Final = vol.Schema(
-    {**_TARGET, vol.Required(ATTR_ACTION_ID): _text(MAX_ACTION_ID, minimum=1)}
+    {**_TARGET, vol.Required(ATTR_ACTION_ID): _text(wire.MAX_ACTION_ID, minimum=1)}
 )
 BACKFILL_SCHEMA: Final = vol.Schema(
     {**_TARGET, vol.Required(ATTR_START): _moment, vol.Optional(ATTR_END): _moment}
@@ -188,17 +138,6 @@ def _entry_of(hass: HomeAssistant, call: ServiceCall) -> WhatwattConfigEntry:
     return entry
 
 
-async def async_require_admin(hass: HomeAssistant, context: Context | None) -> None:
-    """Refuse (Unauthorized) unless the context is an admin's or the system's own."""
-    if context is None or not context.user_id:
-        return
-    user = await hass.auth.async_get_user(context.user_id)
-    if user is None:
-        raise UnknownUser(context=context)
-    if not user.is_admin:
-        raise Unauthorized(context=context)
-
-
 def _given(call: ServiceCall, fields: tuple[str, ...]) -> dict[str, Any]:
     return {key: call.data[key] for key in fields if key in call.data}
 
@@ -209,12 +148,12 @@ async def _reboot(entry: WhatwattConfigEntry, _: ServiceCall) -> ServiceResponse
 
 
 async def _update_settings(entry: WhatwattConfigEntry, call: ServiceCall) -> ServiceResponse:
-    settings = await async_update_settings(entry, _given(call, SETTINGS_FIELDS))
+    settings = await async_update_settings(entry, _given(call, wire.SETTINGS_FIELDS))
     return {"settings": without_secrets(settings.raw)}
 
 
 async def _configure_mqtt(entry: WhatwattConfigEntry, call: ServiceCall) -> ServiceResponse:
-    mqtt = await async_configure_mqtt(call.hass, entry, _given(call, MQTT_FIELDS))
+    mqtt = await async_configure_mqtt(call.hass, entry, _given(call, wire.MQTT_FIELDS))
     return {"mqtt": without_secrets(mqtt.raw)}
 
 
@@ -247,8 +186,12 @@ def _bound(hass: HomeAssistant, handler: Handler, *, admin: bool) -> Callable[..
 
     @device_errors
     async def run(call: ServiceCall) -> ServiceResponse:
-        if admin:
-            await async_require_admin(hass, call.context)
+        if admin and call.context.user_id:
+            user = await hass.auth.async_get_user(call.context.user_id)
+            if user is None:
+                raise UnknownUser(context=call.context)
+            if not user.is_admin:
+                raise Unauthorized(context=call.context)
         return await handler(_entry_of(hass, call), call)
 
     return run

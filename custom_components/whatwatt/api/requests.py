@@ -100,6 +100,13 @@ def topic_error(topic: str) -> str | None:
     return None
 
 
+def check_topic(text: str) -> str:
+    """Return a publish topic the device can use (``topic_error``); ValueError."""
+    if (error := topic_error(text)) is not None:
+        raise ValueError(TOPIC_MESSAGES[error])
+    return text
+
+
 def check_ntp_server(text: str) -> str:
     """Return an NTP server (empty: none) if it is an IP address or a host name; ValueError."""
     text = text.strip()
