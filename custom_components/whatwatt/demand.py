@@ -62,7 +62,7 @@ class DemandTracker:
 
     @callback
     def feed(self) -> None:
-        """Hand the demand a new reading (once per reading, whoever asks first)."""
+        """Hand the demand a new reading (its listener comes before its sensors')."""
         report, coordinator = self.coordinator.data, self.coordinator
         if report is None or report is self._fed or not coordinator.measurements_available:
             return
@@ -161,8 +161,3 @@ class DemandSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     def native_value(self) -> StateType | datetime:
         """Return the value in kW (or the time of the peak)."""
         return self.entity_description.value_fn(self.tracker.demand)
-
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        self.tracker.feed()  # the reading first, whichever listener runs first
-        super()._handle_coordinator_update()
