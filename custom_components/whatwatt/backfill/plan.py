@@ -47,12 +47,6 @@ def window_hours(
     return full_hours(max(start, oldest), min(end, now))
 
 
-def closing_hour(moment: datetime) -> datetime:
-    """Return the hour a reading at ``moment`` closes (one on the hour closes the hour before)."""
-    hour = floor_hour(moment)
-    return hour - HOUR if hour == moment else hour
-
-
 @dataclass(frozen=True, slots=True)
 class HourRow:
     """One hourly statistics row as recorded (statistic unit)."""
