@@ -6,7 +6,7 @@ The rules: ``docs/architecture.md``, "The backfill: a run" and "The backfill: th
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -230,9 +230,7 @@ async def async_setup_backfill(hass: HomeAssistant, entry: WhatwattConfigEntry) 
 async def async_backfill(
     hass: HomeAssistant, entry: WhatwattConfigEntry, start: datetime, end: datetime
 ) -> BackfillResult:
-    """Repair the hours of ``start``..``end`` (under the lock); device errors propagate."""
-    if not recorder_loaded(hass) or entry.runtime_data.client is None:
-        return BackfillResult()
+    """Repair ``start``..``end`` (recorder loaded, under the lock); device errors propagate."""
     await async_wait_recorder(hass)
     instance = get_instance(hass)
     hours = window_hours(start, end, dt_util.utcnow(), instance.keep_days)
@@ -247,8 +245,7 @@ async def async_backfill(
         return result
     closings = await _async_read_card(hass, entry, series, hours)
     if isinstance(closings, str):
-        result.outcome = closings
-        return result
+        return replace(result, outcome=closings)
     plans = [(item, _plan(item, hours, closings)) for item in series]
     if any(plan.shift and not item.continued for item, plan in plans):
         return _deferred(entry, result, "the meter was exchanged in it, the hour after waits")
