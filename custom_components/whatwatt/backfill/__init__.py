@@ -6,8 +6,7 @@ The rules: ``docs/architecture.md``, "The backfill: a run" and "The backfill: th
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -25,11 +24,11 @@ from custom_components.whatwatt.api.errors import (
     WhatwattRequestError,
     WhatwattUnavailableError,
 )
+from custom_components.whatwatt.api.sdcard import logs_to_card, read_closings, sd_logging
 from custom_components.whatwatt.const import DOMAIN
 from custom_components.whatwatt.errors import validation_error
 from custom_components.whatwatt.issues import ISSUE_SD_LOGGING, async_clear_issue, async_raise_issue
 
-from .card import Closings, device_offset, files_for, read_file, sd_logging
 from .plan import HOUR, MAX_BACKFILL_DAYS, full_hours, importable_hours, plan_series, window_hours
 from .statistics import Series, async_wait_recorder, entry_series, read_recorded, recorder_loaded
 
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from homeassistant.components.recorder.models import StatisticData
     from homeassistant.core import HomeAssistant
 
+    from custom_components.whatwatt.api.sdcard import Closings
     from custom_components.whatwatt.coordinator import WhatwattConfigEntry
 
     from .plan import SeriesPlan
@@ -162,10 +162,7 @@ class Backfill:
     def _on_device(self) -> None:
         """Clear the "history gap not filled" issue once logging is on and a card is in."""
         state = self._entry.runtime_data.device.data
-        if state is None or sd_logging(state) is not True:
-            return
-        card = state.system.raw.get("sd_card", {})
-        if not (isinstance(card, dict) and card.get("installed") is False):
+        if state is not None and logs_to_card(state.system, state.settings):
             async_clear_issue(self._hass, self._entry, ISSUE_SD_LOGGING)
 
     @callback
@@ -233,9 +230,7 @@ async def async_setup_backfill(hass: HomeAssistant, entry: WhatwattConfigEntry) 
 async def async_backfill(
     hass: HomeAssistant, entry: WhatwattConfigEntry, start: datetime, end: datetime
 ) -> BackfillResult:
-    """Repair the hours of ``start``..``end`` (under the lock); device errors propagate."""
-    if not recorder_loaded(hass) or entry.runtime_data.client is None:
-        return BackfillResult()
+    """Repair ``start``..``end`` (recorder loaded, under the lock); device errors propagate."""
     await async_wait_recorder(hass)
     instance = get_instance(hass)
     hours = window_hours(start, end, dt_util.utcnow(), instance.keep_days)
@@ -250,8 +245,7 @@ async def async_backfill(
         return result
     closings = await _async_read_card(hass, entry, series, hours)
     if isinstance(closings, str):
-        result.outcome = closings
-        return result
+        return replace(result, outcome=closings)
     plans = [(item, _plan(item, hours, closings)) for item in series]
     if any(plan.shift and not item.continued for item, plan in plans):
         return _deferred(entry, result, "the meter was exchanged in it, the hour after waits")
@@ -291,18 +285,11 @@ async def _async_read_card(
         listing = await client.get_sdcard_listing()
     except (WhatwattUnavailableError, WhatwattRequestError) as err:
         return _not_read(hass, entry, hours, NO_SD_CARD, f"no SD card ({err})")
-    if sd_logging(entry.runtime_data.device.data) is False:
+    state = entry.runtime_data.device.data
+    if sd_logging(state.settings if state is not None else None) is False:
         return _not_read(hass, entry, hours, LOGGING_OFF, "SD-card logging is off")
-    if (offset := device_offset(client)) is None:  # its clock tells the dates of its files
-        with contextlib.suppress(WhatwattError):
-            await client.get_system()
-        offset = device_offset(client)
     seeds = {item.key: item.anchor_native(hours[0]) for item in series}
-    closings = Closings(seeds, hours, entry.title)
-    for sd_file in files_for(listing, hours, offset):
-        if await read_file(client, sd_file, hours, closings) or closings.stopped:
-            break  # later files hold later rows
-    return closings
+    return await read_closings(client, listing, hours, seeds, entry.title)
 
 
 def _import(

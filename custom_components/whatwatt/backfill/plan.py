@@ -47,12 +47,6 @@ def window_hours(
     return full_hours(max(start, oldest), min(end, now))
 
 
-def closing_hour(moment: datetime) -> datetime:
-    """Return the hour a reading at ``moment`` closes (one on the hour closes the hour before)."""
-    hour = floor_hour(moment)
-    return hour - HOUR if hour == moment else hour
-
-
 @dataclass(frozen=True, slots=True)
 class HourRow:
     """One hourly statistics row as recorded (statistic unit)."""
@@ -78,11 +72,9 @@ class SeriesPlan:
 
 
 def _same(first: float | None, second: float | None) -> bool:
-    return (
-        first is not None
-        and second is not None
-        and math.isclose(first, second, rel_tol=1e-12, abs_tol=1e-9)
-    )
+    if first is None or second is None:
+        return False
+    return math.isclose(first, second, rel_tol=1e-12, abs_tol=1e-9)
 
 
 def _writable(
@@ -189,10 +181,7 @@ def plan_series(
     closing: Mapping[datetime, float],
     used: Mapping[datetime, float] | None = None,
 ) -> SeriesPlan:
-    """Return the rows to write for one sensor from the closing readings (statistic unit).
-
-    ``used``: what each hour's readings counted, a fall from zero (the card's, rule 2).
-    """
+    """Return one sensor's rows to write from its closing readings and ``used`` (statistic unit)."""
     if not hours:
         return SeriesPlan()
     recorded = _Rows(rows)
@@ -214,10 +203,6 @@ def plan_series(
     if running is None or not running.written:
         return SeriesPlan(problem=NO_ANCHOR if unanchored else None)
     after, shift = recorded.after(hours[-1]), running.shift
-    if (
-        after is not None
-        and after.sum is not None
-        and after.sum + shift < running.total - TOLERANCE
-    ):
+    if after and after.sum is not None and after.sum + shift < running.total - TOLERANCE:
         return SeriesPlan(problem=NOT_CONTINUOUS)  # rule 4 for the row after the window
     return SeriesPlan(rows=tuple(running.written), amount=running.amount, shift=shift)

@@ -64,8 +64,7 @@ class Series:
     metadata: StatisticMetaData | None = None
     rows: list[HourRow] = field(default_factory=list)
     protected: set[datetime] = field(default_factory=set)
-    # Hours without a row in which the sensor had a number: the recorder compiles them yet.
-    uncompiled: set[datetime] = field(default_factory=set)
+    uncompiled: set[datetime] = field(default_factory=set)  # the recorder compiles them yet
     continued: bool = False  # a five-minute row at or after the window's end exists
 
     @property
@@ -85,15 +84,13 @@ class Series:
 
     def to_unit(self, value: float) -> float:
         """Convert a native reading into the statistics' unit."""
-        if self.native_unit == "kWh" and self.unit != "kWh":
-            return EnergyConverter.convert(value, "kWh", self.unit)
-        return value
+        kwh = self.native_unit == "kWh"
+        return EnergyConverter.convert(value, "kWh", self.unit) if kwh else value
 
     def to_native(self, value: float) -> float:
         """Convert a statistics value (or an amount) into the register's unit."""
-        if self.native_unit == "kWh" and self.unit != "kWh":
-            return EnergyConverter.convert(value, self.unit, "kWh")
-        return value
+        kwh = self.native_unit == "kWh"
+        return EnergyConverter.convert(value, self.unit, "kWh") if kwh else value
 
     def anchor_native(self, first: datetime) -> float | None:
         """Return the state of the last row before ``first`` in the register's unit."""

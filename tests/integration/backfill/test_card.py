@@ -7,8 +7,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
+from custom_components.whatwatt.api import sdcard
 from custom_components.whatwatt.api.client import WhatwattClient
-from custom_components.whatwatt.backfill import card as backfill_card
 from custom_components.whatwatt.const import DOMAIN
 
 from .helpers import (
@@ -93,7 +93,7 @@ async def test_a_file_is_read_no_further_than_the_bound(
         return original(self, name, chunk_size=4096)
 
     with (
-        patch.object(backfill_card, "MAX_FILE_BYTES", 30_000),
+        patch.object(sdcard, "MAX_FILE_BYTES", 30_000),
         patch.object(WhatwattClient, "stream_sdcard_file", small_chunks),
         caplog.at_level(logging.WARNING),
     ):

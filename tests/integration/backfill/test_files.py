@@ -19,7 +19,7 @@ import pytest
 
 from custom_components.whatwatt.api.client import WhatwattClient
 from custom_components.whatwatt.api.clock import DeviceZone
-from custom_components.whatwatt.backfill.card import Closings, files_for, read_file
+from custom_components.whatwatt.api.sdcard import Closings, files_for, read_file
 from custom_components.whatwatt.backfill.plan import HOUR
 from custom_components.whatwatt.const import DOMAIN
 from simulator.sdcard import HEADER, csv_row

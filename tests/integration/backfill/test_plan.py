@@ -9,14 +9,13 @@ import pytest
 
 from custom_components.whatwatt.api.clock import DeviceZone
 from custom_components.whatwatt.api.parse_sdcard import SdFile
-from custom_components.whatwatt.backfill.card import device_offset, files_for
+from custom_components.whatwatt.api.sdcard import closing_hour, device_offset, files_for
 from custom_components.whatwatt.backfill.plan import (
     HOUR,
     MAX_BACKFILL_DAYS,
     NO_ANCHOR,
     NOT_CONTINUOUS,
     HourRow,
-    closing_hour,
     full_hours,
     importable_hours,
     plan_series,

@@ -10,17 +10,15 @@ from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Final
 
-from custom_components.whatwatt.api.clock import DeviceZone
-from custom_components.whatwatt.api.parse_sdcard import SdCsvReader
-from custom_components.whatwatt.api.totals import TotalsGuard
-
-from .plan import HOUR, closing_hour
+from .clock import DeviceZone
+from .errors import WhatwattError
+from .parse_sdcard import SdCsvReader
+from .totals import TotalsGuard
 
 if TYPE_CHECKING:
-    from custom_components.whatwatt.api.client import WhatwattClient
-    from custom_components.whatwatt.api.models import Report
-    from custom_components.whatwatt.api.parse_sdcard import SdFile
-    from custom_components.whatwatt.coordinator import DeviceState
+    from .client import WhatwattClient
+    from .models import Report, Settings, SystemInfo
+    from .parse_sdcard import SdFile
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,14 +28,26 @@ MAX_FILE_BYTES: Final = 32 * 1024 * 1024
 _DATE_MARGIN: Final = timedelta(hours=14)
 # The longest a daily file's rows last from its first one (a local day when clocks go back).
 _FILE_SPAN: Final = timedelta(hours=25)
+_HOUR: Final = timedelta(hours=1)
 
 
-def sd_logging(state: DeviceState | None) -> bool | None:
+def sd_logging(settings: Settings | None) -> bool | None:
     """Return whether the device logs to its card (``services.sd.enable`` as last read)."""
-    settings = state.settings if state is not None else None
     sd = settings.raw.get("services", {}).get("sd") if settings is not None else None
     enable = sd.get("enable") if isinstance(sd, dict) else None
     return enable if isinstance(enable, bool) else None
+
+
+def logs_to_card(system: SystemInfo, settings: Settings | None) -> bool:
+    """Return True when logging is on and the device does not report its card missing."""
+    card = system.raw.get("sd_card", {})
+    missing = isinstance(card, dict) and card.get("installed") is False
+    return sd_logging(settings) is True and not missing
+
+
+def closing_hour(moment: datetime) -> datetime:
+    """Return the hour a reading at ``moment`` closes (one on the hour closes the hour before)."""
+    return (moment - timedelta(microseconds=1)).replace(minute=0, second=0, microsecond=0)
 
 
 def device_offset(client: WhatwattClient) -> timedelta | None:
@@ -52,7 +62,7 @@ def files_for(
     listing: tuple[SdFile, ...], hours: list[datetime], offset: timedelta | None = None
 ) -> list[SdFile]:
     """Return the card's daily files of the window's UTC and local dates, oldest first."""
-    moments = [*hours, hours[-1] + HOUR - timedelta(microseconds=1)]
+    moments = [*hours, hours[-1] + _HOUR - timedelta(microseconds=1)]
     shifts = (offset,) if offset is not None else (-_DATE_MARGIN, _DATE_MARGIN)
     days = {(moment + shift).date() for moment in moments for shift in (timedelta(0), *shifts)}
     chosen = [item for item in listing if item.day is not None and item.day in days]
@@ -114,7 +124,7 @@ async def read_file(
 
     Return True when its rows went past the window's end (later files hold later rows).
     """
-    reader = SdCsvReader(start=hours[0], end=hours[-1] + HOUR)
+    reader = SdCsvReader(start=hours[0], end=hours[-1] + _HOUR)
     received = 0
     async with contextlib.aclosing(client.stream_sdcard_file(sd_file.name)) as chunks:
         async for chunk in chunks:
@@ -129,3 +139,22 @@ async def read_file(
     closings.take(reader.close())
     _LOGGER.debug("%s: %s rows read, %s lines skipped", sd_file.name, reader.rows, reader.skipped)
     return reader.past_end
+
+
+async def read_closings(
+    client: WhatwattClient,
+    listing: tuple[SdFile, ...],
+    hours: list[datetime],
+    seeds: dict[str, float | None],
+    name: str,
+) -> Closings:
+    """Return each hour's closing readings from the window's daily files; errors propagate."""
+    if (offset := device_offset(client)) is None:  # its clock tells the dates of its files
+        with contextlib.suppress(WhatwattError):
+            await client.get_system()
+        offset = device_offset(client)
+    closings = Closings(seeds, hours, name)
+    for sd_file in files_for(listing, hours, offset):
+        if await read_file(client, sd_file, hours, closings) or closings.stopped:
+            break  # later files hold later rows
+    return closings
