@@ -21,7 +21,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
 from .api.parse_common import as_device_id
-from .api.requests import URL
+from .api.requests import URL, broker_form_fields
 from .const import (
     CONF_TRANSPORT,
     DOMAIN,
@@ -44,7 +44,6 @@ from .mqtt_setup import (
     PASSWORD_SCHEMA,
     MqttBranch,
     async_read_system,
-    broker_form_fields,
     broker_host,
     proposed_broker,
     without_password,
@@ -156,9 +155,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         if self.source == SOURCE_ZEROCONF and not system.is_licensed:  # REST polling needs Plus
             self._transport = TRANSPORT_LIVE
-        address: dict[str, Any] = {CONF_HOST: self._host}
-        if password:
-            address[CONF_PASSWORD] = password
+        address = {CONF_HOST: self._host} | ({CONF_PASSWORD: password} if password else {})
         await self._async_claim(system.device_id, updates=address)
         data = {**address, CONF_TRANSPORT: self._transport}
         return self._save(system.device_id, system.name, data)

@@ -23,20 +23,16 @@ from homeassistant.helpers.selector import (
 )
 
 from .api.client import WhatwattClient, normalize_host
-from .api.errors import WhatwattError, WhatwattInvalidResponseError
-from .api.parse_mqtt import parse_mqtt_payload
+from .api.errors import WhatwattError
+from .api.parse_mqtt import first_report
 from .api.requests import (
     CA_CERTIFICATE,
-    MAX_PASSWORD,
-    MAX_USERNAME,
     PASSWORD,
     PEM_CERTIFICATE,
     URL,
     USERNAME,
-    normalize_broker_url,
     topic_error,
     unreachable_from_device,
-    url_unreachable_from_device,
 )
 from .api.template import default_topic
 from .const import CONF_TOPIC, CONF_TRANSPORT, LOGGER, TRANSPORT_MQTT
@@ -83,7 +79,6 @@ BROKER_SCHEMA: Final = vol.Schema(
         ),
     }
 )
-BROKER_LIMITS: Final = {USERNAME: MAX_USERNAME, PASSWORD: MAX_PASSWORD}
 
 
 def check_topic_form(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str, str]]:
@@ -144,32 +139,6 @@ def without_password(form: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in form.items() if key != PASSWORD}
 
 
-def broker_form_fields(
-    user_input: Mapping[str, Any], proposed: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Return the ``configure_mqtt`` fields of the ``mqtt_broker`` form, and field errors."""
-    fields: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    try:
-        fields[URL] = normalize_broker_url(str(user_input[URL]))
-    except ValueError:
-        errors[URL] = "invalid_broker_url"
-    else:
-        if url_unreachable_from_device(fields[URL]):
-            errors[URL] = "broker_unreachable_from_device"
-    for key, limit in BROKER_LIMITS.items():
-        value = str(user_input.get(key) or "")
-        if key == USERNAME:
-            value = value.strip()
-        if len(value) > limit:
-            errors[key] = "too_long"
-        elif value:
-            fields[key] = value
-    if CA_CERTIFICATE in proposed and fields.get(URL) == proposed.get(URL):
-        fields[CA_CERTIFICATE] = proposed[CA_CERTIFICATE]
-    return fields, errors
-
-
 async def async_read_system(client: WhatwattClient) -> tuple[SystemInfo | None, str | None]:
     """Read /api/v1/system: the system information, or a form error key (REST needs Plus)."""
     try:
@@ -214,18 +183,8 @@ class FirstMessageWait:
     def _message(self, msg: mqtt.ReceiveMessage) -> None:
         if self._found.done():
             return
-        try:
-            payload = msg.payload
-            if isinstance(payload, bytearray):
-                payload = bytes(payload)
-            report = parse_mqtt_payload(payload)
-        except WhatwattInvalidResponseError:
-            return
-        if self._device_id is None and report.device_id is None:
-            return
-        if self._device_id is not None and report.device_id not in (None, self._device_id):
-            return
-        self._found.set_result(report)
+        if (report := first_report(msg.payload, self._device_id)) is not None:
+            self._found.set_result(report)
 
     async def _async_wait(self, hass: HomeAssistant, topic: str, limit: float) -> Report | None:
         unsubscribe = await mqtt.async_subscribe(hass, topic, self._message, qos=0, encoding=None)

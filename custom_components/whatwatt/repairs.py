@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from homeassistant.components.repairs import RepairsFlow
+from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers import issue_registry as ir
 
@@ -32,19 +32,12 @@ if TYPE_CHECKING:
         from homeassistant.data_entry_flow import FlowResult as FixFlowResult
 
 
-class SdLoggingFlow(RepairsFlow):
-    """Confirm, then switch the device's SD-card logging on."""
+class SdLoggingFlow(ConfirmRepairFlow):
+    """Confirm (``init`` leads to ``confirm``), then switch the device's SD-card logging on."""
 
     def __init__(self, entry_id: str) -> None:
         """Fix the issue of the config entry ``entry_id``."""
         self.entry_id = entry_id
-
-    async def async_step_init(
-        self,
-        user_input: dict[str, str] | None = None,  # noqa: ARG002 (the issue's data)
-    ) -> FixFlowResult:
-        """Start with the confirmation."""
-        return await self.async_step_confirm()
 
     async def async_step_confirm(self, user_input: dict[str, str] | None = None) -> FixFlowResult:
         """Show what will be done; on confirmation write the setting."""

@@ -22,14 +22,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
 from .api.demand import MAX_PEAKS, WINDOWS
-from .api.states import is_p1
-from .api.submeters import (
-    KINDS,
-    SEEN_READINGS,
-    BusWatch,
-    kind_of,
-    option_buses,
-)
+from .api.submeters import KINDS, SEEN_READINGS, BusWatch, default_kind, kind_of, option_buses
 from .api.totals import VOLUME_PREFIX, recorded_number, volume_key
 from .const import (
     CONF_DEMAND_PEAKS,
@@ -285,8 +278,7 @@ class SubMeters:
 
     def _default_kind(self) -> str:
         report = self.measurements.data
-        meters = (report.meter if report else None, self.device.data.system.meter)
-        return "gas" if any(is_p1(meter) for meter in meters) else "other"
+        return default_kind((report.meter if report else None, self.device.data.system.meter))
 
     def _create(self, bus: int, kind: str, meter_id: str | None) -> list[SensorEntity]:
         """Return the sensors of a sub-meter (its device connects via the whatwatt Go's)."""
@@ -399,6 +391,6 @@ class WhatwattOptionsFlow(OptionsFlow):
         options.update({volume_key(bus): kind for bus, kind in kinds.items()})
         window, peaks = demand_settings(user_input)
         options.update({CONF_DEMAND_WINDOW: window, CONF_DEMAND_PEAKS: peaks})
-        if loaded and kinds and (submeters := _loaded(entry)) is not None:
+        if (submeters := _loaded(entry)) is not None:
             await submeters.async_apply_kinds(kinds)
         return self.async_create_entry(data=options)

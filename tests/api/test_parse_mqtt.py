@@ -9,7 +9,11 @@ import pytest
 
 from custom_components.whatwatt.api.errors import WhatwattInvalidResponseError
 from custom_components.whatwatt.api.models import MEASUREMENT_KEYS
-from custom_components.whatwatt.api.parse_mqtt import VENDOR_KEYS, parse_mqtt_payload
+from custom_components.whatwatt.api.parse_mqtt import (
+    VENDOR_KEYS,
+    first_report,
+    parse_mqtt_payload,
+)
 from custom_components.whatwatt.api.template import (
     INTEGRATION_TEMPLATE,
     MARKER_KEY,
@@ -201,3 +205,19 @@ def test_bytearray_payload() -> None:
     report = parse_mqtt_payload(bytearray(b'{"sys_id":"a1b2c3d4e5f6","power_in":"1"}'))
     assert report.device_id == "A1B2C3D4E5F6"
     assert report.values == {"power_import": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("payload", "device_id", "found"),
+    [
+        (b'{"sys_id": "A1B2C3D4E5F6"}', None, True),  # the set-up learns the id
+        (b'{"power_in": "1.0"}', None, False),  # no id to learn
+        (bytearray(b'{"sys_id": "A1B2C3D4E5F6"}'), "A1B2C3D4E5F6", True),
+        (b'{"power_in": "1.0"}', "A1B2C3D4E5F6", True),  # no id: may be the device's
+        (b'{"sys_id": "0000000000AA"}', "A1B2C3D4E5F6", False),  # another device
+        (b"not json", None, False),
+    ],
+)
+def test_first_report(payload: bytes | bytearray, device_id: str | None, found: bool) -> None:
+    """A first message carries the known id or none; without a known id, it carries one."""
+    assert (first_report(payload, device_id) is not None) is found

@@ -1,7 +1,7 @@
 """What the flow proposes for the device's broker: Home Assistant's broker ADDRESS, never its login.
 
 ``mqtt_setup.home_assistant_broker`` reads Home Assistant's MQTT entry for ``url`` (and the public
-CA certificate of a TLS broker); ``mqtt_setup.broker_form_fields`` turns the ``mqtt_broker`` form
+CA certificate of a TLS broker); ``api.requests.broker_form_fields`` turns the ``mqtt_broker`` form
 into ``configure_mqtt`` fields.
 """
 
@@ -13,7 +13,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whatwatt import mqtt_setup
-from custom_components.whatwatt.mqtt_setup import broker_form_fields, home_assistant_broker
+from custom_components.whatwatt.api.requests import broker_form_fields
+from custom_components.whatwatt.mqtt_setup import home_assistant_broker
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, Final
 
+from .errors import WhatwattInvalidResponseError
 from .models import MeterInfo, Report, Volume
 from .parse_common import (
     ValueCollector,
@@ -142,3 +143,18 @@ def _volumes(data: dict[str, Any], collect: ValueCollector) -> Mapping[int, Volu
     return parse_volumes(
         data[KEY_VOLUMES], LIVE_VOLUME_KEYS, tz=UTC, collect=collect, wire=KEY_VOLUMES
     )
+
+
+def first_report(payload: str | bytes | bytearray, device_id: str | None) -> Report | None:
+    """Return a message's reading if it can be the first of ``device_id`` (None: any device).
+
+    With the device id known, the message must carry that id or none; without it, the message
+    must carry an id (that is what the set-up learns). An unparsable message is none.
+    """
+    try:
+        report = parse_mqtt_payload(bytes(payload) if isinstance(payload, bytearray) else payload)
+    except WhatwattInvalidResponseError:
+        return None
+    if device_id is None:
+        return report if report.device_id is not None else None
+    return report if report.device_id in (None, device_id) else None

@@ -63,6 +63,7 @@ MAX_TEMPLATE: Final = 1023
 MAX_ACTION_ID: Final = 15
 
 MAX_CA_CERTIFICATE: Final = 6144  # bytes as JSON: the device takes a body of 8 KiB at most
+BROKER_LIMITS: Final = {USERNAME: MAX_USERNAME, PASSWORD: MAX_PASSWORD}
 
 _LABEL: Final = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 # A host name (letters, digits, dot, dash, underscore) or a bracketed IPv6 address; no user
@@ -183,6 +184,32 @@ def url_unreachable_from_device(url: str) -> bool:
     """
     match = _MQTT_URL.match(url.strip())
     return match is not None and unreachable_from_device(match.group(1))
+
+
+def broker_form_fields(
+    user_input: Mapping[str, Any], proposed: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return a broker form's ``configure_mqtt`` fields and error keys (``proposed``: url, CA)."""
+    fields: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    try:
+        fields[URL] = normalize_broker_url(str(user_input[URL]))
+    except ValueError:
+        errors[URL] = "invalid_broker_url"
+    else:
+        if url_unreachable_from_device(fields[URL]):
+            errors[URL] = "broker_unreachable_from_device"
+    for key, limit in BROKER_LIMITS.items():
+        value = str(user_input.get(key) or "")
+        if key == USERNAME:
+            value = value.strip()
+        if len(value) > limit:
+            errors[key] = "too_long"
+        elif value:
+            fields[key] = value
+    if CA_CERTIFICATE in proposed and fields.get(URL) == proposed.get(URL):
+        fields[CA_CERTIFICATE] = proposed[CA_CERTIFICATE]
+    return fields, errors
 
 
 def settings_body(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Sub-meter buses in the readings: when a new one counts, since when a known one is missing.
+"""Sub-meter buses in the readings: when a new one counts (its kind), since when one is missing.
 
 No Home Assistant object: the integration's ``submeter.py`` adds and removes their devices. The
 rules: ``docs/architecture.md``, "Sub-meters".
@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from .states import is_p1
 from .totals import VOLUME_PREFIX, is_volume_key, volume_key
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Collection, Iterable, Mapping
+
+    from .models import MeterInfo
 
 # A new bus becomes a device once this many consecutive usable readings carried it ...
 SEEN_READINGS: Final = 3
@@ -31,6 +34,11 @@ def kind_of(options: Mapping[str, Any], bus: int) -> str:
     """Return the stored kind of a bus (``other`` for none or an unknown value)."""
     kind = options.get(volume_key(bus))
     return kind if kind in KINDS else "other"
+
+
+def default_kind(meters: Iterable[MeterInfo | None]) -> str:
+    """Return the kind of a new bus: ``gas`` when a meter is read over P1 (DSMR), else ``other``."""
+    return "gas" if any(is_p1(meter) for meter in meters) else "other"
 
 
 class BusWatch:
