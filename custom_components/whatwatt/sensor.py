@@ -315,3 +315,7 @@ class WhatwattMeterStatusSensor(WhatwattEntity[MeasurementCoordinator], SensorEn
     def native_value(self) -> str | None:
         """Return the status as an enum option."""
         return meter_status_option(self.coordinator.meter_status)
+
+    def state_signature(self) -> tuple[bool, str | None]:
+        """Return availability and value (not the sensor's state: it runs with every reading)."""
+        return (self.available, self.native_value)
