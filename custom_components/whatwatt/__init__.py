@@ -37,9 +37,8 @@ from .coordinator import (
 from .demand import async_remove_demand
 from .issues import (
     async_clear_entry_issues,
-    async_clear_mqtt_missing,
     async_clear_stale_license_issue,
-    async_raise_mqtt_missing,
+    async_set_mqtt_missing,
     async_watch_license,
     async_watch_meter_link,
 )
@@ -94,12 +93,12 @@ async def _async_check_transport(hass: HomeAssistant, entry: WhatwattConfigEntry
         )
     async_clear_stale_license_issue(hass, entry)
     if transport == TRANSPORT_MQTT:
-        if not await mqtt.async_wait_for_mqtt_client(hass):
-            async_raise_mqtt_missing(hass, entry)
+        available = await mqtt.async_wait_for_mqtt_client(hass)
+        async_set_mqtt_missing(hass, entry, missing=not available)
+        if not available:
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="mqtt_not_available"
             )
-        async_clear_mqtt_missing(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> bool:
@@ -149,8 +148,8 @@ async def async_build_runtime(
     elif transport == TRANSPORT_MQTT and client is not None and device.last_update_success:
         await measurements.async_refresh()  # the baseline: values before the first message
     source = _push_source(hass, entry, transport, device, measurements, zone)
-    if auth is not None:
-        _resume_on_heal(auth, transport, device, measurements, source)
+    if auth is not None and isinstance(source, LiveSource):
+        auth.on_heal(source.async_resume)
     return WhatwattRuntimeData(client, device, measurements, source, auth=auth)
 
 
@@ -167,24 +166,13 @@ def _auth_watch(
     auth = AuthWatch(hass, entry, client)
     device.on_refused = measurements.on_refused = auth.async_refused
     entry.async_on_unload(auth.async_stop)
-    return auth
-
-
-def _resume_on_heal(
-    auth: AuthWatch,
-    transport: str,
-    device: DeviceCoordinator,
-    measurements: MeasurementCoordinator,
-    source: PushSource | None,
-) -> None:
-    """Say what carries on when the stored password works again: reads, polling, the stream."""
+    # When the stored password works again: reads, polling (the live stream: its source).
     auth.on_heal(device.async_resume)
-    if transport == TRANSPORT_REST:
+    if transport_of(entry) == TRANSPORT_REST:
         auth.on_heal(measurements.async_resume)
-    elif isinstance(source, LiveSource):
-        auth.on_heal(source.async_resume)
-    else:  # MQTT with the device address: the REST stand-in watches for silence again
+    elif transport_of(entry) == TRANSPORT_MQTT:  # the REST stand-in watches for silence again
         auth.on_heal(measurements.async_watch_silence)
+    return auth
 
 
 def _push_source(

@@ -51,8 +51,7 @@ class AuthWatch:
         """Start watching (the entry is set up); a refusal met during the set-up counts now."""
         self._started = True
         if self.refused:
-            self._entry.async_start_reauth(self._hass)
-            self._arm()
+            self._ask()
 
     @callback
     def async_stop(self) -> None:
@@ -74,10 +73,11 @@ class AuthWatch:
             self._entry.title,
             AUTH_RETRY_INTERVAL.total_seconds(),
         )
-        self._entry.async_start_reauth(self._hass)
-        self._arm()
+        self._ask()
 
-    def _arm(self) -> None:
+    def _ask(self) -> None:
+        """Ask for the new password and try the stored one again at a slow pace."""
+        self._entry.async_start_reauth(self._hass)
         if self._unsub_retry is None:
             self._unsub_retry = async_track_time_interval(
                 self._hass, self._async_retry_due, AUTH_RETRY_INTERVAL, name=f"{DOMAIN} password"
@@ -172,6 +172,3 @@ class WatchedCoordinator[DataT](DataUpdateCoordinator[DataT]):
             return
         self.logger.error("Error fetching %s data: %s", self.name, failure)
         await self.async_refresh()  # the failure is known: not logged again; polls on
-
-
-__all__ = ["AuthWatch", "WatchedCoordinator"]

@@ -91,15 +91,12 @@ def async_clear_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 
 @callback
-def async_raise_mqtt_missing(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Tell that an ``mqtt`` entry cannot receive: Home Assistant's MQTT integration is missing."""
-    async_raise_issue(hass, entry, ISSUE_MQTT_MISSING, severity=ir.IssueSeverity.ERROR)
-
-
-@callback
-def async_clear_mqtt_missing(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Home Assistant's MQTT integration is available (again)."""
-    async_clear_issue(hass, entry, ISSUE_MQTT_MISSING)
+def async_set_mqtt_missing(hass: HomeAssistant, entry: ConfigEntry, *, missing: bool) -> None:
+    """Tell whether an ``mqtt`` entry lacks Home Assistant's MQTT integration (raise or clear)."""
+    if missing:
+        async_raise_issue(hass, entry, ISSUE_MQTT_MISSING, severity=ir.IssueSeverity.ERROR)
+    else:
+        async_clear_issue(hass, entry, ISSUE_MQTT_MISSING)
 
 
 def _insufficient_key(transport: str) -> str:
@@ -130,12 +127,11 @@ def async_watch_license(
         if transport != TRANSPORT_LIVE:  # REST and MQTT need Plus
             if system.is_licensed:
                 async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
-                return
-            key = _insufficient_key(transport)
-            severity = ir.IssueSeverity.ERROR
-            async_raise_issue(
-                hass, entry, ISSUE_LICENSE_INSUFFICIENT, translation_key=key, severity=severity
-            )
+            else:
+                key, severity = _insufficient_key(transport), ir.IssueSeverity.ERROR
+                async_raise_issue(
+                    hass, entry, ISSUE_LICENSE_INSUFFICIENT, translation_key=key, severity=severity
+                )
             return
         if started is None:
             started = system
