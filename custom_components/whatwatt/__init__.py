@@ -118,11 +118,10 @@ async def async_build_runtime(
 ) -> WhatwattRuntimeData:
     """Read the device, take the first readings and make the push source (not yet started)."""
     transport = transport_of(entry)
-    zone = DeviceZone()  # the offset the device's clock shows
     client = None
     if host := entry.data.get(CONF_HOST):
         session = async_get_clientsession(hass)
-        client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=zone)
+        client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=DeviceZone())
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
     totals = TotalsGuard(on_exchange=_announce_exchange(device))
@@ -136,7 +135,7 @@ async def async_build_runtime(
         totals=totals,
         on_reboot=device.async_schedule_read,
     )
-    auth = _auth_watch(hass, entry, client, device, measurements)
+    auth = _auth_watch(hass, entry, device, measurements)
     # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
     await device.async_setup(required=transport != TRANSPORT_MQTT)
     _follow(device, measurements.async_follow_device)
@@ -147,7 +146,7 @@ async def async_build_runtime(
         await measurements.async_config_entry_first_refresh()
     elif transport == TRANSPORT_MQTT and client is not None and device.last_update_success:
         await measurements.async_refresh()  # the baseline: values before the first message
-    source = _push_source(hass, entry, transport, device, measurements, zone)
+    source = _push_source(hass, entry, transport, device, measurements)
     if auth is not None and isinstance(source, LiveSource):
         auth.on_heal(source.async_resume)
     return WhatwattRuntimeData(client, device, measurements, source, auth=auth)
@@ -156,14 +155,13 @@ async def async_build_runtime(
 def _auth_watch(
     hass: HomeAssistant,
     entry: WhatwattConfigEntry,
-    client: WhatwattClient | None,
     device: DeviceCoordinator,
     measurements: MeasurementCoordinator,
 ) -> AuthWatch | None:
     """Return the watch of the entry's password (an entry with the device address)."""
-    if client is None:
+    if device.client is None:
         return None
-    auth = AuthWatch(hass, entry, client)
+    auth = AuthWatch(hass, entry, device.client)
     device.on_refused = measurements.on_refused = auth.async_refused
     entry.async_on_unload(auth.async_stop)
     # When the stored password works again: reads, polling (the live stream: its source).
@@ -181,7 +179,6 @@ def _push_source(
     transport: str,
     device: DeviceCoordinator,
     measurements: MeasurementCoordinator,
-    zone: DeviceZone,
 ) -> PushSource | None:
     """Return the push source of a live or MQTT entry, wired to the coordinators."""
     if transport == TRANSPORT_MQTT:
@@ -202,7 +199,6 @@ def _push_source(
         on_refused=measurements.async_set_refused,
         on_quiet=device.async_schedule_read,
         interval=lambda: measurements.interval,
-        tz=zone,
     )
 
 

@@ -121,16 +121,12 @@ class AuthWatch:
     @callback
     def _async_abort_reauth(self) -> None:
         """Abort the entry's re-authentication flows and delete the repairs that point at them."""
-        manager = self._hass.config_entries.flow
-        flows = manager.async_progress_by_handler(
-            DOMAIN, match_context={"entry_id": self._entry.entry_id}
-        )
-        aborted = {flow["flow_id"] for flow in flows if flow["context"]["source"] == SOURCE_REAUTH}
+        flows = self._entry.async_get_active_flows(self._hass, {SOURCE_REAUTH})
+        aborted = {flow["flow_id"] for flow in flows}
         for flow_id in aborted:
             with contextlib.suppress(UnknownFlow):
-                manager.async_abort(flow_id)
-        registry = ir.async_get(self._hass)
-        for issue in list(registry.issues.values()):
+                self._hass.config_entries.flow.async_abort(flow_id)
+        for issue in list(ir.async_get(self._hass).issues.values()):
             if issue.issue_domain == DOMAIN and (issue.data or {}).get("flow_id") in aborted:
                 ir.async_delete_issue(self._hass, issue.domain, issue.issue_id)
 

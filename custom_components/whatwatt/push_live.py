@@ -23,7 +23,6 @@ from .issues import ISSUE_LIVE_TAKEN_OVER, async_clear_issue, async_raise_issue
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import tzinfo
 
     from homeassistant.config_entries import ConfigEntry
 
@@ -49,7 +48,6 @@ class LiveSource:
         on_refused: Callable[[Exception], None],
         on_quiet: Callable[[], object],
         interval: Callable[[], float],
-        tz: tzinfo | None = None,
     ) -> None:
         """Bind the source; nothing runs before ``async_start``."""
         self._hass = hass
@@ -60,7 +58,6 @@ class LiveSource:
         self._on_refused = on_refused
         self._on_quiet = on_quiet
         self._interval = interval
-        self._tz = tz
         self._task: asyncio.Task[None] | None = None
         self._stream: LiveStream | None = None
         self._attempt = 0  # failed attempts since the last event
@@ -125,7 +122,7 @@ class LiveSource:
 
     async def _async_stream_once(self) -> float | None:
         """Open the stream once and follow it; return the next wait (None: stop, refused)."""
-        stream = LiveStream(self._client, idle_timeout=self.idle_timeout, tz=self._tz)
+        stream = LiveStream(self._client, idle_timeout=self.idle_timeout, tz=self._client.tz)
         self._stream = stream
         try:
             async for report in stream.events():
