@@ -73,12 +73,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> bool:
     """Connect to the device and set up its entities."""
     await _async_check_transport(hass, entry)
-    entry.runtime_data = await async_build_runtime(hass, entry)
-    entry.runtime_data.backfill = await async_setup_backfill(hass, entry)
-    await async_start_feed(entry)
+    runtime = entry.runtime_data = await async_build_runtime(hass, entry)
+    runtime.backfill = await async_setup_backfill(hass, entry)
+    if (source := runtime.source) is not None:  # what it set up before failing stops with the entry
+        entry.async_on_unload(source.async_stop)
+        await source.async_start()
+        runtime.measurements.async_watch_silence()
+    if runtime.auth is not None:
+        runtime.auth.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    runtime = entry.runtime_data
-    entry.async_on_unload(async_watch_meter_link(hass, entry, runtime.device, runtime.measurements))
+    async_watch_meter_link(hass, entry, runtime.device, runtime.measurements)
     return True
 
 
@@ -141,7 +145,7 @@ async def async_build_runtime(
     _follow(device, measurements.async_follow_device)
     _follow(device, lambda state: totals.follow_meter(state.system.meter))
     # Watched from the first read on: a REST entry on a FREE device is told why it cannot load.
-    entry.async_on_unload(async_watch_license(hass, entry, device))
+    async_watch_license(hass, entry, device)
     if transport == TRANSPORT_REST:
         await measurements.async_config_entry_first_refresh()
     elif transport == TRANSPORT_MQTT and client is not None and device.last_update_success:
@@ -216,14 +220,3 @@ def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) 
     """Hand the current device state and every new one to ``follower``."""
     follower(device.data)
     device.config_entry.async_on_unload(device.async_add_listener(lambda: follower(device.data)))
-
-
-async def async_start_feed(entry: WhatwattConfigEntry) -> None:
-    """Start the push source, if any; what it set up before failing stops with the entry."""
-    runtime = entry.runtime_data
-    if (source := runtime.source) is not None:
-        entry.async_on_unload(source.async_stop)
-        await source.async_start()
-        runtime.measurements.async_watch_silence()
-    if runtime.auth is not None:
-        runtime.auth.async_start()

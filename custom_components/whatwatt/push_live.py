@@ -103,8 +103,6 @@ class LiveSource:
         """Return how long the stream may stay silent before it is reopened (seconds)."""
         return max(IDLE_INTERVALS * self._interval(), IDLE_MIN)
 
-    # -- the stream task -------------------------------------------------------------------
-
     async def _async_run(self) -> None:
         """Keep the stream open for as long as the entry is loaded."""
         while True:
