@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.components import mqtt
@@ -128,7 +129,7 @@ async def async_build_runtime(
         client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=DeviceZone())
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
-    totals = TotalsGuard(on_exchange=_announce_exchange(device))
+    totals = TotalsGuard(on_exchange=partial(_announce_exchange, device))
     scan_interval = float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
     measurements = MeasurementCoordinator(
         hass,
@@ -206,14 +207,10 @@ def _push_source(
     )
 
 
-def _announce_exchange(device: DeviceCoordinator) -> Callable[[str | None, str | None], None]:
-    """Return the energy guard's callable: a meter exchange becomes a ``device_event``."""
-
-    def announce(old: str | None, new: str | None) -> None:
-        event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
-        device.async_set_updated_data(replace(device.data, events=(event,)))
-
-    return announce
+def _announce_exchange(device: DeviceCoordinator, old: str | None, new: str | None) -> None:
+    """Tell a meter exchange found by the energy guard as a ``device_event``."""
+    event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
+    device.async_set_updated_data(replace(device.data, events=(event,)))
 
 
 def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) -> None:

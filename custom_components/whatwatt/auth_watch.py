@@ -65,15 +65,14 @@ class AuthWatch:
         if self.refused:
             return
         self.refused = True
-        if not self._started:
-            return
-        LOGGER.warning(
-            "%s refuses its stored password. Home Assistant asks for the new one "
-            "(Settings → Repairs); meanwhile the stored one is tried again every %.0f s",
-            self._entry.title,
-            AUTH_RETRY_INTERVAL.total_seconds(),
-        )
-        self._ask()
+        if self._started:
+            LOGGER.warning(
+                "%s refuses its stored password. Home Assistant asks for the new one "
+                "(Settings → Repairs); meanwhile the stored one is tried again every %.0f s",
+                self._entry.title,
+                AUTH_RETRY_INTERVAL.total_seconds(),
+            )
+            self._ask()
 
     def _ask(self) -> None:
         """Ask for the new password and try the stored one again at a slow pace."""
@@ -162,9 +161,7 @@ class WatchedCoordinator[DataT](DataUpdateCoordinator[DataT]):
         except ConfigEntryAuthFailed:
             return
         except UpdateFailed as err:
-            failure = err
-        else:
-            self.async_set_updated_data(data)
+            self.logger.error("Error fetching %s data: %s", self.name, err)  # noqa: TRY400
+            await self.async_refresh()  # the failure is known: not logged again; polls on
             return
-        self.logger.error("Error fetching %s data: %s", self.name, failure)
-        await self.async_refresh()  # the failure is known: not logged again; polls on
+        self.async_set_updated_data(data)

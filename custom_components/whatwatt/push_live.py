@@ -141,8 +141,16 @@ class LiveSource:
             self._failing = False  # the watch logs the heal
             self._on_refused(err)
             return None
-        if isinstance(err, WhatwattTimeoutError) and opened:
-            self._went_quiet()
+        if isinstance(err, WhatwattTimeoutError) and opened:  # the meter may be silent
+            if not self._quiet:
+                self._quiet = True
+                LOGGER.info(
+                    "The live stream of %s brought nothing for %.0f s; reading the device and "
+                    "opening the stream again",
+                    self._entry.title,
+                    self.idle_timeout,
+                )
+            self._on_quiet()
             return 0.0
         closed = isinstance(err, WhatwattStreamClosedError)
         return self._failed(err, taken_over=closed and self._dropped())
@@ -158,19 +166,6 @@ class LiveSource:
         self._attempt = 0
         if self._takeover.held(dt_util.utcnow()):
             async_clear_issue(self._hass, self._entry, ISSUE_LIVE_TAKEN_OVER)
-
-    @callback
-    def _went_quiet(self) -> None:
-        """No event for the idle timeout: the meter may be silent. Read the device, reopen."""
-        if not self._quiet:
-            self._quiet = True
-            LOGGER.info(
-                "The live stream of %s brought nothing for %.0f s; reading the device and "
-                "opening the stream again",
-                self._entry.title,
-                self.idle_timeout,
-            )
-        self._on_quiet()
 
     @callback
     def _failed(self, err: Exception, *, taken_over: bool = False) -> float:

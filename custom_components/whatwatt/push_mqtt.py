@@ -105,8 +105,7 @@ class MqttSource:
             )
         elif mqtt_settings.enable:
             self._logged.discard(False)
-        topic = mqtt_settings.topic
-        if not topic or topic == self.topic or topic in self._logged:
+        if not (topic := mqtt_settings.topic) or topic == self.topic or topic in self._logged:
             return
         if topic_error(topic) is not None:
             self._logged.add(topic)
