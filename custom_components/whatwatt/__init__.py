@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.components import mqtt
@@ -37,9 +38,8 @@ from .coordinator import (
 from .demand import async_remove_demand
 from .issues import (
     async_clear_entry_issues,
-    async_clear_mqtt_missing,
     async_clear_stale_license_issue,
-    async_raise_mqtt_missing,
+    async_set_mqtt_missing,
     async_watch_license,
     async_watch_meter_link,
 )
@@ -74,12 +74,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 async def async_setup_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> bool:
     """Connect to the device and set up its entities."""
     await _async_check_transport(hass, entry)
-    entry.runtime_data = await async_build_runtime(hass, entry)
-    entry.runtime_data.backfill = await async_setup_backfill(hass, entry)
-    await async_start_feed(entry)
+    runtime = entry.runtime_data = await async_build_runtime(hass, entry)
+    runtime.backfill = await async_setup_backfill(hass, entry)
+    if (source := runtime.source) is not None:  # what it set up before failing stops with the entry
+        entry.async_on_unload(source.async_stop)
+        await source.async_start()
+        runtime.measurements.async_watch_silence()
+    if runtime.auth is not None:
+        runtime.auth.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    runtime = entry.runtime_data
-    entry.async_on_unload(async_watch_meter_link(hass, entry, runtime.device, runtime.measurements))
+    async_watch_meter_link(hass, entry, runtime.device, runtime.measurements)
     return True
 
 
@@ -94,12 +98,12 @@ async def _async_check_transport(hass: HomeAssistant, entry: WhatwattConfigEntry
         )
     async_clear_stale_license_issue(hass, entry)
     if transport == TRANSPORT_MQTT:
-        if not await mqtt.async_wait_for_mqtt_client(hass):
-            async_raise_mqtt_missing(hass, entry)
+        available = await mqtt.async_wait_for_mqtt_client(hass)
+        async_set_mqtt_missing(hass, entry, missing=not available)
+        if not available:
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="mqtt_not_available"
             )
-        async_clear_mqtt_missing(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: WhatwattConfigEntry) -> bool:
@@ -119,14 +123,13 @@ async def async_build_runtime(
 ) -> WhatwattRuntimeData:
     """Read the device, take the first readings and make the push source (not yet started)."""
     transport = transport_of(entry)
-    zone = DeviceZone()  # the offset the device's clock shows
     client = None
     if host := entry.data.get(CONF_HOST):
         session = async_get_clientsession(hass)
-        client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=zone)
+        client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=DeviceZone())
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
-    totals = TotalsGuard(on_exchange=_announce_exchange(device))
+    totals = TotalsGuard(on_exchange=partial(_announce_exchange, device))
     scan_interval = float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
     measurements = MeasurementCoordinator(
         hass,
@@ -137,54 +140,42 @@ async def async_build_runtime(
         totals=totals,
         on_reboot=device.async_schedule_read,
     )
-    auth = _auth_watch(hass, entry, client, device, measurements)
+    auth = _auth_watch(hass, entry, device, measurements)
     # MQTT may flow while REST does not answer (a changed address, a firewalled HTTP port).
     await device.async_setup(required=transport != TRANSPORT_MQTT)
     _follow(device, measurements.async_follow_device)
     _follow(device, lambda state: totals.follow_meter(state.system.meter))
     # Watched from the first read on: a REST entry on a FREE device is told why it cannot load.
-    entry.async_on_unload(async_watch_license(hass, entry, device))
+    async_watch_license(hass, entry, device)
     if transport == TRANSPORT_REST:
         await measurements.async_config_entry_first_refresh()
     elif transport == TRANSPORT_MQTT and client is not None and device.last_update_success:
         await measurements.async_refresh()  # the baseline: values before the first message
-    source = _push_source(hass, entry, transport, device, measurements, zone)
-    if auth is not None:
-        _resume_on_heal(auth, transport, device, measurements, source)
+    source = _push_source(hass, entry, transport, device, measurements)
+    if auth is not None and isinstance(source, LiveSource):
+        auth.on_heal(source.async_resume)
     return WhatwattRuntimeData(client, device, measurements, source, auth=auth)
 
 
 def _auth_watch(
     hass: HomeAssistant,
     entry: WhatwattConfigEntry,
-    client: WhatwattClient | None,
     device: DeviceCoordinator,
     measurements: MeasurementCoordinator,
 ) -> AuthWatch | None:
     """Return the watch of the entry's password (an entry with the device address)."""
-    if client is None:
+    if device.client is None:
         return None
-    auth = AuthWatch(hass, entry, client)
+    auth = AuthWatch(hass, entry, device.client)
     device.on_refused = measurements.on_refused = auth.async_refused
     entry.async_on_unload(auth.async_stop)
-    return auth
-
-
-def _resume_on_heal(
-    auth: AuthWatch,
-    transport: str,
-    device: DeviceCoordinator,
-    measurements: MeasurementCoordinator,
-    source: PushSource | None,
-) -> None:
-    """Say what carries on when the stored password works again: reads, polling, the stream."""
+    # When the stored password works again: reads, polling (the live stream: its source).
     auth.on_heal(device.async_resume)
-    if transport == TRANSPORT_REST:
+    if transport_of(entry) == TRANSPORT_REST:
         auth.on_heal(measurements.async_resume)
-    elif isinstance(source, LiveSource):
-        auth.on_heal(source.async_resume)
-    else:  # MQTT with the device address: the REST stand-in watches for silence again
+    elif transport_of(entry) == TRANSPORT_MQTT:  # the REST stand-in watches for silence again
         auth.on_heal(measurements.async_watch_silence)
+    return auth
 
 
 def _push_source(
@@ -193,7 +184,6 @@ def _push_source(
     transport: str,
     device: DeviceCoordinator,
     measurements: MeasurementCoordinator,
-    zone: DeviceZone,
 ) -> PushSource | None:
     """Return the push source of a live or MQTT entry, wired to the coordinators."""
     if transport == TRANSPORT_MQTT:
@@ -214,32 +204,16 @@ def _push_source(
         on_refused=measurements.async_set_refused,
         on_quiet=device.async_schedule_read,
         interval=lambda: measurements.interval,
-        tz=zone,
     )
 
 
-def _announce_exchange(device: DeviceCoordinator) -> Callable[[str | None, str | None], None]:
-    """Return the energy guard's callable: a meter exchange becomes a ``device_event``."""
-
-    def announce(old: str | None, new: str | None) -> None:
-        event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
-        device.async_set_updated_data(replace(device.data, events=(event,)))
-
-    return announce
+def _announce_exchange(device: DeviceCoordinator, old: str | None, new: str | None) -> None:
+    """Tell a meter exchange found by the energy guard as a ``device_event``."""
+    event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
+    device.async_set_updated_data(replace(device.data, events=(event,)))
 
 
 def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) -> None:
     """Hand the current device state and every new one to ``follower``."""
     follower(device.data)
     device.config_entry.async_on_unload(device.async_add_listener(lambda: follower(device.data)))
-
-
-async def async_start_feed(entry: WhatwattConfigEntry) -> None:
-    """Start the push source, if any; what it set up before failing stops with the entry."""
-    runtime = entry.runtime_data
-    if (source := runtime.source) is not None:
-        entry.async_on_unload(source.async_stop)
-        await source.async_start()
-        runtime.measurements.async_watch_silence()
-    if runtime.auth is not None:
-        runtime.auth.async_start()

@@ -51,8 +51,7 @@ class AuthWatch:
         """Start watching (the entry is set up); a refusal met during the set-up counts now."""
         self._started = True
         if self.refused:
-            self._entry.async_start_reauth(self._hass)
-            self._arm()
+            self._ask()
 
     @callback
     def async_stop(self) -> None:
@@ -66,18 +65,18 @@ class AuthWatch:
         if self.refused:
             return
         self.refused = True
-        if not self._started:
-            return
-        LOGGER.warning(
-            "%s refuses its stored password. Home Assistant asks for the new one "
-            "(Settings → Repairs); meanwhile the stored one is tried again every %.0f s",
-            self._entry.title,
-            AUTH_RETRY_INTERVAL.total_seconds(),
-        )
-        self._entry.async_start_reauth(self._hass)
-        self._arm()
+        if self._started:
+            LOGGER.warning(
+                "%s refuses its stored password. Home Assistant asks for the new one "
+                "(Settings → Repairs); meanwhile the stored one is tried again every %.0f s",
+                self._entry.title,
+                AUTH_RETRY_INTERVAL.total_seconds(),
+            )
+            self._ask()
 
-    def _arm(self) -> None:
+    def _ask(self) -> None:
+        """Ask for the new password and try the stored one again at a slow pace."""
+        self._entry.async_start_reauth(self._hass)
         if self._unsub_retry is None:
             self._unsub_retry = async_track_time_interval(
                 self._hass, self._async_retry_due, AUTH_RETRY_INTERVAL, name=f"{DOMAIN} password"
@@ -121,16 +120,12 @@ class AuthWatch:
     @callback
     def _async_abort_reauth(self) -> None:
         """Abort the entry's re-authentication flows and delete the repairs that point at them."""
-        manager = self._hass.config_entries.flow
-        flows = manager.async_progress_by_handler(
-            DOMAIN, match_context={"entry_id": self._entry.entry_id}
-        )
-        aborted = {flow["flow_id"] for flow in flows if flow["context"]["source"] == SOURCE_REAUTH}
+        flows = self._entry.async_get_active_flows(self._hass, {SOURCE_REAUTH})
+        aborted = {flow["flow_id"] for flow in flows}
         for flow_id in aborted:
             with contextlib.suppress(UnknownFlow):
-                manager.async_abort(flow_id)
-        registry = ir.async_get(self._hass)
-        for issue in list(registry.issues.values()):
+                self._hass.config_entries.flow.async_abort(flow_id)
+        for issue in list(ir.async_get(self._hass).issues.values()):
             if issue.issue_domain == DOMAIN and (issue.data or {}).get("flow_id") in aborted:
                 ir.async_delete_issue(self._hass, issue.domain, issue.issue_id)
 
@@ -166,12 +161,7 @@ class WatchedCoordinator[DataT](DataUpdateCoordinator[DataT]):
         except ConfigEntryAuthFailed:
             return
         except UpdateFailed as err:
-            failure = err
-        else:
-            self.async_set_updated_data(data)
+            self.logger.error("Error fetching %s data: %s", self.name, err)  # noqa: TRY400
+            await self.async_refresh()  # the failure is known: not logged again; polls on
             return
-        self.logger.error("Error fetching %s data: %s", self.name, failure)
-        await self.async_refresh()  # the failure is known: not logged again; polls on
-
-
-__all__ = ["AuthWatch", "WatchedCoordinator"]
+        self.async_set_updated_data(data)

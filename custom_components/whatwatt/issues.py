@@ -91,15 +91,12 @@ def async_clear_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 
 @callback
-def async_raise_mqtt_missing(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Tell that an ``mqtt`` entry cannot receive: Home Assistant's MQTT integration is missing."""
-    async_raise_issue(hass, entry, ISSUE_MQTT_MISSING, severity=ir.IssueSeverity.ERROR)
-
-
-@callback
-def async_clear_mqtt_missing(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Home Assistant's MQTT integration is available (again)."""
-    async_clear_issue(hass, entry, ISSUE_MQTT_MISSING)
+def async_set_mqtt_missing(hass: HomeAssistant, entry: ConfigEntry, *, missing: bool) -> None:
+    """Tell whether an ``mqtt`` entry lacks Home Assistant's MQTT integration (raise or clear)."""
+    if missing:
+        async_raise_issue(hass, entry, ISSUE_MQTT_MISSING, severity=ir.IssueSeverity.ERROR)
+    else:
+        async_clear_issue(hass, entry, ISSUE_MQTT_MISSING)
 
 
 def _insufficient_key(transport: str) -> str:
@@ -114,10 +111,9 @@ def async_clear_stale_license_issue(hass: HomeAssistant, entry: ConfigEntry) -> 
         async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
 
 
-def async_watch_license(
-    hass: HomeAssistant, entry: ConfigEntry, device: DeviceCoordinator
-) -> CALLBACK_TYPE:
-    """Follow the licence on every device read; return the function that stops watching."""
+@callback
+def async_watch_license(hass: HomeAssistant, entry: ConfigEntry, device: DeviceCoordinator) -> None:
+    """Follow the licence on every device read, until the entry unloads."""
     transport = transport_of(entry)
     started = device.data.system if device.data.fetched is not None else None
 
@@ -130,12 +126,11 @@ def async_watch_license(
         if transport != TRANSPORT_LIVE:  # REST and MQTT need Plus
             if system.is_licensed:
                 async_clear_issue(hass, entry, ISSUE_LICENSE_INSUFFICIENT)
-                return
-            key = _insufficient_key(transport)
-            severity = ir.IssueSeverity.ERROR
-            async_raise_issue(
-                hass, entry, ISSUE_LICENSE_INSUFFICIENT, translation_key=key, severity=severity
-            )
+            else:
+                key, severity = _insufficient_key(transport), ir.IssueSeverity.ERROR
+                async_raise_issue(
+                    hass, entry, ISSUE_LICENSE_INSUFFICIENT, translation_key=key, severity=severity
+                )
             return
         if started is None:
             started = system
@@ -148,19 +143,9 @@ def async_watch_license(
             hass, entry, ISSUE_LICENSE_CHANGED, translation_key=key, placeholders=placeholders
         )
 
-    remove_listener = device.async_add_listener(check)
+    entry.async_on_unload(lambda: async_clear_issue(hass, entry, ISSUE_LICENSE_CHANGED))
+    entry.async_on_unload(device.async_add_listener(check))
     check()
-
-    @callback
-    def stop() -> None:
-        remove_listener()
-        async_clear_issue(hass, entry, ISSUE_LICENSE_CHANGED)
-
-    return stop
-
-
-def _disconnected(measurements: MeasurementCoordinator) -> bool:
-    return measurements.meter_status == METER_NOT_CONNECTED
 
 
 @callback
@@ -169,8 +154,8 @@ def async_watch_meter_link(
     entry: ConfigEntry,
     device: DeviceCoordinator,
     measurements: MeasurementCoordinator,
-) -> CALLBACK_TYPE:
-    """Follow the meter status of readings and device reads; return stop (clears the issue)."""
+) -> None:
+    """Follow the meter status of readings and device reads, until the entry unloads."""
     timer: CALLBACK_TYPE | None = None
     placeholders = {"minutes": str(METER_ISSUE_AFTER // timedelta(minutes=1))}
 
@@ -178,7 +163,7 @@ def async_watch_meter_link(
     def expired(_now: datetime) -> None:
         nonlocal timer
         timer = None
-        if _disconnected(measurements):
+        if measurements.meter_status == METER_NOT_CONNECTED:
             async_raise_issue(hass, entry, ISSUE_METER_NOT_CONNECTED, placeholders=placeholders)
 
     @callback
@@ -192,18 +177,12 @@ def async_watch_meter_link(
     @callback
     def check() -> None:
         nonlocal timer
-        if not _disconnected(measurements):
+        if measurements.meter_status != METER_NOT_CONNECTED:
             clear()
         elif timer is None and _found(hass, entry, ISSUE_METER_NOT_CONNECTED) is None:
             timer = async_call_later(hass, METER_ISSUE_AFTER, expired)
 
-    removers = (device.async_add_listener(check), measurements.async_add_listener(check))
+    entry.async_on_unload(clear)
+    entry.async_on_unload(device.async_add_listener(check))
+    entry.async_on_unload(measurements.async_add_listener(check))
     check()
-
-    @callback
-    def stop() -> None:
-        for remove in removers:
-            remove()
-        clear()
-
-    return stop

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.components.sensor.const import UNIT_CONVERTERS
@@ -65,11 +65,7 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         hass.config_entries.async_update_entry(entry, version=ENTRY_VERSION)
         return True
     topic = str(entry.data[VENDOR_TOPIC]).strip()
-    data: dict[str, Any] = {
-        CONF_TRANSPORT: TRANSPORT_MQTT,
-        CONF_TOPIC: topic,
-        LEARN_DEVICE_ID: True,
-    }
+    data = {CONF_TRANSPORT: TRANSPORT_MQTT, CONF_TOPIC: topic, LEARN_DEVICE_ID: True}
     if address := str(entry.data.get(VENDOR_DEVICE_IP) or "").strip():
         try:
             data[CONF_HOST] = normalize_host(address)
@@ -197,13 +193,11 @@ def async_adopt(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> bool
 def _merge_device(hass: HomeAssistant, entry: ConfigEntry, device_id: str) -> None:
     """Give the vendor's device this device's identifier (or merge it into the entry's one)."""
     registry = dr.async_get(hass)
-    own = dr.async_entries_for_config_entry(registry, entry.entry_id)
-    vendor = next((d for d in own if (DOMAIN, entry.entry_id) in d.identifiers), None)
-    if vendor is None:
+    if (vendor := registry.async_get_device({(DOMAIN, entry.entry_id)})) is None:
         return
     name_by_user = vendor.name_by_user or vendor.name
-    ours = next((d for d in own if (DOMAIN, device_id) in d.identifiers), None)
-    if ours is None:
+    ours = registry.async_get_device({(DOMAIN, device_id)})
+    if ours is None or entry.entry_id not in ours.config_entries:
         try:
             registry.async_update_device(
                 vendor.id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timedelta, tzinfo
 import random
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,7 +16,7 @@ from .api.errors import (
     WhatwattStreamClosedError,
     WhatwattTimeoutError,
 )
-from .api.live import LiveStream
+from .api.live import BACKOFF_CEILING, LiveStream, TakeoverWatch, backoff_delay
 from .const import DOMAIN, LOGGER
 from .errors import live_error
 from .issues import ISSUE_LIVE_TAKEN_OVER, async_clear_issue, async_raise_issue
@@ -33,20 +32,6 @@ if TYPE_CHECKING:
 # Idle watchdog: this many meter intervals without an event, but never less than IDLE_MIN.
 IDLE_INTERVALS: Final = 3
 IDLE_MIN: Final = 60.0
-# Reconnection delays: BACKOFF_BASE · 2^attempt up to BACKOFF_CEILING, jittered to 50-100 %.
-BACKOFF_BASE: Final = 1.0
-BACKOFF_CEILING: Final = 300.0
-# Take-over: this many clean closes of an open stream within TAKEOVER_WINDOW ...
-TAKEOVER_DROPS: Final = 3
-TAKEOVER_WINDOW: Final = timedelta(minutes=10)
-# ... and the stream "holds again" once it delivered events for this long without a drop.
-TAKEOVER_HOLD: Final = timedelta(seconds=60)
-
-
-def backoff_delay(attempt: int) -> float:
-    """Return the jittered wait before reconnection attempt ``attempt`` (0-based)."""
-    ceiling = min(BACKOFF_CEILING, BACKOFF_BASE * 2 ** min(attempt, 16))
-    return float(ceiling * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not cryptography
 
 
 class LiveSource:
@@ -63,7 +48,6 @@ class LiveSource:
         on_refused: Callable[[Exception], None],
         on_quiet: Callable[[], object],
         interval: Callable[[], float],
-        tz: tzinfo | None = None,
     ) -> None:
         """Bind the source; nothing runs before ``async_start``."""
         self._hass = hass
@@ -74,18 +58,13 @@ class LiveSource:
         self._on_refused = on_refused
         self._on_quiet = on_quiet
         self._interval = interval
-        self._tz = tz
         self._task: asyncio.Task[None] | None = None
         self._stream: LiveStream | None = None
         self._attempt = 0  # failed attempts since the last event
         self._failing = False
         self._crashed = False  # an unexpected error was logged (once, until events flow)
         self._quiet = False  # a quiet stream was logged (once, until events flow)
-        # Take-over drops: clean closes by the device followed by a successful reconnect.
-        self._drops: list[datetime] = []
-        self._closed_at: datetime | None = None  # the last clean close, until the next try tells
-        self._taken_over = False
-        self._held_since: datetime | None = None
+        self._takeover = TakeoverWatch()
 
     async def async_start(self) -> None:
         """Open the stream in the background."""
@@ -114,17 +93,15 @@ class LiveSource:
         """Return the stream's state: connected, recent take-over drops, failed attempts."""
         return {
             "connected": self._stream is not None and self._stream.connected,
-            "drops": len(self._drops),
+            "drops": len(self._takeover.drops),
             "attempt": self._attempt,
-            "taken_over": self._taken_over,
+            "taken_over": self._takeover.taken_over,
         }
 
     @property
     def idle_timeout(self) -> float:
         """Return how long the stream may stay silent before it is reopened (seconds)."""
         return max(IDLE_INTERVALS * self._interval(), IDLE_MIN)
-
-    # -- the stream task -------------------------------------------------------------------
 
     async def _async_run(self) -> None:
         """Keep the stream open for as long as the entry is loaded."""
@@ -143,32 +120,40 @@ class LiveSource:
 
     async def _async_stream_once(self) -> float | None:
         """Open the stream once and follow it; return the next wait (None: stop, refused)."""
-        stream = LiveStream(self._client, idle_timeout=self.idle_timeout, tz=self._tz)
+        stream = LiveStream(self._client, idle_timeout=self.idle_timeout, tz=self._client.tz)
         self._stream = stream
         try:
             async for report in stream.events():
                 self._on_event()
                 self._on_report(report)
-        except WhatwattAuthError as err:
-            self._settle_close(stream)  # a refused attempt: a clean close before it was no drop
-            self._failing = False  # the watch logs the heal
-            self._on_refused(err)
-            return None
-        except WhatwattTimeoutError as err:
-            self._settle_close(stream)
-            if stream.streams_opened:
-                self._went_quiet()
-                return 0.0
-            return self._failed(err)
-        except WhatwattStreamClosedError as err:
-            self._settle_close(stream)
-            return self._failed(err, taken_over=self._dropped())
         except WhatwattError as err:
-            self._settle_close(stream)
-            return self._failed(err)
+            opened = stream.streams_opened > 0
+            self._takeover.settle(opened)  # a refused attempt too: a clean close before was no drop
+            return self._ended(err, opened=opened)
         finally:
             self._stream = None
         return self._next_delay()  # the stream ended without error (closed by async_stop)
+
+    @callback
+    def _ended(self, err: WhatwattError, *, opened: bool) -> float | None:
+        """Return the wait after the stream ended with ``err`` (None: stop, refused)."""
+        if isinstance(err, WhatwattAuthError):
+            self._failing = False  # the watch logs the heal
+            self._on_refused(err)
+            return None
+        if isinstance(err, WhatwattTimeoutError) and opened:  # the meter may be silent
+            if not self._quiet:
+                self._quiet = True
+                LOGGER.info(
+                    "The live stream of %s brought nothing for %.0f s; reading the device and "
+                    "opening the stream again",
+                    self._entry.title,
+                    self.idle_timeout,
+                )
+            self._on_quiet()
+            return 0.0
+        closed = isinstance(err, WhatwattStreamClosedError)
+        return self._failed(err, taken_over=closed and self._dropped())
 
     @callback
     def _on_event(self) -> None:
@@ -179,62 +164,32 @@ class LiveSource:
             LOGGER.info("Live stream of %s is back", self._entry.title)
         self._quiet = False
         self._attempt = 0
-        if self._held_since is None:
-            self._held_since = dt_util.utcnow()
-        elif self._taken_over and dt_util.utcnow() - self._held_since >= TAKEOVER_HOLD:
-            self._taken_over = False
-            self._drops.clear()
-            self._closed_at = None
+        if self._takeover.held(dt_util.utcnow()):
             async_clear_issue(self._hass, self._entry, ISSUE_LIVE_TAKEN_OVER)
-
-    @callback
-    def _went_quiet(self) -> None:
-        """No event for the idle timeout: the meter may be silent. Read the device, reopen."""
-        if not self._quiet:
-            self._quiet = True
-            LOGGER.info(
-                "The live stream of %s brought nothing for %.0f s; reading the device and "
-                "opening the stream again",
-                self._entry.title,
-                self.idle_timeout,
-            )
-        self._on_quiet()
 
     @callback
     def _failed(self, err: Exception, *, taken_over: bool = False) -> float:
         """Make the measurements unavailable (why, in this integration's words); next wait."""
-        self._held_since = None
+        self._takeover.held_since = None
         self._failing = True
         self._on_error(live_error(err))
         if taken_over:
             return BACKOFF_CEILING * random.uniform(0.5, 1.0)  # noqa: S311 - jitter
         return self._next_delay()
 
-    def _settle_close(self, stream: LiveStream) -> None:
-        """Judge the last clean close by the attempt after it: a drop if the stream opened."""
-        if self._closed_at is not None and stream.streams_opened:
-            self._drops.append(self._closed_at)
-        self._closed_at = None
-
     def _dropped(self) -> bool:
         """Count a clean close of an open stream; return True when it is being taken over."""
-        now = dt_util.utcnow()
-        self._closed_at = now
-        self._drops = [t for t in self._drops if now - t < TAKEOVER_WINDOW]
-        drops = len(self._drops) + 1
-        if drops < TAKEOVER_DROPS:
+        if (drops := self._takeover.closed(dt_util.utcnow())) is None:
             return False
-        if not self._taken_over:
-            self._taken_over = True
+        if not self._takeover.taken_over:
+            self._takeover.taken_over = True
             LOGGER.warning(
                 "The live stream of %s keeps being taken over by another client; backing off",
                 self._entry.title,
             )
+            placeholders = {"drops": str(drops)}
             async_raise_issue(
-                self._hass,
-                self._entry,
-                ISSUE_LIVE_TAKEN_OVER,
-                placeholders={"drops": str(drops)},
+                self._hass, self._entry, ISSUE_LIVE_TAKEN_OVER, placeholders=placeholders
             )
         return True
 

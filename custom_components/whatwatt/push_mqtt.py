@@ -94,8 +94,7 @@ class MqttSource:
     @callback
     def async_follow_device(self, state: DeviceState) -> None:
         """Re-subscribe when the device's publish topic changed (written here or elsewhere)."""
-        mqtt_settings = state.mqtt_settings
-        if mqtt_settings is None:
+        if (mqtt_settings := state.mqtt_settings) is None:
             return
         if mqtt_settings.enable is False and False not in self._logged:
             self._logged.add(False)
@@ -106,8 +105,7 @@ class MqttSource:
             )
         elif mqtt_settings.enable:
             self._logged.discard(False)
-        topic = mqtt_settings.topic
-        if not topic or topic == self.topic or topic in self._logged:
+        if not (topic := mqtt_settings.topic) or topic == self.topic or topic in self._logged:
             return
         if topic_error(topic) is not None:
             self._logged.add(topic)

@@ -8,7 +8,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 import pytest
 
-from custom_components.whatwatt.push_live import BACKOFF_CEILING, LiveSource, backoff_delay
+from custom_components.whatwatt.api.live import BACKOFF_CEILING, backoff_delay
+from custom_components.whatwatt.push_live import LiveSource
 
 from .live_helpers import setup_live, shows, state, tick, wait_connections, wait_for
 

@@ -22,8 +22,7 @@ from custom_components.whatwatt.issues import (
     ISSUE_LICENSE_INSUFFICIENT,
     ISSUE_METER_NOT_CONNECTED,
     ISSUE_MQTT_MISSING,
-    async_clear_mqtt_missing,
-    async_raise_mqtt_missing,
+    async_set_mqtt_missing,
 )
 
 from .conftest import advance
@@ -237,12 +236,12 @@ async def test_mqtt_missing_helper(hass: HomeAssistant) -> None:
     """The helper the MQTT transport calls: raise, then clear."""
     entry = MockConfigEntry(domain="whatwatt", title="Garage", data={"transport": "mqtt"})
     entry.add_to_hass(hass)
-    async_raise_mqtt_missing(hass, entry)
+    async_set_mqtt_missing(hass, entry, missing=True)
     found = issue(hass, ISSUE_MQTT_MISSING, entry)
     assert found.severity is ir.IssueSeverity.ERROR
     assert found.translation_key == "mqtt_integration_missing"
     assert found.learn_more_url.endswith("#mqtt-integration-missing")
-    async_clear_mqtt_missing(hass, entry)
+    async_set_mqtt_missing(hass, entry, missing=False)
     assert issue(hass, ISSUE_MQTT_MISSING, entry) is None
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 import logging
+import random
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
@@ -34,6 +36,14 @@ LIVE_PATH: Final = "/api/v1/live"
 # The largest event (and line) kept: the size limit of every payload a parser reads.
 MAX_EVENT_BYTES: Final = MAX_PAYLOAD_BYTES
 _DISPATCHED: Final = frozenset({"", "live"})
+# Reconnection delays: BACKOFF_BASE · 2^attempt up to BACKOFF_CEILING, jittered to 50-100 %.
+BACKOFF_BASE: Final = 1.0
+BACKOFF_CEILING: Final = 300.0
+# Take-over: this many clean closes of an open stream within TAKEOVER_WINDOW ...
+TAKEOVER_DROPS: Final = 3
+TAKEOVER_WINDOW: Final = timedelta(minutes=10)
+# ... and the stream "holds again" once it delivered events for this long without a drop.
+TAKEOVER_HOLD: Final = timedelta(seconds=60)
 
 
 def _line_end(buffer: bytes, start: int) -> int:
@@ -147,6 +157,8 @@ class SseParser:
 class LiveStream:
     """Reader of the device's live stream; the caller owns the reconnection policy.
 
+    Its pieces are here: ``backoff_delay`` and ``TakeoverWatch``.
+
     ``events()`` opens ``/api/v1/live`` (with the client's authentication state) and yields one
     Report per ``live`` (or unnamed) event. When the open stream ends it raises
     WhatwattStreamClosedError if the device ended it cleanly (what it does when another client
@@ -259,3 +271,43 @@ class LiveStream:
         self._closed = True
         if self._response is not None:
             self._response.close()
+
+
+def backoff_delay(attempt: int) -> float:
+    """Return the jittered wait before reconnection attempt ``attempt`` (0-based)."""
+    ceiling = min(BACKOFF_CEILING, BACKOFF_BASE * 2 ** min(attempt, 16))
+    return float(ceiling * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not cryptography
+
+
+@dataclass(slots=True)
+class TakeoverWatch:
+    """The device serves one stream: clean closes of it tell another client takes it over."""
+
+    drops: list[datetime] = field(default_factory=list)  # clean closes the next try proved
+    closed_at: datetime | None = None  # the last clean close, until the next try tells
+    taken_over: bool = False
+    held_since: datetime | None = None  # events flow without a drop since then
+
+    def settle(self, opened: bool) -> None:
+        """Judge the last clean close by the attempt after it: a drop if the stream opened."""
+        if self.closed_at is not None and opened:
+            self.drops.append(self.closed_at)
+        self.closed_at = None
+
+    def closed(self, now: datetime) -> int | None:
+        """Count a clean close; return the drops when it is a take-over, else None."""
+        self.closed_at = now
+        self.drops = [t for t in self.drops if now - t < TAKEOVER_WINDOW]
+        drops = len(self.drops) + 1
+        return drops if drops >= TAKEOVER_DROPS else None
+
+    def held(self, now: datetime) -> bool:
+        """Take an event; return True when a take-over ends (the stream held long enough)."""
+        if self.held_since is None:
+            self.held_since = now
+        elif self.taken_over and now - self.held_since >= TAKEOVER_HOLD:
+            self.taken_over = False
+            self.drops.clear()
+            self.closed_at = None
+            return True
+        return False
