@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.components import mqtt
@@ -28,9 +26,7 @@ from .const import (
     transport_of,
 )
 from .coordinator import (
-    EVENT_METER_EXCHANGED,
     DeviceCoordinator,
-    DeviceEvent,
     MeasurementCoordinator,
     PushSource,
     WhatwattRuntimeData,
@@ -129,7 +125,7 @@ async def async_build_runtime(
         client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=DeviceZone())
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
-    totals = TotalsGuard(on_exchange=partial(_announce_exchange, device))
+    totals = TotalsGuard(on_exchange=device.async_announce_exchange)
     scan_interval = float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
     measurements = MeasurementCoordinator(
         hass,
@@ -205,12 +201,6 @@ def _push_source(
         on_quiet=device.async_schedule_read,
         interval=lambda: measurements.interval,
     )
-
-
-def _announce_exchange(device: DeviceCoordinator, old: str | None, new: str | None) -> None:
-    """Tell a meter exchange found by the energy guard as a ``device_event``."""
-    event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
-    device.async_set_updated_data(replace(device.data, events=(event,)))
 
 
 def _follow(device: DeviceCoordinator, follower: Callable[[DeviceState], None]) -> None:

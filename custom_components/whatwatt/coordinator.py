@@ -49,7 +49,7 @@ MIN_FALLBACK_POLL: Final = 5.0
 EVENT_SETTINGS_CHANGED: Final = "settings_changed"
 EVENT_MQTT_SETTINGS_CHANGED: Final = "mqtt_settings_changed"
 EVENT_REBOOTED: Final = "rebooted"
-EVENT_METER_EXCHANGED: Final = "meter_exchanged"  # found by the energy guard (``__init__``)
+EVENT_METER_EXCHANGED: Final = "meter_exchanged"  # found by the energy guard
 
 
 class PushSource(Protocol):
@@ -239,6 +239,12 @@ class DeviceCoordinator(WatchedCoordinator[DeviceState]):
         changes = {name: value for name, value in kept.items() if value is not None}
         system = system_after_write(self.data.system, settings, mqtt_settings)
         self.async_set_updated_data(replace(self.data, system=system, events=(), **changes))
+
+    @callback
+    def async_announce_exchange(self, old: str | None, new: str | None) -> None:
+        """Tell a meter exchange found by the energy guard as a ``device_event``."""
+        event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
+        self.async_set_updated_data(replace(self.data, events=(event,)))
 
     @callback
     def async_schedule_read(self) -> None:
