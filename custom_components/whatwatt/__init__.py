@@ -55,7 +55,8 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 
-    from .coordinator import DeviceState, WhatwattConfigEntry
+    from .api.models import DeviceState
+    from .coordinator import WhatwattConfigEntry
 
 PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)

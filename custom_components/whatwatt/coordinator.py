@@ -5,7 +5,7 @@ How they work together: ``docs/architecture.md``, "The runtime of one entry".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -15,9 +15,15 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
-from .api.changes import ReadingProgress, boot_time, changed_keys, system_after_write
+from .api.changes import (
+    ReadingProgress,
+    boot_time,
+    device_events,
+    meter_exchanged,
+    system_after_write,
+)
 from .api.errors import WhatwattAuthError, WhatwattError
-from .api.models import Report, SystemInfo
+from .api.models import DeviceState, Report, SystemInfo
 from .api.totals import TotalsGuard
 from .auth_watch import WatchedCoordinator
 from .const import (
@@ -45,11 +51,6 @@ DEFAULT_PUBLISH_INTERVAL: Final = 30.0
 FALLBACK_AFTER_INTERVALS: Final = 2
 # ... polling at the push interval, but not faster than this (seconds).
 MIN_FALLBACK_POLL: Final = 5.0
-
-EVENT_SETTINGS_CHANGED: Final = "settings_changed"
-EVENT_MQTT_SETTINGS_CHANGED: Final = "mqtt_settings_changed"
-EVENT_REBOOTED: Final = "rebooted"
-EVENT_METER_EXCHANGED: Final = "meter_exchanged"  # found by the energy guard
 
 
 class PushSource(Protocol):
@@ -88,26 +89,6 @@ class WhatwattRuntimeData:
 
 
 type WhatwattConfigEntry = ConfigEntry[WhatwattRuntimeData]
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceEvent:
-    """A configuration change or restart found by a device read (not made by this entry)."""
-
-    event_type: str
-    attributes: tuple[tuple[str, Any], ...] = ()  # ("changed", the keys) ...
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceState:
-    """The device as last read: identity, health, writable configuration."""
-
-    system: SystemInfo
-    settings: Settings | None = None
-    mqtt_settings: MqttSettings | None = None
-    last_boot: datetime | None = None
-    fetched: datetime | None = None  # when read over REST; None: the device id only
-    events: tuple[DeviceEvent, ...] = field(default=(), compare=False)
 
 
 class DeviceCoordinator(WatchedCoordinator[DeviceState]):
@@ -188,24 +169,11 @@ class DeviceCoordinator(WatchedCoordinator[DeviceState]):
             fetched=now,
         )
         if previous is not None and previous.fetched is not None:
-            state = replace(state, events=self._events(previous, state))
+            rebooted = previous.last_boot is not None and state.last_boot != previous.last_boot
+            if rebooted and self._expect_reboot:  # the restart this entry asked for
+                rebooted = self._expect_reboot = False
+            state = replace(state, events=device_events(previous, state, rebooted=rebooted))
         return state
-
-    def _events(self, before: DeviceState, after: DeviceState) -> tuple[DeviceEvent, ...]:
-        """Return what changed on the device since the last read (or this entry's write)."""
-        events: list[DeviceEvent] = []
-        if before.last_boot is not None and after.last_boot != before.last_boot:
-            if self._expect_reboot:
-                self._expect_reboot = False
-            else:
-                events.append(DeviceEvent(EVENT_REBOOTED))
-        for event_type, old, new in (
-            (EVENT_SETTINGS_CHANGED, before.settings, after.settings),
-            (EVENT_MQTT_SETTINGS_CHANGED, before.mqtt_settings, after.mqtt_settings),
-        ):
-            if old is not None and new is not None and (keys := changed_keys(old.raw, new.raw)):
-                events.append(DeviceEvent(event_type, (("changed", list(keys)),)))
-        return tuple(events)
 
     @callback
     def _async_update_registry(self) -> None:
@@ -243,8 +211,7 @@ class DeviceCoordinator(WatchedCoordinator[DeviceState]):
     @callback
     def async_announce_exchange(self, old: str | None, new: str | None) -> None:
         """Tell a meter exchange found by the energy guard as a ``device_event``."""
-        event = DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
-        self.async_set_updated_data(replace(self.data, events=(event,)))
+        self.async_set_updated_data(replace(self.data, events=(meter_exchanged(old, new),)))
 
     @callback
     def async_schedule_read(self) -> None:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 
-from .coordinator import (
+from .api.changes import (
     EVENT_METER_EXCHANGED,
     EVENT_MQTT_SETTINGS_CHANGED,
     EVENT_REBOOTED,
     EVENT_SETTINGS_CHANGED,
-    DeviceCoordinator,
-    DeviceState,
 )
+from .coordinator import DeviceCoordinator
 from .entity import WhatwattEntity, device_platform
+
+if TYPE_CHECKING:
+    from .api.models import DeviceState
 
 PARALLEL_UPDATES = 0
 

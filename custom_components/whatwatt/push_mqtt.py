@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 
     from homeassistant.config_entries import ConfigEntry
 
-    from .api.models import Report
-    from .coordinator import DeviceState
+    from .api.models import DeviceState, Report
 
 
 class MqttSource:

@@ -51,8 +51,8 @@ from .submeter import SubMeters
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .api.models import Report
-    from .coordinator import DeviceState, WhatwattConfigEntry
+    from .api.models import DeviceState, Report
+    from .coordinator import WhatwattConfigEntry
 
 PARALLEL_UPDATES = 0
 

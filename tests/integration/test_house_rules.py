@@ -20,10 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "custom_components" / "whatwatt"
 SOURCES = sorted(PACKAGE.rglob("*.py"))
 MAX_TOP_MODULES = 24
-# The target is 5,000; the features that came after the restructuring (peak demand, the
-# password watch, the meter exchange, the hostile-input bounds, the newcomer's flows) stand at
-# 5,5xx today. This bound stops growth until the rest of the way is made.
-MAX_LINES_ABOVE_API = 5600
+MAX_LINES_ABOVE_API = 5000
 MAX_FILE_LINES = 500
 MAX_FUNCTION_LINES = 50
 

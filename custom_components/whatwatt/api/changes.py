@@ -6,13 +6,20 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from .models import DeviceEvent
 from .parse_common import as_text
 
 if TYPE_CHECKING:
-    from .models import MqttSettings, Report, Settings, SystemInfo
+    from .models import DeviceState, MqttSettings, Report, Settings, SystemInfo
 
 # A boot time within this many seconds of the known one is the same boot.
 _LAST_BOOT_TOLERANCE: Final = 60.0
+
+# The device events (the ``device_event`` entity's event types).
+EVENT_SETTINGS_CHANGED: Final = "settings_changed"
+EVENT_MQTT_SETTINGS_CHANGED: Final = "mqtt_settings_changed"
+EVENT_REBOOTED: Final = "rebooted"
+EVENT_METER_EXCHANGED: Final = "meter_exchanged"  # found by the energy guard
 
 
 def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -29,6 +36,25 @@ def changed_keys(before: Any, after: Any) -> tuple[str, ...]:
     """Return the dotted keys whose values differ between two settings objects."""
     old, new = _flat(before), _flat(after)
     return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
+
+
+def device_events(
+    before: DeviceState, after: DeviceState, *, rebooted: bool
+) -> tuple[DeviceEvent, ...]:
+    """Return what changed on the device between two reads (``rebooted``: a restart to tell)."""
+    events = [DeviceEvent(EVENT_REBOOTED)] if rebooted else []
+    for event_type, old, new in (
+        (EVENT_SETTINGS_CHANGED, before.settings, after.settings),
+        (EVENT_MQTT_SETTINGS_CHANGED, before.mqtt_settings, after.mqtt_settings),
+    ):
+        if old is not None and new is not None and (keys := changed_keys(old.raw, new.raw)):
+            events.append(DeviceEvent(event_type, (("changed", list(keys)),)))
+    return tuple(events)
+
+
+def meter_exchanged(old: str | None, new: str | None) -> DeviceEvent:
+    """Return the event of a meter exchange found by the energy guard."""
+    return DeviceEvent(EVENT_METER_EXCHANGED, (("old_meter_id", old), ("new_meter_id", new)))
 
 
 def system_after_write(

@@ -208,3 +208,23 @@ class ActionStatus:
     def running(self) -> bool:
         """Return True while the request has not finished (code -1 with no time)."""
         return self.code == -1 and not self.exe_time
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    """A configuration change, restart or meter exchange (not made by the entry that finds it)."""
+
+    event_type: str
+    attributes: tuple[tuple[str, Any], ...] = ()  # ("changed", the keys) ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    """The device as last read: identity, health, writable configuration."""
+
+    system: SystemInfo
+    settings: Settings | None = None
+    mqtt_settings: MqttSettings | None = None
+    last_boot: datetime | None = None
+    fetched: datetime | None = None  # when read over REST; None: the device id only
+    events: tuple[DeviceEvent, ...] = field(default=(), compare=False)
