@@ -1,7 +1,4 @@
-"""The two coordinators of a whatwatt Go entry and the runtime data that holds them.
-
-How they work together: ``docs/architecture.md``, "The runtime of one entry".
-"""
+"""An entry's two coordinators and the runtime data holding them (``docs/architecture.md``)."""
 
 from __future__ import annotations
 
@@ -18,6 +15,7 @@ from homeassistant.util import dt as dt_util
 from .api.changes import (
     ReadingProgress,
     boot_time,
+    changed_measurements,
     device_events,
     meter_exchanged,
     system_after_write,
@@ -263,6 +261,10 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
         self.fresh = True
         # True while readings arrive and the meter link is up (set with every update).
         self.measurements_available = False
+        # The measurements whose value changed with this update (None: any, or availability).
+        self.changed: frozenset[str] | None = None
+        self._told: tuple[bool, bool] | None = None  # the availability told last ...
+        self._told_data: Report | None = None  # ... with this reading
         self.fallback_active = False
         self.pushes = 0
         self.on_reboot = on_reboot
@@ -342,13 +344,17 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
 
     @callback
     def async_update_listeners(self) -> None:
-        """Decide availability once for all entities, then tell them."""
+        """Decide availability and the changed measurements once for all entities; tell them."""
         self.measurements_available = (
             self.last_update_success
             and self.fresh
             and self.data is not None
             and self.meter_status in (None, METER_STATUS_OK)
         )
+        told, self._told = self._told, (self.measurements_available, self.last_update_success)
+        same = told is not None and told == self._told
+        self.changed = changed_measurements(self._told_data, self.data) if same else None
+        self._told_data = self.data
         super().async_update_listeners()
 
     # -- REST ----------------------------------------------------------------------------
@@ -380,6 +386,7 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
             self._totals.seed(key, value)
         else:
             self.data = self._totals.late_seed(self.data, key, value)
+            self._told = None  # not told: the next update compares nothing
 
     # -- pushes --------------------------------------------------------------------------
 

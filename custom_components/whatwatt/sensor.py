@@ -81,7 +81,12 @@ def _measurement(
         return round(raw * scale, 6) if scale != 1.0 else raw
 
     return WhatwattSensorEntityDescription(
-        key=key, translation_key=key, state_class=state_class, value_fn=value, **kwargs
+        key=key,
+        translation_key=key,
+        state_class=state_class,
+        value_fn=value,
+        measurement=key,
+        **kwargs,
     )
 
 
@@ -139,7 +144,7 @@ def _phases(prefix: str, device_class: SensorDeviceClass, unit: str) -> list[Rea
 SENSORS: tuple[ReadingDescription, ...] = (
     _power("power_import"),
     _power("power_export"),
-    replace(_power("power_net"), value_fn=net_power),
+    replace(_power("power_net"), value_fn=net_power, measurement=None),
     *(_power(f"power_{way}_l{phase}") for way in WAYS for phase in PHASES),
     *(
         _volt_amperes(

@@ -1,7 +1,4 @@
-"""Fill gaps in the long-term statistics of an entry's energy sensors from the device's SD card.
-
-The rules: ``docs/architecture.md``, "The backfill: a run" and "The backfill: the gap watch".
-"""
+"""Gaps in the energy statistics filled from the SD card (rules: ``docs/architecture.md``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Which hours a run covers and which rows they get, with what values (pure functions, no I/O).
-
-The rules: ``docs/architecture.md``, "The backfill: how it picks its hours".
-"""
+"""Which hours a run covers and the rows they get (pure; rules: ``docs/architecture.md``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""What the recorder holds for an entry's energy sensors, read with its public API only.
-
-The rules: ``docs/architecture.md``, "The backfill: the recorder".
-"""
+"""What the recorder holds for an entry's energy sensors, read with its public API only."""
 
 from __future__ import annotations
 
