@@ -15,7 +15,6 @@ from homeassistant.util import dt as dt_util
 from .api.changes import (
     ReadingProgress,
     boot_time,
-    changed_measurements,
     device_events,
     meter_exchanged,
     system_after_write,
@@ -38,6 +37,7 @@ from .const import (
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Mapping
 
     from .api.client import WhatwattClient
     from .api.models import MqttSettings, Settings
@@ -261,10 +261,7 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
         self.fresh = True
         # True while readings arrive and the meter link is up (set with every update).
         self.measurements_available = False
-        # The measurements whose value changed with this update (None: any, or availability).
-        self.changed: frozenset[str] | None = None
-        self._told: tuple[bool, bool] | None = None  # the availability told last ...
-        self._told_data: Report | None = None  # ... with this reading
+        self._told: tuple[bool, bool, Mapping[str, float] | None] | None = None
         self.fallback_active = False
         self.pushes = 0
         self.on_reboot = on_reboot
@@ -351,11 +348,14 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
             and self.data is not None
             and self.meter_status in (None, METER_STATUS_OK)
         )
-        told, self._told = self._told, (self.measurements_available, self.last_update_success)
-        same = told is not None and told == self._told
-        self.changed = changed_measurements(self._told_data, self.data) if same else None
-        self._told_data = self.data
+        told, self._told = self._told, self._telling()
+        self.unchanged = told is not None and told == self._told
         super().async_update_listeners()
+
+    def _telling(self) -> tuple[bool, bool, Mapping[str, float] | None]:
+        """Return what the sensors of one measurement show: availability and the values."""
+        values = self.data.values if self.data is not None else None
+        return (self.measurements_available, self.last_update_success, values)
 
     # -- REST ----------------------------------------------------------------------------
 
@@ -386,7 +386,7 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
             self._totals.seed(key, value)
         else:
             self.data = self._totals.late_seed(self.data, key, value)
-            self._told = None  # not told: the next update compares nothing
+            self._told = None  # not told: the next update tells every sensor
 
     # -- pushes --------------------------------------------------------------------------
 

@@ -103,6 +103,8 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state only when its value or availability changed."""
+        if self.coordinator.unchanged and getattr(self.entity_description, "measurement", None):
+            return  # a sensor of one measurement: the update changed none, nor the availability
         if (signature := self.state_signature()) != self._shown:
             self._shown = signature
             super().async_write_ha_state()
@@ -125,7 +127,7 @@ class WhatwattSensorEntityDescription[S](SensorEntityDescription):
     value_fn: Callable[[S], StateType | datetime]
     # True: unavailable while the readings are (stale, meter link down).
     needs_fresh: bool = True
-    # The one measurement ``value_fn`` reads (None: a derived value): skipped while it stands.
+    # The one measurement ``value_fn`` reads (None: a derived value, looked at with every reading).
     measurement: str | None = None
 
     def exists_fn(self, source: S) -> bool:
@@ -165,13 +167,6 @@ class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     def native_value(self) -> StateType | datetime:
         """Return the value of the latest reading (picked once per reading)."""
         return (self._shown or self.state_signature())[1]  # type: ignore[no-any-return]
-
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Skip a reading that left this sensor's measurement and the availability as they were."""
-        changed, measurement = self.coordinator.changed, self.entity_description.measurement
-        if changed is None or measurement is None or measurement in changed:
-            super()._handle_coordinator_update()
 
     def state_signature(self) -> tuple[bool, Any]:
         """Return availability and value, the value picked once (this runs with every reading)."""

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from custom_components.whatwatt.api.changes import boot_time, changed_keys, changed_measurements
+from custom_components.whatwatt.api.changes import boot_time, changed_keys
 from custom_components.whatwatt.api.models import MeterInfo, Report, SystemInfo
 from custom_components.whatwatt.api.states import meter_status_option
 from custom_components.whatwatt.const import DEFAULT_REPORT_INTERVAL
@@ -67,18 +67,8 @@ def test_changed_keys() -> None:
     assert changed_keys(before, before) == ()
 
 
-def test_changed_measurements() -> None:
-    """Changed, added and removed measurements count; an unknown reading means any."""
-    before = Report(values={"power_import": 1.0, "voltage_l1": 230.0, "current_l1": 4.0})
-    after = Report(values={"power_import": 1.5, "voltage_l1": 230.0, "energy_import": 7.0})
-    assert changed_measurements(before, after) == {"power_import", "energy_import", "current_l1"}
-    assert changed_measurements(before, replace(before, tariff=2)) == frozenset()
-    assert changed_measurements(None, after) is None
-    assert changed_measurements(before, None) is None
-
-
 def test_sensors_of_one_measurement_read_only_it() -> None:
-    """A sensor skipped while its ``measurement`` stands must read that measurement alone."""
+    """A sensor that keeps its value while every measurement stands reads its measurement alone."""
     every = dict.fromkeys(BY_KEY, 1.0) | {"power_export": 0.5}
     for description in SENSORS:
         if (measurement := description.measurement) is None:

@@ -88,18 +88,6 @@ def boot_time(system: SystemInfo, now: datetime, known: datetime | None) -> date
     return boot
 
 
-def changed_measurements(before: Report | None, after: Report | None) -> frozenset[str] | None:
-    """Return the measurement keys whose value differs between two readings (None: unknown)."""
-    if before is None or after is None:
-        return None
-    old, new = before.values, after.values
-    if old == new:
-        return frozenset()
-    return frozenset([key for key, value in new.items() if old.get(key) != value]).union(
-        old.keys() - new.keys()
-    )
-
-
 class ReadingProgress:
     """Follow the readings of one device: whether its report counter advances, restarts."""
 

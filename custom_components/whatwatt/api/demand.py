@@ -39,6 +39,7 @@ class Demand:
     def __init__(self, window: int = DEFAULT_WINDOW, peaks: int = DEFAULT_PEAKS) -> None:
         """Start with no reading."""
         self.window, self.peaks = window, peaks
+        self.length = timedelta(minutes=window)
         self.zone: tzinfo = UTC
         self.last: tuple[datetime, float] | None = None  # the last reading: time, register
         self.power: float | None = None  # kW at the last reading
@@ -49,15 +50,11 @@ class Demand:
         self.days: dict[str, tuple[datetime, float]] = {}  # local day → best window, kW
         self.months: dict[str, float] = {}  # "YYYY-MM" → that month's peak
 
-    @property
-    def length(self) -> timedelta:
-        """Return the window length."""
-        return timedelta(minutes=self.window)
-
     def configure(self, window: int, peaks: int) -> None:
         """Apply the options: a new length restarts the month, a new N recomputes its peak."""
         if window != self.window:
             self.window, self.start, self.start_value, self.complete = window, None, None, False
+            self.length = timedelta(minutes=window)
             self.days = {}
             self.months.pop(self.month or "", None)
         self.peaks = peaks

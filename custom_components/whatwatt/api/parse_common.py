@@ -24,7 +24,7 @@ raw payloads and ``ValueCollector``, which gathers measurements and rejected wir
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 import json
 import math
@@ -252,6 +252,14 @@ def unix_time(value: Any) -> datetime | None:
 # --- the value collector ---------------------------------------------------------------------
 
 
+type RangedKeys = tuple[tuple[str, str, float, float], ...]
+
+
+def ranged(keys: Mapping[str, str]) -> RangedKeys:
+    """Return a wire table (wire key → measurement) with each measurement's range."""
+    return tuple((wire, key, *MEASUREMENT_RANGES[key]) for wire, key in keys.items())
+
+
 class ValueCollector:
     """Collects measurements and the wire keys that had to be rejected."""
 
@@ -278,24 +286,22 @@ class ValueCollector:
         else:
             self.rejected.append(wire_key)
 
-    def measure_all(self, data: Mapping[str, Any], keys: Iterable[tuple[str, str]]) -> None:
-        """Store the measurements of ``(wire key, measurement)`` pairs found in ``data``.
+    def measure_all(self, data: Mapping[str, Any], keys: RangedKeys) -> None:
+        """Store the measurements of a wire table (``ranged``) found in ``data``.
 
         Runs for every reading: plain JSON numbers within their range are taken at once,
         anything else goes through ``measure``.
         """
         values = self.values
-        ranges = MEASUREMENT_RANGES
-        for wire_key, measurement in keys:
+        for wire_key, measurement, low, high in keys:
             value = data.get(wire_key)
             if value is None:
                 continue
             kind = value.__class__
-            if kind is float or (kind is int and -_EXACT_INT <= value <= _EXACT_INT):
-                low, high = ranges[measurement]
-                if low <= value <= high:  # finite too: NaN and infinity fail the comparison
-                    values[measurement] = float(value)
-                    continue
+            exact = kind is float or (kind is int and -_EXACT_INT <= value <= _EXACT_INT)
+            if exact and low <= value <= high:  # finite too: NaN and infinity fail it
+                values[measurement] = float(value)
+                continue
             self.measure(wire_key, measurement, value)
 
     def tariff(self, wire_key: str, value: Any) -> int | None:

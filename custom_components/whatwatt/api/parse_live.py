@@ -10,6 +10,7 @@ from .parse_common import (
     as_uptime,
     decode_object,
     local_date_time,
+    ranged,
     wall_clock,
 )
 from .parse_volume import LIVE_VOLUME_KEYS, parse_volumes
@@ -46,6 +47,7 @@ LIVE_KEYS: Final[dict[str, str]] = {
     "rE_Out": "reactive_energy_export",
     "P_P_In": "max_demand_import",
 }
+_LIVE_RANGED: Final = ranged(LIVE_KEYS)
 
 
 def parse_live_event(data: str | bytes, *, tz: tzinfo | None = None) -> Report:
@@ -56,7 +58,7 @@ def parse_live_event(data: str | bytes, *, tz: tzinfo | None = None) -> Report:
     """
     event = decode_object(data)
     collect = ValueCollector()
-    collect.measure_all(event, LIVE_KEYS.items())
+    collect.measure_all(event, _LIVE_RANGED)
     tariff = collect.tariff("T", event.get("T"))
     uptime_hours = collect.number("Uptime", event.get("Uptime"))
     volumes = parse_volumes(event.get("Vol"), LIVE_VOLUME_KEYS, tz=tz, collect=collect, wire="Vol")

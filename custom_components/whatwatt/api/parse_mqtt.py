@@ -13,6 +13,7 @@ from .parse_common import (
     as_text,
     decode_object,
     parse_iso_time,
+    ranged,
     unix_time,
 )
 from .parse_live import LIVE_KEYS
@@ -62,6 +63,8 @@ VENDOR_KEYS: Final[dict[str, str]] = {
     "reactive_energy_in": "reactive_energy_import",
     "reactive_energy_out": "reactive_energy_export",
 }
+_OWN_RANGED: Final = ranged(OWN_KEY_TO_MEASUREMENT)
+_VENDOR_RANGED: Final = ranged(VENDOR_KEYS)
 
 
 def parse_mqtt_payload(payload: str | bytes, *, tz: tzinfo | None = None) -> Report:
@@ -81,7 +84,7 @@ def parse_mqtt_payload(payload: str | bytes, *, tz: tzinfo | None = None) -> Rep
 def _parse_own_payload(data: dict[str, Any]) -> Report:
     """Read the integration's own template (short keys, see ``template``)."""
     collect = ValueCollector()
-    collect.measure_all(data, OWN_KEY_TO_MEASUREMENT.items())
+    collect.measure_all(data, _OWN_RANGED)
     tariff = collect.tariff(KEY_TARIFF, data.get(KEY_TARIFF))
     timestamp = parse_iso_time(data.get(KEY_TIME_UTC))
     if timestamp is None:
@@ -111,7 +114,7 @@ def _parse_vendor_payload(data: dict[str, Any]) -> Report:
     too, and ``time`` may also be ISO-8601 with an offset.
     """
     collect = ValueCollector()
-    collect.measure_all(data, VENDOR_KEYS.items())
+    collect.measure_all(data, _VENDOR_RANGED)
     for key, measurement in LIVE_KEYS.items():
         if measurement not in collect.values and key in data:
             collect.measure(key, measurement, data[key])
