@@ -152,12 +152,8 @@ class DemandSensor(WhatwattSensorEntity[MeasurementCoordinator]):
         super().__init__(tracker.coordinator, description)
         self.tracker = tracker
 
-    @property
-    def available(self) -> bool:
-        """Return True: the peaks stay known; the current window needs fresh readings."""
-        return self.coordinator.measurements_available or not self.entity_description.needs_fresh
-
-    @property
-    def native_value(self) -> StateType | datetime:
-        """Return the value in kW (or the time of the peak)."""
-        return self.entity_description.value_fn(self.tracker.demand)
+    def state_signature(self) -> tuple[bool, StateType | datetime]:
+        """Return availability and the value in kW (or the time of the peak)."""
+        description = self.entity_description  # the peaks stay known; the window needs readings
+        available = self.coordinator.measurements_available or not description.needs_fresh
+        return (available, description.value_fn(self.tracker.demand))

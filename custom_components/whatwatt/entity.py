@@ -143,30 +143,26 @@ class WhatwattSensorEntity[C: DeviceCoordinator | MeasurementCoordinator](
     entity_description: WhatwattSensorEntityDescription[Any]
 
     @property
-    def native_value(self) -> StateType | datetime:
-        """Return the value in the native unit."""
-        data = self.coordinator.data
-        return self.entity_description.value_fn(data) if data is not None else None
+    def available(self) -> bool:
+        """Return the availability shown (picked with the value, once per update)."""
+        return bool((self._shown or self.state_signature())[0])
 
-    def state_signature(self) -> tuple[Any, ...]:
-        """Return availability and value."""
-        return (self.available, self.native_value)
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the value shown, in the native unit (picked once per update)."""
+        return (self._shown or self.state_signature())[1]  # type: ignore[no-any-return]
+
+    def state_signature(self) -> tuple[bool, Any]:
+        """Return availability (the coordinator's last update worked) and value."""
+        data = self.coordinator.data
+        value = self.entity_description.value_fn(data) if data is not None else None
+        return (self.coordinator.last_update_success, value)
 
 
 class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     """A sensor of the meter's readings."""
 
     entity_description: WhatwattSensorEntityDescription[Report]
-
-    @property
-    def available(self) -> bool:
-        """Return True while readings arrive (fresh, where it needs them) with this value."""
-        return bool((self._shown or self.state_signature())[0])
-
-    @property
-    def native_value(self) -> StateType | datetime:
-        """Return the value of the latest reading (picked once per reading)."""
-        return (self._shown or self.state_signature())[1]  # type: ignore[no-any-return]
 
     def state_signature(self) -> tuple[bool, Any]:
         """Return availability and value, the value picked once (this runs with every reading)."""

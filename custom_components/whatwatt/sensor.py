@@ -76,15 +76,16 @@ def _measurement(
     """Describe a sensor for one measurement key of the report."""
 
     def value(report: Report) -> float | None:
-        if (raw := report.values.get(key)) is None:
-            return None
-        return round(raw * scale, 6) if scale != 1.0 else raw
+        return report.values.get(key)
+
+    def scaled(report: Report) -> float | None:
+        return round(raw * scale, 6) if (raw := report.values.get(key)) is not None else None
 
     return WhatwattSensorEntityDescription(
         key=key,
         translation_key=key,
         state_class=state_class,
-        value_fn=value,
+        value_fn=value if scale == 1.0 else scaled,
         measurement=key,
         **kwargs,
     )
