@@ -134,8 +134,6 @@ class WatchedCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """A coordinator of this integration: its refused password is the auth watch's to tell."""
 
     on_refused: Callable[[], None] | None = None  # the watch's ``async_refused``
-    # True: the last update left the availability and every measurement as they were.
-    unchanged = False
 
     def read_error(self, err: WhatwattError) -> UpdateFailed | ConfigEntryAuthFailed:
         """Return what to raise for a failed read; a refused password is told to the watch."""

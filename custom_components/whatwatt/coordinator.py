@@ -37,7 +37,6 @@ from .const import (
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Mapping
 
     from .api.client import WhatwattClient
     from .api.models import MqttSettings, Settings
@@ -261,7 +260,6 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
         self.fresh = True
         # True while readings arrive and the meter link is up (set with every update).
         self.measurements_available = False
-        self._told: tuple[bool, bool, Mapping[str, float] | None] | None = None
         self.fallback_active = False
         self.pushes = 0
         self.on_reboot = on_reboot
@@ -341,21 +339,14 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
 
     @callback
     def async_update_listeners(self) -> None:
-        """Decide availability and the changed measurements once for all entities; tell them."""
+        """Decide availability once for all entities, then tell them."""
         self.measurements_available = (
             self.last_update_success
             and self.fresh
             and self.data is not None
             and self.meter_status in (None, METER_STATUS_OK)
         )
-        told, self._told = self._told, self._telling()
-        self.unchanged = told is not None and told == self._told
         super().async_update_listeners()
-
-    def _telling(self) -> tuple[bool, bool, Mapping[str, float] | None]:
-        """Return what the sensors of one measurement show: availability and the values."""
-        values = self.data.values if self.data is not None else None
-        return (self.measurements_available, self.last_update_success, values)
 
     # -- REST ----------------------------------------------------------------------------
 
@@ -386,7 +377,6 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
             self._totals.seed(key, value)
         else:
             self.data = self._totals.late_seed(self.data, key, value)
-            self._told = None  # not told: the next update tells every sensor
 
     # -- pushes --------------------------------------------------------------------------
 

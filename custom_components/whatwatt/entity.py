@@ -103,8 +103,6 @@ class WhatwattEntity[C: DeviceCoordinator | MeasurementCoordinator](CoordinatorE
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state only when its value or availability changed."""
-        if self.coordinator.unchanged and getattr(self.entity_description, "measurement", None):
-            return  # a sensor of one measurement: the update changed none, nor the availability
         if (signature := self.state_signature()) != self._shown:
             self._shown = signature
             super().async_write_ha_state()
@@ -127,8 +125,6 @@ class WhatwattSensorEntityDescription[S](SensorEntityDescription):
     value_fn: Callable[[S], StateType | datetime]
     # True: unavailable while the readings are (stale, meter link down).
     needs_fresh: bool = True
-    # The one measurement ``value_fn`` reads (None: a derived value, looked at with every reading).
-    measurement: str | None = None
 
     def exists_fn(self, source: S) -> bool:
         """Return True when ``source`` supplies the value."""

@@ -86,7 +86,6 @@ def _measurement(
         translation_key=key,
         state_class=state_class,
         value_fn=value if scale == 1.0 else scaled,
-        measurement=key,
         **kwargs,
     )
 
@@ -145,7 +144,7 @@ def _phases(prefix: str, device_class: SensorDeviceClass, unit: str) -> list[Rea
 SENSORS: tuple[ReadingDescription, ...] = (
     _power("power_import"),
     _power("power_export"),
-    replace(_power("power_net"), value_fn=net_power, measurement=None),
+    replace(_power("power_net"), value_fn=net_power),
     *(_power(f"power_{way}_l{phase}") for way in WAYS for phase in PHASES),
     *(
         _volt_amperes(

@@ -65,16 +65,3 @@ def test_changed_keys() -> None:
     after = {"system": {"name": "b", "power_save": False}, "services": {}, "new": 1}
     assert changed_keys(before, after) == ("new", "services.report_interval", "system.name")
     assert changed_keys(before, before) == ()
-
-
-def test_sensors_of_one_measurement_read_only_it() -> None:
-    """A sensor that keeps its value while every measurement stands reads its measurement alone."""
-    every = dict.fromkeys(BY_KEY, 1.0) | {"power_export": 0.5}
-    for description in SENSORS:
-        if (measurement := description.measurement) is None:
-            continue
-        assert measurement in every, description.key
-        assert description.value_fn(Report(values={measurement: 1.0})) is not None
-        others = {key: value for key, value in every.items() if key != measurement}
-        assert description.value_fn(Report(values=others)) is None, description.key
-    assert BY_KEY["power_net"].measurement is None
