@@ -168,9 +168,9 @@ def _auth_watch(
     entry.async_on_unload(auth.async_stop)
     # When the stored password works again: reads, polling (the live stream: its source).
     auth.on_heal(device.async_resume)
-    if transport_of(entry) == TRANSPORT_REST:
+    if (transport := transport_of(entry)) == TRANSPORT_REST:
         auth.on_heal(measurements.async_resume)
-    elif transport_of(entry) == TRANSPORT_MQTT:  # the REST stand-in watches for silence again
+    elif transport == TRANSPORT_MQTT:  # the REST stand-in watches for silence again
         auth.on_heal(measurements.async_watch_silence)
     return auth
 
