@@ -147,6 +147,7 @@ class DeviceCoordinator(WatchedCoordinator[DeviceState]):
             system = await client.get_system()
         except WhatwattError as err:
             raise self.read_error(err) from err
+        now = dt_util.utcnow()  # the moment its uptime counts to
         settings = previous.settings if previous is not None else None
         mqtt_settings = previous.mqtt_settings if previous is not None else None
         try:
@@ -156,7 +157,6 @@ class DeviceCoordinator(WatchedCoordinator[DeviceState]):
             raise self.read_error(err) from err
         except WhatwattError as err:  # the configuration stays as last known (unknown at first)
             LOGGER.debug("%s: configuration not read: %s", self.config_entry.title, err)
-        now = dt_util.utcnow()
         known_boot = previous.last_boot if previous is not None else None
         state = DeviceState(
             system=system,
