@@ -37,6 +37,7 @@ from .const import (
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Mapping
 
     from .api.client import WhatwattClient
     from .api.models import MqttSettings, Settings
@@ -61,6 +62,13 @@ class PushSource(Protocol):
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the source's state for the diagnostics."""
+
+
+@dataclass(frozen=True, slots=True)
+class Measurements:
+    """A listener's context: the measurements it shows (told when they or availability change)."""
+
+    keys: tuple[str, ...]
 
 
 class EntryBackfill(Protocol):
@@ -268,6 +276,9 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
         self._silence: CALLBACK_TYPE | None = None
         # Seeded by the total sensors as they restore (async_seed_total).
         self._totals = totals if totals is not None else TotalsGuard()
+        # Listeners of measurements (key, callback), and what they were last told.
+        self._value_listeners: list[tuple[str, CALLBACK_TYPE]] = []
+        self._told: tuple[bool, bool, Mapping[str, float]] | None = None
 
     # -- timing --------------------------------------------------------------------------
 
@@ -314,12 +325,8 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
         meter = state.system.meter
         self.meter_interval = meter.report_interval
         if self.publishes:
-            settings = state.settings
-            self.push_interval = (
-                float(settings.report_interval)
-                if settings is not None and settings.report_interval
-                else DEFAULT_PUBLISH_INTERVAL
-            )
+            published = state.settings.report_interval if state.settings is not None else None
+            self.push_interval = float(published or DEFAULT_PUBLISH_INTERVAL)
         if self.interval != interval:
             self.async_interval_changed()
         if self.system_meter_status != meter.status:
@@ -339,7 +346,7 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
 
     @callback
     def async_update_listeners(self) -> None:
-        """Decide availability once for all entities, then tell them."""
+        """Decide availability once for all entities, then tell them (``Measurements``: if new)."""
         self.measurements_available = (
             self.last_update_success
             and self.fresh
@@ -347,6 +354,31 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
             and self.meter_status in (None, METER_STATUS_OK)
         )
         super().async_update_listeners()
+        values = self.data.values if self.data is not None else {}
+        told, now = self._told, (self.measurements_available, self.last_update_success, values)
+        self._told = now
+        if told is None or told[:2] != now[:2]:
+            for _, listener in self._value_listeners:
+                listener()
+        elif told[2] != values:
+            value, old_value = values.get, told[2].get
+            for key, listener in self._value_listeners:
+                if value(key) != old_value(key):
+                    listener()
+
+    @callback
+    def async_add_listener(self, listener: CALLBACK_TYPE, context: Any = None) -> CALLBACK_TYPE:
+        """Listen for updates (with ``Measurements``: for changes of those measurements)."""
+        if not isinstance(context, Measurements):
+            return super().async_add_listener(listener, context)
+        pairs = [(key, listener) for key in context.keys]
+        self._value_listeners = [*self._value_listeners, *pairs]  # a copy: told from a snapshot
+
+        @callback
+        def remove() -> None:
+            self._value_listeners = [pair for pair in self._value_listeners if pair not in pairs]
+
+        return remove
 
     # -- REST ----------------------------------------------------------------------------
 
@@ -377,6 +409,7 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
             self._totals.seed(key, value)
         else:
             self.data = self._totals.late_seed(self.data, key, value)
+            self._told = None  # its sensor shows the seeded reading: the next one tells all
 
     # -- pushes --------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DEFAULT_NAME, DOMAIN, MANUFACTURER, device_title
-from .coordinator import DeviceCoordinator, MeasurementCoordinator
+from .coordinator import DeviceCoordinator, MeasurementCoordinator, Measurements
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -125,6 +125,8 @@ class WhatwattSensorEntityDescription[S](SensorEntityDescription):
     value_fn: Callable[[S], StateType | datetime]
     # True: unavailable while the readings are (stale, meter link down).
     needs_fresh: bool = True
+    # The measurements the value is read from, when only they: updated only when they change.
+    measurements: tuple[str, ...] = ()
 
     def exists_fn(self, source: S) -> bool:
         """Return True when ``source`` supplies the value."""
@@ -159,6 +161,17 @@ class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
     """A sensor of the meter's readings."""
 
     entity_description: WhatwattSensorEntityDescription[Report]
+
+    def __init__(
+        self,
+        coordinator: MeasurementCoordinator,
+        description: WhatwattSensorEntityDescription[Report],
+        info: DeviceInfo | None = None,
+    ) -> None:
+        """Show a value of the readings (told only when it changes, where the description says)."""
+        super().__init__(coordinator, description, info)
+        if description.measurements:
+            self.coordinator_context = Measurements(description.measurements)
 
     def state_signature(self) -> tuple[bool, Any]:
         """Return availability and value, the value picked once (this runs with every reading)."""

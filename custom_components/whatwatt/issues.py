@@ -157,6 +157,7 @@ def async_watch_meter_link(
 ) -> None:
     """Follow the meter status of readings and device reads, until the entry unloads."""
     timer: CALLBACK_TYPE | None = None
+    cleared = False  # neither an issue nor a timer since the last clear (checked every reading)
     placeholders = {"minutes": str(METER_ISSUE_AFTER // timedelta(minutes=1))}
 
     @callback
@@ -168,18 +169,22 @@ def async_watch_meter_link(
 
     @callback
     def clear() -> None:
-        nonlocal timer
+        nonlocal timer, cleared
         if timer is not None:
             timer()
             timer = None
         async_clear_issue(hass, entry, ISSUE_METER_NOT_CONNECTED)
+        cleared = True
 
     @callback
     def check() -> None:
-        nonlocal timer
+        nonlocal timer, cleared
         if measurements.meter_status != METER_NOT_CONNECTED:
-            clear()
-        elif timer is None and _found(hass, entry, ISSUE_METER_NOT_CONNECTED) is None:
+            if not cleared:
+                clear()
+            return
+        cleared = False
+        if timer is None and _found(hass, entry, ISSUE_METER_NOT_CONNECTED) is None:
             timer = async_call_later(hass, METER_ISSUE_AFTER, expired)
 
     entry.async_on_unload(clear)

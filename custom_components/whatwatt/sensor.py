@@ -86,6 +86,7 @@ def _measurement(
         translation_key=key,
         state_class=state_class,
         value_fn=value if scale == 1.0 else scaled,
+        measurements=(key,),
         **kwargs,
     )
 
@@ -144,7 +145,7 @@ def _phases(prefix: str, device_class: SensorDeviceClass, unit: str) -> list[Rea
 SENSORS: tuple[ReadingDescription, ...] = (
     _power("power_import"),
     _power("power_export"),
-    replace(_power("power_net"), value_fn=net_power),
+    replace(_power("power_net"), value_fn=net_power, measurements=("power_import", "power_export")),
     *(_power(f"power_{way}_l{phase}") for way in WAYS for phase in PHASES),
     *(
         _volt_amperes(
@@ -280,7 +281,7 @@ async def async_setup_entry(
                 new.append(WhatwattSensorEntity(device, supplied))
         report = measurements.data
         # What a reading supplies follows from its shape: looked at again only when it changes.
-        shape = report and (frozenset(report.values), report.tariff, report.timestamp is None)
+        shape = report and (report.values.keys(), report.tariff is None, report.timestamp is None)
         if report is not None and shape != looked_at[1]:
             looked_at[1] = shape
             for description in [d for d in readings if d.exists_fn(report) or d.key in recorded]:

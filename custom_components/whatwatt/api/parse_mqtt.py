@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import WhatwattInvalidResponseError
@@ -96,15 +97,17 @@ def _parse_own_payload(data: dict[str, Any]) -> Report:
         device_id=as_device_id(data.get(KEY_DEVICE_ID)),
         tariff=tariff,
         timestamp=timestamp,
-        meter=(
-            MeterInfo(status=status, interface=interface, tariff=tariff)
-            if status or interface
-            else None
-        ),
+        meter=_own_meter(status, interface, tariff) if status or interface else None,
         volumes=_volumes(data, collect),
         rejected=tuple(collect.rejected),
         raw=data,
     )
+
+
+@lru_cache(maxsize=32)
+def _own_meter(status: str | None, interface: str | None, tariff: int | None) -> MeterInfo:
+    """Return the own template's meter block, shared while it stays the same (it is frozen)."""
+    return MeterInfo(status=status, interface=interface, tariff=tariff)
 
 
 def _parse_vendor_payload(data: dict[str, Any]) -> Report:

@@ -257,16 +257,20 @@ class TotalsGuard:
         if self._fell:
             self._fall_exchange(report)
             fixed, dropped = self._check_energy(report)
-        elif not any(self._registers[key].candidate is not None for key in self._energy()):
+        elif not self._confirming():
             self._good_meter = self._meters.get(FROM_READINGS) or self._meters.get(FROM_DEVICE)
         volumes = self._check_volumes(report, report.volumes) if report.volumes else None
         if fixed is None and dropped is None and volumes is None:
             return report
         return _replaced(report, fixed, dropped, volumes)
 
-    def _energy(self) -> list[str]:
-        """Return the energy totals that have a register."""
-        return [key for key in ENERGY_KEYS if key in self._registers]
+    def _confirming(self) -> bool:
+        """Return True while an energy total's unbelievable value waits for confirmation."""
+        registers = self._registers
+        for key in ENERGY_KEYS:
+            if (register := registers.get(key)) is not None and register.candidate is not None:
+                return True
+        return False
 
     def follow_meter(self, meter: MeterInfo | None) -> None:
         """Follow the meter's identity as a device read shows it (an exchange when it changed)."""
@@ -321,11 +325,21 @@ class TotalsGuard:
         """Check the energy totals of one reading; return the values fixed and those dropped."""
         fixed: dict[str, float] | None = None
         dropped: list[str] | None = None
+        values, registers = report.values, self._registers
         for key in ENERGY_KEYS:
-            value = report.values.get(key)
-            if value is None:
+            if (value := values.get(key)) is None:
                 continue
-            register = self._registers.get(key)
+            register = registers.get(key)
+            if (  # the usual reading, at once: believable, nothing pending or to log
+                register is not None
+                and (last := register.good) is not None
+                and last <= value <= last + MAX_JUMP
+                and register.candidate is None
+                and not (register.warned or register.restart)
+            ):
+                register.good = value
+                register.first = None
+                continue
             if register is None:
                 register = self._registers[key] = _Register()
             last = register.good
