@@ -26,11 +26,10 @@ from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
 from .api.parse_mqtt import first_report
 from .api.requests import (
-    CA_CERTIFICATE,
     PASSWORD,
-    PEM_CERTIFICATE,
     URL,
     USERNAME,
+    broker_fields,
     topic_error,
     unreachable_from_device,
 )
@@ -49,8 +48,6 @@ if TYPE_CHECKING:
     from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
     from .api.models import Report, SystemInfo
-
-DEFAULT_MQTTS_PORT: Final = 8883  # Home Assistant's broker with TLS and no port given
 
 # Waiting for the first message: at least this long, or two report intervals and a margin.
 FIRST_MESSAGE_TIMEOUT: Final = 65.0
@@ -110,14 +107,7 @@ def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
     transport = data.get(mqtt_const.CONF_TRANSPORT, mqtt_const.TRANSPORT_TCP)
     if unreachable_from_device(broker) or transport != mqtt_const.TRANSPORT_TCP:
         raise validation_error("mqtt_broker_unreachable", broker=broker)
-    certificate = data.get(mqtt_const.CONF_CERTIFICATE)
-    tls = bool(certificate)
-    port = int(data.get(CONF_PORT) or (DEFAULT_MQTTS_PORT if tls else mqtt_const.DEFAULT_PORT))
-    host = f"[{broker}]" if ":" in broker else broker
-    fields: dict[str, Any] = {URL: f"{'mqtts' if tls else 'mqtt'}://{host}:{port}"}
-    if isinstance(certificate, str) and PEM_CERTIFICATE in certificate:
-        fields[CA_CERTIFICATE] = certificate.strip()
-    return fields
+    return broker_fields(broker, data.get(CONF_PORT), data.get(mqtt_const.CONF_CERTIFICATE))
 
 
 def proposed_broker(hass: HomeAssistant) -> dict[str, Any] | None:

@@ -70,6 +70,8 @@ _LABEL: Final = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 # info, path, query or fragment.
 _MQTT_URL: Final = re.compile(r"^mqtts?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?/?$")
 PEM_CERTIFICATE: Final = "-----BEGIN CERTIFICATE-----"
+MQTT_PORT: Final = 1883
+MQTTS_PORT: Final = 8883
 
 # Broker host names a device cannot reach Home Assistant's broker at: loopback names and the
 # host names of Home Assistant add-ons ("core-mosquitto", "local-<slug>", "<8 hex>-<slug>").
@@ -184,6 +186,20 @@ def url_unreachable_from_device(url: str) -> bool:
     """
     match = _MQTT_URL.match(url.strip())
     return match is not None and unreachable_from_device(match.group(1))
+
+
+def broker_fields(host: str, port: int | str | None, certificate: object) -> dict[str, Any]:
+    """Return ``url`` (and ``ca_certificate``, a PEM one) of the broker at ``host``.
+
+    A broker with a certificate is ``mqtts://`` (port 8883 unless given), else ``mqtt://`` (1883).
+    """
+    tls = bool(certificate)
+    url_host = f"[{host}]" if ":" in host else host
+    url_port = int(port or (MQTTS_PORT if tls else MQTT_PORT))
+    fields: dict[str, Any] = {URL: f"{'mqtts' if tls else 'mqtt'}://{url_host}:{url_port}"}
+    if isinstance(certificate, str) and PEM_CERTIFICATE in certificate:
+        fields[CA_CERTIFICATE] = certificate.strip()
+    return fields
 
 
 def broker_form_fields(
