@@ -17,6 +17,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any, Final
 
+from .client import normalize_host
 from .template import INTEGRATION_TEMPLATE
 
 if TYPE_CHECKING:
@@ -64,6 +65,9 @@ MAX_ACTION_ID: Final = 15
 
 MAX_CA_CERTIFICATE: Final = 6144  # bytes as JSON: the device takes a body of 8 KiB at most
 BROKER_LIMITS: Final = {USERNAME: MAX_USERNAME, PASSWORD: MAX_PASSWORD}
+# The MQTT topic form's fields besides ``topic`` and ``password`` (the entry's data keys too).
+HOST: Final = "host"
+CONFIGURE_DEVICE: Final = "configure_device"
 
 _LABEL: Final = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 # A host name (letters, digits, dot, dash, underscore) or a bracketed IPv6 address; no user
@@ -226,6 +230,25 @@ def broker_form_fields(
     if CA_CERTIFICATE in proposed and fields.get(URL) == proposed.get(URL):
         fields[CA_CERTIFICATE] = proposed[CA_CERTIFICATE]
     return fields, errors
+
+
+def topic_form_fields(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str, str]]:
+    """Return the topic form's topic, the device's address (None: none) and error keys."""
+    topic = str(form[TOPIC]).strip()
+    if error := topic_error(topic):
+        return topic, None, {TOPIC: error}
+    if not (address := str(form.get(HOST) or "").strip()):
+        configure = form.get(CONFIGURE_DEVICE)  # that needs the device's address
+        return topic, None, {HOST: "host_required_to_configure"} if configure else {}
+    try:
+        return topic, normalize_host(address), {}
+    except ValueError:
+        return topic, None, {HOST: "invalid_host"}
+
+
+def without_password(form: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a form as given, to suggest again: never a password."""
+    return {key: value for key, value in form.items() if key != PASSWORD}
 
 
 def settings_body(fields: Mapping[str, Any]) -> dict[str, Any]:
