@@ -21,7 +21,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api.client import WhatwattClient, normalize_host
 from .api.errors import WhatwattError
 from .api.parse_common import as_device_id
-from .api.requests import URL, broker_form_fields
+from .api.requests import CONFIGURE_DEVICE, URL, broker_form_fields, without_password
 from .const import (
     CONF_TRANSPORT,
     DOMAIN,
@@ -38,7 +38,6 @@ from .errors import AUTH_ERROR, form_error
 from .migration import ENTRY_VERSION, async_adopt, learns_device_id
 from .mqtt_setup import (
     BROKER_SCHEMA,
-    CONF_CONFIGURE_DEVICE,
     HOST_SCHEMA,
     MQTT_SCHEMA,
     PASSWORD_SCHEMA,
@@ -46,7 +45,6 @@ from .mqtt_setup import (
     async_read_system,
     broker_host,
     proposed_broker,
-    without_password,
 )
 from .submeter import WhatwattOptionsFlow
 
@@ -264,7 +262,7 @@ class WhatwattConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 if device_id is not None:  # abort early for an added device
                     await self._async_claim(device_id)
-                if user_input.get(CONF_CONFIGURE_DEVICE):
+                if user_input.get(CONFIGURE_DEVICE):
                     return await self.async_step_mqtt_broker()
                 return await self.async_step_mqtt_wait()
         return self._form("mqtt_topic", MQTT_SCHEMA, self._mqtt.suggestions(self._entry()), errors)

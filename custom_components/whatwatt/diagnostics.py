@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 
-from .api.redact import SECRET_KEYS, SUBMETER_IDS, meter_serials, redact_meter_block, scrub
+from .api.redact import REDACTED_KEYS, meter_serials, redact_meter_block, scrub
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -16,19 +16,7 @@ if TYPE_CHECKING:
 
     from .coordinator import WhatwattConfigEntry
 
-TO_REDACT: Final = {
-    CONF_HOST,
-    CONF_PASSWORD,
-    "ssid",
-    "bssid",
-    "mac",
-    "ip",
-    "gateway",
-    "dns",
-    "mask",
-    *SUBMETER_IDS,
-    *SECRET_KEYS,  # write-only on the device (it answers <key>_len), redacted should one appear
-}
+TO_REDACT: Final = {CONF_HOST, CONF_PASSWORD, *REDACTED_KEYS}
 
 
 def _redact(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,17 +22,18 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .api.client import WhatwattClient, normalize_host
+from .api.client import WhatwattClient
 from .api.errors import WhatwattError
 from .api.parse_mqtt import first_report
 from .api.requests import (
-    CA_CERTIFICATE,
+    CONFIGURE_DEVICE,
     PASSWORD,
-    PEM_CERTIFICATE,
     URL,
     USERNAME,
-    topic_error,
+    broker_fields,
+    topic_form_fields,
     unreachable_from_device,
+    without_password,
 )
 from .api.template import default_topic
 from .const import CONF_TOPIC, CONF_TRANSPORT, LOGGER, TRANSPORT_MQTT
@@ -44,19 +45,14 @@ else:
     import voluptuous as vol
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
     from .api.models import Report, SystemInfo
-
-DEFAULT_MQTTS_PORT: Final = 8883  # Home Assistant's broker with TLS and no port given
 
 # Waiting for the first message: at least this long, or two report intervals and a margin.
 FIRST_MESSAGE_TIMEOUT: Final = 65.0
 MAX_FIRST_MESSAGE_TIMEOUT: Final = 300.0
 
-CONF_CONFIGURE_DEVICE: Final = "configure_device"
 PASSWORD_SELECTOR: Final = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 HOST_SCHEMA: Final = vol.Schema({vol.Required(CONF_HOST): TextSelector()})
 PASSWORD_SCHEMA: Final = vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
@@ -66,7 +62,7 @@ MQTT_SCHEMA: Final = vol.Schema(
         vol.Required(CONF_TOPIC): TextSelector(),
         vol.Optional(CONF_HOST): TextSelector(),
         vol.Optional(CONF_PASSWORD): PASSWORD_SELECTOR,
-        vol.Optional(CONF_CONFIGURE_DEVICE, default=False): BooleanSelector(),
+        vol.Optional(CONFIGURE_DEVICE, default=False): BooleanSelector(),
     }
 )
 # Form ``mqtt_broker``: the device's broker and its own user there (no autofill of a login).
@@ -79,20 +75,6 @@ BROKER_SCHEMA: Final = vol.Schema(
         ),
     }
 )
-
-
-def check_topic_form(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str, str]]:
-    """Return the ``mqtt_topic`` form's topic, the device's address (None: none), field errors."""
-    topic = str(form[CONF_TOPIC]).strip()
-    if error := topic_error(topic):
-        return topic, None, {CONF_TOPIC: error}
-    if not (address := str(form.get(CONF_HOST) or "").strip()):
-        configure = form.get(CONF_CONFIGURE_DEVICE)  # that needs the device's address
-        return topic, None, {CONF_HOST: "host_required_to_configure"} if configure else {}
-    try:
-        return topic, normalize_host(address), {}
-    except ValueError:
-        return topic, None, {CONF_HOST: "invalid_host"}
 
 
 def home_assistant_mqtt_entry(hass: HomeAssistant) -> ConfigEntry | None:
@@ -110,14 +92,7 @@ def home_assistant_broker(hass: HomeAssistant) -> dict[str, Any]:
     transport = data.get(mqtt_const.CONF_TRANSPORT, mqtt_const.TRANSPORT_TCP)
     if unreachable_from_device(broker) or transport != mqtt_const.TRANSPORT_TCP:
         raise validation_error("mqtt_broker_unreachable", broker=broker)
-    certificate = data.get(mqtt_const.CONF_CERTIFICATE)
-    tls = bool(certificate)
-    port = int(data.get(CONF_PORT) or (DEFAULT_MQTTS_PORT if tls else mqtt_const.DEFAULT_PORT))
-    host = f"[{broker}]" if ":" in broker else broker
-    fields: dict[str, Any] = {URL: f"{'mqtts' if tls else 'mqtt'}://{host}:{port}"}
-    if isinstance(certificate, str) and PEM_CERTIFICATE in certificate:
-        fields[CA_CERTIFICATE] = certificate.strip()
-    return fields
+    return broker_fields(broker, data.get(CONF_PORT), data.get(mqtt_const.CONF_CERTIFICATE))
 
 
 def proposed_broker(hass: HomeAssistant) -> dict[str, Any] | None:
@@ -132,11 +107,6 @@ def broker_host(hass: HomeAssistant) -> str:
     """Return the broker address of Home Assistant's MQTT entry (for the form's text)."""
     entry = home_assistant_mqtt_entry(hass)
     return str(entry.data.get(mqtt_const.CONF_BROKER) or "") if entry is not None else ""
-
-
-def without_password(form: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a form as given, to suggest again: never a password."""
-    return {key: value for key, value in form.items() if key != PASSWORD}
 
 
 async def async_read_system(client: WhatwattClient) -> tuple[SystemInfo | None, str | None]:
@@ -221,7 +191,7 @@ class MqttBranch:
     ) -> dict[str, str]:
         """Check the ``mqtt_topic`` form and keep it; return the form's errors."""
         self.form = form
-        topic, host, errors = check_topic_form(form)
+        topic, host, errors = topic_form_fields(form)
         if errors:
             return errors
         # A new try: what an earlier one learnt goes.

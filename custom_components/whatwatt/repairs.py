@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
@@ -14,18 +13,15 @@ from .const import DOMAIN
 from .device_control import async_enable_sd_logging
 from .issues import ISSUE_SD_LOGGING, async_clear_issue
 
-if TYPE_CHECKING and sys.version_info >= (3, 14):
-    import probatio as vol  # Home Assistant 2026.x validates with it (as ``voluptuous``)
-else:
-    import voluptuous as vol
-
 if TYPE_CHECKING:
+    import sys
+
     from homeassistant.core import HomeAssistant
 
     from .coordinator import WhatwattConfigEntry
 
     # What a repair flow's steps return: its own result type from 2026.x, the plain flow result
-    # on 2025.4 (the Python version stands for the line, as for ``vol`` above).
+    # on 2025.4 (the Python version stands for the line).
     if sys.version_info >= (3, 14):
         from homeassistant.components.repairs import RepairsFlowResult as FixFlowResult
     else:
@@ -57,7 +53,6 @@ class SdLoggingFlow(ConfirmRepairFlow):
         found = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
         return self.async_show_form(
             step_id="confirm",
-            data_schema=vol.Schema({}),
             errors=errors,
             description_placeholders=dict(found.translation_placeholders or {})
             if found is not None

@@ -59,7 +59,6 @@ if TYPE_CHECKING:
     from .api.models import Report, Volume
     from .coordinator import WhatwattConfigEntry
 
-# Each kind's device class and native unit.
 KIND_UNITS: Final[dict[str, tuple[SensorDeviceClass | None, str | None]]] = {
     "gas": (SensorDeviceClass.GAS, UnitOfVolume.CUBIC_METERS),
     "water": (SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS),

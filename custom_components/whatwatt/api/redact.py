@@ -14,6 +14,10 @@ _LENGTH_SUFFIX: Final = "_len"
 METER_SERIALS: Final = frozenset({"id", "type", "logical_name", "serial"})
 MIN_SERIAL: Final = 4  # shorter texts ("1", "P1") are no serial worth hiding, and too common
 SUBMETER_IDS: Final = frozenset({"meter_id", "M_ID"})  # REST and template; live stream
+# The Wi-Fi and network identity in the system information.
+NETWORK_KEYS: Final = frozenset({"ssid", "bssid", "mac", "ip", "gateway", "dns", "mask"})
+# What diagnostics redact by key (a secret is write-only on the device: redacted should one appear).
+REDACTED_KEYS: Final = NETWORK_KEYS | SUBMETER_IDS | SECRET_KEYS
 
 
 def without_secrets(data: Mapping[str, Any]) -> dict[str, Any]:

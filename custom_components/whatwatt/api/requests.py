@@ -17,6 +17,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any, Final
 
+from .client import normalize_host
 from .template import INTEGRATION_TEMPLATE
 
 if TYPE_CHECKING:
@@ -64,12 +65,17 @@ MAX_ACTION_ID: Final = 15
 
 MAX_CA_CERTIFICATE: Final = 6144  # bytes as JSON: the device takes a body of 8 KiB at most
 BROKER_LIMITS: Final = {USERNAME: MAX_USERNAME, PASSWORD: MAX_PASSWORD}
+# The MQTT topic form's fields besides ``topic`` and ``password`` (the entry's data keys too).
+HOST: Final = "host"
+CONFIGURE_DEVICE: Final = "configure_device"
 
 _LABEL: Final = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 # A host name (letters, digits, dot, dash, underscore) or a bracketed IPv6 address; no user
 # info, path, query or fragment.
 _MQTT_URL: Final = re.compile(r"^mqtts?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?/?$")
 PEM_CERTIFICATE: Final = "-----BEGIN CERTIFICATE-----"
+MQTT_PORT: Final = 1883
+MQTTS_PORT: Final = 8883
 
 # Broker host names a device cannot reach Home Assistant's broker at: loopback names and the
 # host names of Home Assistant add-ons ("core-mosquitto", "local-<slug>", "<8 hex>-<slug>").
@@ -186,6 +192,20 @@ def url_unreachable_from_device(url: str) -> bool:
     return match is not None and unreachable_from_device(match.group(1))
 
 
+def broker_fields(host: str, port: int | str | None, certificate: object) -> dict[str, Any]:
+    """Return ``url`` (and ``ca_certificate``, a PEM one) of the broker at ``host``.
+
+    A broker with a certificate is ``mqtts://`` (port 8883 unless given), else ``mqtt://`` (1883).
+    """
+    tls = bool(certificate)
+    url_host = f"[{host}]" if ":" in host else host
+    url_port = int(port or (MQTTS_PORT if tls else MQTT_PORT))
+    fields: dict[str, Any] = {URL: f"{'mqtts' if tls else 'mqtt'}://{url_host}:{url_port}"}
+    if isinstance(certificate, str) and PEM_CERTIFICATE in certificate:
+        fields[CA_CERTIFICATE] = certificate.strip()
+    return fields
+
+
 def broker_form_fields(
     user_input: Mapping[str, Any], proposed: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -210,6 +230,25 @@ def broker_form_fields(
     if CA_CERTIFICATE in proposed and fields.get(URL) == proposed.get(URL):
         fields[CA_CERTIFICATE] = proposed[CA_CERTIFICATE]
     return fields, errors
+
+
+def topic_form_fields(form: Mapping[str, Any]) -> tuple[str, str | None, dict[str, str]]:
+    """Return the topic form's topic, the device's address (None: none) and error keys."""
+    topic = str(form[TOPIC]).strip()
+    if error := topic_error(topic):
+        return topic, None, {TOPIC: error}
+    if not (address := str(form.get(HOST) or "").strip()):
+        configure = form.get(CONFIGURE_DEVICE)  # that needs the device's address
+        return topic, None, {HOST: "host_required_to_configure"} if configure else {}
+    try:
+        return topic, normalize_host(address), {}
+    except ValueError:
+        return topic, None, {HOST: "invalid_host"}
+
+
+def without_password(form: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a form as given, to suggest again: never a password."""
+    return {key: value for key, value in form.items() if key != PASSWORD}
 
 
 def settings_body(fields: Mapping[str, Any]) -> dict[str, Any]:

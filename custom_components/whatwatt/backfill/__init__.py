@@ -159,7 +159,7 @@ class Backfill:
     def _on_device(self) -> None:
         """Clear the "history gap not filled" issue once logging is on and a card is in."""
         state = self._entry.runtime_data.device.data
-        if state is not None and logs_to_card(state.system, state.settings):
+        if logs_to_card(state.system, state.settings):
             async_clear_issue(self._hass, self._entry, ISSUE_SD_LOGGING)
 
     @callback
@@ -282,8 +282,7 @@ async def _async_read_card(
         listing = await client.get_sdcard_listing()
     except (WhatwattUnavailableError, WhatwattRequestError) as err:
         return _not_read(hass, entry, hours, NO_SD_CARD, f"no SD card ({err})")
-    state = entry.runtime_data.device.data
-    if sd_logging(state.settings if state is not None else None) is False:
+    if sd_logging(entry.runtime_data.device.data.settings) is False:
         return _not_read(hass, entry, hours, LOGGING_OFF, "SD-card logging is off")
     seeds = {item.key: item.anchor_native(hours[0]) for item in series}
     return await read_closings(client, listing, hours, seeds, entry.title)
