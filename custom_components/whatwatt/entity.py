@@ -182,6 +182,18 @@ class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
         ready = coordinator.measurements_available if fresh else coordinator.last_update_success
         return (ready and value is not None, value)
 
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when its value or availability changed (``state_signature``)."""
+        coordinator, description = self.coordinator, self.entity_description
+        data = coordinator.data
+        value = description.value_fn(data) if data is not None else None
+        fresh = description.needs_fresh
+        ready = coordinator.measurements_available if fresh else coordinator.last_update_success
+        if (signature := (ready and value is not None, value)) != self._shown:
+            self._shown = signature
+            super(WhatwattEntity, self).async_write_ha_state()
+
 
 def device_platform[D: EntityDescription](
     entity_class: Callable[[DeviceCoordinator, D], WhatwattEntity[DeviceCoordinator]],

@@ -83,7 +83,7 @@ class MqttInputGuard:
     def parse(self, topic: str, payload: str | bytes | bytearray) -> Report | None:
         """Return the reading in a payload, or None (logged once per kind) when it has none."""
         raw = payload.encode("utf-8") if isinstance(payload, str) else payload
-        if not raw.strip():
+        if not raw or raw.isspace():
             self._warn(KIND_EMPTY, topic)
             return None
         if len(raw) > MAX_PAYLOAD_BYTES:

@@ -292,17 +292,16 @@ class ValueCollector:
         Runs for every reading: plain JSON numbers within their range are taken at once,
         anything else goes through ``measure``.
         """
-        values = self.values
+        values, get = self.values, data.get
         for wire_key, measurement, low, high in keys:
-            value = data.get(wire_key)
-            if value is None:
-                continue
+            value: Any = get(wire_key)
             kind = value.__class__
-            exact = kind is float or (kind is int and -_EXACT_INT <= value <= _EXACT_INT)
-            if exact and low <= value <= high:  # finite too: NaN and infinity fail it
+            if kind is float and low <= value <= high:  # finite too: NaN and infinity fail it
+                values[measurement] = value
+            elif kind is int and -_EXACT_INT <= value <= _EXACT_INT and low <= value <= high:
                 values[measurement] = float(value)
-                continue
-            self.measure(wire_key, measurement, value)
+            elif value is not None:
+                self.measure(wire_key, measurement, value)
 
     def tariff(self, wire_key: str, value: Any) -> int | None:
         """Return tariff 1 or 2; 0/absent → None; anything else rejected."""
