@@ -66,7 +66,7 @@ class PushSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Measurements:
-    """A listener's context: the measurements it shows (told when they or availability change)."""
+    """A listener's context: the measurements it shows (told when one or availability changed)."""
 
     keys: tuple[str, ...]
 
@@ -358,7 +358,7 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
         told, now = self._told, (self.measurements_available, self.last_update_success, values)
         self._told = now
         if told is None or told[:2] != now[:2]:
-            for _, listener in self._value_listeners:
+            for listener in dict.fromkeys(listener for _, listener in self._value_listeners):
                 listener()
         elif told[2] != values:
             value, old_value = values.get, told[2].get

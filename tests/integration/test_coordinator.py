@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whatwatt.api.parse_report import parse_report
 from custom_components.whatwatt.const import CONF_TRANSPORT, DOMAIN, TRANSPORT_REST
+from custom_components.whatwatt.coordinator import Measurements
 
 from .conftest import DEVICE_ID, device_of, host_of
 
@@ -231,3 +232,32 @@ async def test_polls_reuse_digest_nonce(hass: HomeAssistant, sim: Any, poll: Pol
     assert [r.status for r in reports].count(200) == 6
     assert [r.status for r in sim.requests].count(401) == 1
     assert STATE_UNAVAILABLE not in states(hass, *MEASUREMENTS).values()
+
+
+async def test_measurement_listeners_told_on_change(
+    hass: HomeAssistant, init_integration: MockConfigEntry, sim: Any
+) -> None:
+    """A listener of measurements hears of a reading only when they or availability changed."""
+    coordinator = init_integration.runtime_data.measurements
+    told: list[str] = []
+    unsubscribe = coordinator.async_add_listener(
+        lambda: told.append("power"), Measurements(("power_import", "power_export"))
+    )
+    coordinator.async_add_listener(lambda: told.append("every"))
+    report = parse_report(await sim.emit_telegram())
+    values = {**report.values, "power_import": 1.5, "voltage_l1": 230.0}
+    coordinator.async_push(replace(report, values=values))  # the first: told
+    coordinator.async_push(replace(report, values={**values, "voltage_l1": 231.0}))
+    coordinator.async_push(replace(report, values={**values, "power_export": 0.1}))
+    coordinator.async_push(replace(report, values={**values, "power_export": 0.1}))
+    assert told == ["every", "power", "every", "every", "power", "every"]
+
+    told.clear()
+    coordinator.async_set_update_error(TimeoutError())  # availability: every listener
+    coordinator.async_push(replace(report, values={**values, "power_export": 0.1}))
+    assert told == ["every", "power", "every", "power"]
+
+    told.clear()
+    unsubscribe()
+    coordinator.async_push(replace(report, values={**values, "power_import": 9.0}))
+    assert told == ["every"]
