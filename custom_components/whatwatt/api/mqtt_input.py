@@ -102,6 +102,8 @@ class MqttInputGuard:
 
     def accept(self, topic: str, report: Report, previous: Report | None) -> Report:
         """Log the reading's unusable values and fill them in from the previous reading."""
+        if not report.rejected and not self.warned:  # the usual case
+            return report
         by_kind: dict[str, list[str]] = {}
         for key in report.rejected:
             by_kind.setdefault(_value_kind(report.raw.get(key)), []).append(key)

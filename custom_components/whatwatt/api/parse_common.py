@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 import json
 import math
 import re
@@ -146,9 +147,13 @@ def obj_at(data: Any, *path: str) -> Mapping[str, Any]:
 
 def as_device_id(value: Any) -> str | None:
     """Return a device id (12 hexadecimal digits, upper-cased); None for anything else."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip().upper()
+    return _device_id(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=64)
+def _device_id(text: str) -> str | None:
+    """Read a device id (kept: every reading of a device carries the same one)."""
+    text = text.strip().upper()
     return text if _DEVICE_ID_RE.fullmatch(text) else None
 
 
@@ -305,6 +310,8 @@ class ValueCollector:
 
     def tariff(self, wire_key: str, value: Any) -> int | None:
         """Return tariff 1 or 2; 0/absent → None; anything else rejected."""
+        if value.__class__ is int and value in (1, 2):  # the usual case
+            return int(value)
         number = self.number(wire_key, value)
         if number is None or number == 0:
             return None

@@ -95,25 +95,38 @@ def parse_volumes(
         return {}
     volumes: dict[int, Volume] = {}
     for index, entry in enumerate(entries[:MAX_VOLUMES]):
-        if not isinstance(entry, Mapping):
-            if entry is not None:
-                collect.rejected.append(f"{wire}[{index}]")
-            continue
-        number, usable = _number(entry.get(keys.bus))
-        if number is None or not number.is_integer() or not 0 <= number <= MAX_BUS:
-            if not usable or number is not None:
-                collect.rejected.append(f"{wire}[{index}].{keys.bus}")
-            continue
-        cumulative, usable = _number(entry.get(keys.cumulative))
-        if cumulative is not None and not REGISTER_RANGE[0] <= cumulative <= REGISTER_RANGE[1]:
-            cumulative, usable = None, False
-        if not usable:
-            collect.rejected.append(f"{wire}[{index}].{keys.cumulative}")
-        bus = int(number)
-        volumes[bus] = Volume(
-            bus=bus,
-            meter_id=as_text(entry.get(keys.meter_id)),
-            cumulative=cumulative,
-            captured=capture_time(entry.get(keys.time), tz),
-        )
+        if (
+            entry.__class__ is dict
+            and (bus := entry.get(keys.bus)).__class__ is str
+            and "${" in bus
+        ):
+            continue  # a slot the device has no sub-meter for (the usual case: kept quick)
+        if (volume := _volume(entry, keys, tz, collect, f"{wire}[{index}]")) is not None:
+            volumes[volume.bus] = volume
     return volumes
+
+
+def _volume(
+    entry: Any, keys: VolumeKeys, tz: tzinfo | None, collect: ValueCollector, where: str
+) -> Volume | None:
+    """Return one entry's sub-meter; None for an empty slot or an unusable bus (rejected)."""
+    if not isinstance(entry, Mapping):
+        if entry is not None:
+            collect.rejected.append(where)
+        return None
+    number, usable = _number(entry.get(keys.bus))
+    if number is None or not number.is_integer() or not 0 <= number <= MAX_BUS:
+        if not usable or number is not None:
+            collect.rejected.append(f"{where}.{keys.bus}")
+        return None
+    cumulative, usable = _number(entry.get(keys.cumulative))
+    if cumulative is not None and not REGISTER_RANGE[0] <= cumulative <= REGISTER_RANGE[1]:
+        cumulative, usable = None, False
+    if not usable:
+        collect.rejected.append(f"{where}.{keys.cumulative}")
+    return Volume(
+        bus=int(number),
+        meter_id=as_text(entry.get(keys.meter_id)),
+        cumulative=cumulative,
+        captured=capture_time(entry.get(keys.time), tz),
+    )
