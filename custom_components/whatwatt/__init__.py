@@ -32,6 +32,7 @@ from .coordinator import (
     WhatwattRuntimeData,
 )
 from .demand import async_remove_demand
+from .entity import async_follow_registry
 from .issues import (
     async_clear_entry_issues,
     async_clear_stale_license_issue,
@@ -126,6 +127,7 @@ async def async_build_runtime(
         client = WhatwattClient(session, host, entry.data.get(CONF_PASSWORD), tz=DeviceZone())
     client = await async_identify(hass, entry, client)
     device = DeviceCoordinator(hass, entry, client)
+    async_follow_registry(device)
     totals = TotalsGuard(on_exchange=device.async_announce_exchange)
     scan_interval = float(entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
     measurements = MeasurementCoordinator(

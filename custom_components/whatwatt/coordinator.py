@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
@@ -24,7 +23,6 @@ from .api.models import DeviceState, Report, SystemInfo
 from .api.totals import TotalsGuard
 from .auth_watch import WatchedCoordinator
 from .const import (
-    DEFAULT_NAME,
     DEFAULT_REPORT_INTERVAL,
     DEVICE_REFRESH_INTERVAL,
     DOMAIN,
@@ -32,7 +30,6 @@ from .const import (
     METER_STATUS_OK,
     MIN_STALE_SECONDS,
     STALE_INTERVALS,
-    device_title,
 )
 
 if TYPE_CHECKING:
@@ -118,9 +115,6 @@ class DeviceCoordinator(WatchedCoordinator[DeviceState]):
         )
         self.client = client
         self._expect_reboot = False
-        self._registry_shows: tuple[str | None, ...] | None = None
-        # Runs after each new state is in (and keeps the reads scheduled without entities).
-        config_entry.async_on_unload(self.async_add_listener(self._async_update_registry))
 
     @property
     def device_id(self) -> str:
@@ -179,29 +173,6 @@ class DeviceCoordinator(WatchedCoordinator[DeviceState]):
                 rebooted = self._expect_reboot = False
             state = replace(state, events=device_events(previous, state, rebooted=rebooted))
         return state
-
-    @callback
-    def _async_update_registry(self) -> None:
-        """Follow name, firmware and hardware in the device registry (a late first read too)."""
-        if self.data is None or self.data.fetched is None:
-            return
-        system = self.data.system
-        shows = (system.name, system.model, system.firmware)
-        if shows == self._registry_shows:
-            return
-        self._registry_shows = shows
-        registry = dr.async_get(self.hass)
-        identifier = (DOMAIN, self.device_id)  # unique per entry only: look among its devices
-        entry_devices = dr.async_entries_for_config_entry(registry, self.config_entry.entry_id)
-        device = next((d for d in entry_devices if identifier in d.identifiers), None)
-        if device is not None:
-            registry.async_update_device(
-                device.id,
-                name=device_title(system.name, self.device_id),
-                model=DEFAULT_NAME,
-                hw_version=system.model or None,
-                sw_version=system.firmware,
-            )
 
     @callback
     def async_keep(
@@ -279,6 +250,7 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
         # Listeners of measurements (key, callback), and what they were last told.
         self._value_listeners: list[tuple[str, CALLBACK_TYPE]] = []
         self._told: tuple[bool, bool, Mapping[str, float]] | None = None
+        config_entry.async_on_unload(self.async_add_listener(self._tell_value_listeners))
 
     # -- timing --------------------------------------------------------------------------
 
@@ -354,17 +326,6 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
             and self.meter_status in (None, METER_STATUS_OK)
         )
         super().async_update_listeners()
-        values = self.data.values if self.data is not None else {}
-        told, now = self._told, (self.measurements_available, self.last_update_success, values)
-        self._told = now
-        if told is None or told[:2] != now[:2]:
-            for listener in dict.fromkeys(listener for _, listener in self._value_listeners):
-                listener()
-        elif told[2] != values:
-            value, old_value = values.get, told[2].get
-            for key, listener in self._value_listeners:
-                if value(key) != old_value(key):
-                    listener()
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE, context: Any = None) -> CALLBACK_TYPE:
@@ -379,6 +340,27 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
             self._value_listeners = [pair for pair in self._value_listeners if pair not in pairs]
 
         return remove
+
+    @callback
+    def _tell_value_listeners(self) -> None:
+        """Tell the listeners of the measurements that changed (all when availability did)."""
+        values = self.data.values if self.data is not None else {}
+        told, now = self._told, (self.measurements_available, self.last_update_success, values)
+        self._told = now
+        if told is None or told[:2] != now[:2]:
+            listeners = list(dict.fromkeys(listener for _, listener in self._value_listeners))
+        elif told[2] != values:
+            value, old_value = values.get, told[2].get
+            listeners = [
+                call for key, call in self._value_listeners if value(key) != old_value(key)
+            ]
+        else:
+            return
+        for listener in listeners:
+            try:
+                listener()
+            except Exception:  # as the coordinator does for its other listeners
+                self.logger.exception("Error updating a listener of %s", self.name)
 
     # -- REST ----------------------------------------------------------------------------
 

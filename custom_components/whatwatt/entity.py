@@ -49,6 +49,37 @@ def device_info(device: DeviceCoordinator) -> DeviceInfo:
     return info
 
 
+@callback
+def async_follow_registry(device: DeviceCoordinator) -> None:
+    """Follow name, firmware and hardware in the device registry (a late first read too).
+
+    Its listener runs after each new state is in, and keeps the reads scheduled without entities.
+    """
+    shown: list[tuple[str | None, ...]] = []
+
+    @callback
+    def update() -> None:
+        if device.data is None or device.data.fetched is None:
+            return
+        system = device.data.system
+        if (shows := (system.name, system.model, system.firmware)) in shown:
+            return
+        shown[:] = [shows]
+        registry = dr.async_get(device.hass)
+        identifier = (DOMAIN, device.device_id)  # unique per entry only: look among its devices
+        entry_devices = dr.async_entries_for_config_entry(registry, device.config_entry.entry_id)
+        if found := next((d for d in entry_devices if identifier in d.identifiers), None):
+            registry.async_update_device(
+                found.id,
+                name=device_title(system.name, device.device_id),
+                model=DEFAULT_NAME,
+                hw_version=system.model or None,
+                sw_version=system.firmware,
+            )
+
+    device.config_entry.async_on_unload(device.async_add_listener(update))
+
+
 # Home Assistant 2026.9+ links a device to its hub by the hub's registry id.
 _VIA_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__optional_keys__
 
@@ -181,18 +212,6 @@ class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
         fresh = description.needs_fresh
         ready = coordinator.measurements_available if fresh else coordinator.last_update_success
         return (ready and value is not None, value)
-
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Write the state only when its value or availability changed (``state_signature``)."""
-        coordinator, description = self.coordinator, self.entity_description
-        data = coordinator.data
-        value = description.value_fn(data) if data is not None else None
-        fresh = description.needs_fresh
-        ready = coordinator.measurements_available if fresh else coordinator.last_update_success
-        if (signature := (ready and value is not None, value)) != self._shown:
-            self._shown = signature
-            super(WhatwattEntity, self).async_write_ha_state()
 
 
 def device_platform[D: EntityDescription](

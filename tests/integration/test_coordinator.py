@@ -250,14 +250,40 @@ async def test_measurement_listeners_told_on_change(
     coordinator.async_push(replace(report, values={**values, "voltage_l1": 231.0}))
     coordinator.async_push(replace(report, values={**values, "power_export": 0.1}))
     coordinator.async_push(replace(report, values={**values, "power_export": 0.1}))
-    assert told == ["every", "power", "every", "every", "power", "every"]
+    assert told == ["power", "every", "every", "power", "every", "every"]
 
     told.clear()
-    coordinator.async_set_update_error(TimeoutError())  # availability: every listener
+    coordinator.async_set_update_error(TimeoutError())  # availability: every listener, once
     coordinator.async_push(replace(report, values={**values, "power_export": 0.1}))
-    assert told == ["every", "power", "every", "power"]
+    assert told == ["power", "every", "power", "every"]
 
     told.clear()
     unsubscribe()
     coordinator.async_push(replace(report, values={**values, "power_import": 9.0}))
     assert told == ["every"]
+
+
+async def test_a_failing_measurement_listener_stops_no_other(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sim: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One listener that raises is logged; the listeners after it are still told."""
+    coordinator = init_integration.runtime_data.measurements
+    told: list[float] = []
+
+    def failing() -> None:
+        raise ValueError("broken listener")
+
+    coordinator.async_add_listener(failing, Measurements(("power_import",)))
+    coordinator.async_add_listener(
+        lambda: told.append(coordinator.data.values["power_import"]),
+        Measurements(("power_import",)),
+    )
+    report = parse_report(await sim.emit_telegram())
+    for power in (1.5, 2.5):
+        coordinator.async_push(replace(report, values={**report.values, "power_import": power}))
+    assert told == [1.5, 2.5]
+    failures = [r for r in caplog.records if r.exc_info and "broken" in str(r.exc_info[1])]
+    assert len(failures) == 2

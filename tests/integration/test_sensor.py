@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache_with_extra_data,
 )
 
+from custom_components.whatwatt.api.models import MEASUREMENT_KEYS, Report
 from custom_components.whatwatt.api.totals import ENERGY_KEYS
 from custom_components.whatwatt.const import DOMAIN
 from custom_components.whatwatt.sensor import (
@@ -325,3 +326,16 @@ async def test_totals_without_sensor_data_seed_nothing(
     mock_restore_cache(hass, [State(_register(hass, "energy_import"), "5120.456")])
     shown = await _set_up_with_first_reading(hass, mock_config_entry, sim, 12.0)
     assert shown["energy_import"] == "12.0"
+
+
+@pytest.mark.parametrize(
+    "description", [d for d in SENSORS if d.measurements], ids=lambda description: description.key
+)
+def test_measurements_name_what_the_value_reads(description: Any) -> None:
+    """A sensor told only when its ``measurements`` change reads nothing else of a reading."""
+    values = {key: 1.0 + index for index, key in enumerate(MEASUREMENT_KEYS)}
+    shown = description.value_fn(Report(values=values, tariff=1))
+    others = {key: -5.0 for key in values if key not in description.measurements}
+    assert description.value_fn(Report(values={**values, **others}, tariff=2)) == shown
+    for key in description.measurements:
+        assert description.value_fn(Report(values={**values, key: 99.0})) != shown

@@ -272,6 +272,21 @@ async def test_a_sub_meter_back_after_a_restart_is_kept(
     await _removed_after(hass, reading, GONE_AFTER.total_seconds())
 
 
+async def test_a_missing_counter_keeps_its_last_reading_over_a_restart(
+    hass: HomeAssistant, init_integration: MockConfigEntry, sim: Any, reading: Poll
+) -> None:
+    """What a missing sub-meter keeps over a restart is its last reading, not its first."""
+    sim.meter.submeters[0].cumulative = 4400.0
+    await reading(10)
+    assert counter(hass, 1).state == "4400.0"
+    sim.meter.remove_submeter(1)
+    await reading(10)
+    sim.meter.add_submeter(1, GAS_ID, cumulative=0.0)  # back with a zero: held
+    await sim.emit_telegram()
+    await restart(hass, init_integration)
+    assert counter(hass, 1).state == "4400.0"
+
+
 async def test_unusable_readings_prove_nothing(
     hass: HomeAssistant, init_integration: MockConfigEntry, sim: Any, reading: Poll
 ) -> None:

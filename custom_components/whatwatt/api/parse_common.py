@@ -147,14 +147,19 @@ def obj_at(data: Any, *path: str) -> Mapping[str, Any]:
 
 def as_device_id(value: Any) -> str | None:
     """Return a device id (12 hexadecimal digits, upper-cased); None for anything else."""
-    return _device_id(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    return _known_device_id(value) if len(value) <= _ID_TEXT else _device_id(value)
 
 
-@lru_cache(maxsize=64)
 def _device_id(text: str) -> str | None:
-    """Read a device id (kept: every reading of a device carries the same one)."""
     text = text.strip().upper()
     return text if _DEVICE_ID_RE.fullmatch(text) else None
+
+
+# Every reading of a device carries the same id: short texts are read once (a small cache).
+_ID_TEXT: Final = 32
+_known_device_id: Final = lru_cache(maxsize=64)(_device_id)
 
 
 def as_interval(value: Any) -> float | None:
