@@ -328,11 +328,13 @@ class MeasurementCoordinator(WatchedCoordinator[Report]):
         super().async_update_listeners()
 
     @callback
-    def async_add_listener(self, listener: CALLBACK_TYPE, context: Any = None) -> CALLBACK_TYPE:
+    def async_add_listener(
+        self, update_callback: CALLBACK_TYPE, context: Any = None
+    ) -> CALLBACK_TYPE:
         """Listen for updates (with ``Measurements``: for changes of those measurements)."""
         if not isinstance(context, Measurements):
-            return super().async_add_listener(listener, context)
-        pairs = [(key, listener) for key in context.keys]
+            return super().async_add_listener(update_callback, context)
+        pairs = [(key, update_callback) for key in context.keys]
         self._value_listeners = [*self._value_listeners, *pairs]  # a copy: told from a snapshot
 
         @callback

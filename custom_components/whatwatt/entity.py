@@ -55,16 +55,17 @@ def async_follow_registry(device: DeviceCoordinator) -> None:
 
     Its listener runs after each new state is in, and keeps the reads scheduled without entities.
     """
-    shown: list[tuple[str | None, ...]] = []
+    shown: tuple[str | None, ...] | None = None
 
     @callback
     def update() -> None:
+        nonlocal shown
         if device.data is None or device.data.fetched is None:
             return
         system = device.data.system
-        if (shows := (system.name, system.model, system.firmware)) in shown:
+        if (shows := (system.name, system.model, system.firmware)) == shown:
             return
-        shown[:] = [shows]
+        shown = shows
         registry = dr.async_get(device.hass)
         identifier = (DOMAIN, device.device_id)  # unique per entry only: look among its devices
         entry_devices = dr.async_entries_for_config_entry(registry, device.config_entry.entry_id)
@@ -205,7 +206,7 @@ class WhatwattSensor(WhatwattSensorEntity[MeasurementCoordinator]):
             self.coordinator_context = Measurements(description.measurements)
 
     def state_signature(self) -> tuple[bool, Any]:
-        """Return availability and value, the value picked once (this runs with every reading)."""
+        """Return availability and value, the value picked once (runs with each update it hears)."""
         coordinator, description = self.coordinator, self.entity_description
         data = coordinator.data
         value = description.value_fn(data) if data is not None else None
