@@ -97,11 +97,14 @@ async def wait_for(hass: HomeAssistant, condition: Callable[[], bool], limit: fl
         unsub()
 
 
-async def within(awaitable: Awaitable[Any], what: str, seconds: float = 10.0) -> None:
+async def within(
+    awaitable: Awaitable[Any], what: str | Callable[[], str], seconds: float = 10.0
+) -> None:
     """Await ``awaitable``, failing after ``seconds`` of real time (the loop's clock is frozen).
 
     With time frozen ``asyncio`` timeouts never expire: a thread timer bounds the wait instead,
-    so that a wait that never ends fails the test (naming ``what``) instead of hanging it.
+    so that a wait that never ends fails the test (naming ``what``, or what ``what()`` says
+    then) instead of hanging it.
     """
     loop = asyncio.get_running_loop()
     expired: asyncio.Future[None] = loop.create_future()
@@ -120,7 +123,7 @@ async def within(awaitable: Awaitable[Any], what: str, seconds: float = 10.0) ->
         timer.join()
     if not task.done():
         task.cancel()
-        pytest.fail(f"not within {seconds:g} s: {what}")
+        pytest.fail(f"not within {seconds:g} s: {what if isinstance(what, str) else what()}")
     task.result()
 
 

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 # Imported before the clock is frozen (its imports fail under a frozen clock).
 import homeassistant.components.mqtt.config_flow  # noqa: F401
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
-from tests.integration.live_helpers import live_entry
+from tests.integration.live_helpers import live_entry, within
 from tests.integration.mqtt_helpers import TEMPLATES, TOPIC, mqtt_entry, mqtt_ready, payload
 
 from .helpers import FIRST, HOUR, KEYS, WH, Outage, entity_ids, hourly, used
@@ -46,7 +47,11 @@ class Pushed(Outage):
         self.pushed = self.entry.runtime_data.measurements.pushes
 
     async def deliver(self) -> None:
-        """Wait until the telegram's push arrived (every telegram is pushed once)."""
+        """Wait until the telegram's push arrived (every telegram is pushed once).
+
+        The wait is bounded in real time (the clock is frozen): a push that never comes fails
+        the test at once, saying what the stream and the source knew then.
+        """
         measurements = self.entry.runtime_data.measurements
         self.pushed += 1
         arrived = asyncio.Event()
@@ -60,11 +65,22 @@ class Pushed(Outage):
             if self.template is not None:
                 async_fire_mqtt_message(self.hass, TOPIC, payload(self.sim, self.template))
             check()
-            async with asyncio.timeout(10):
-                await arrived.wait()
+            await within(arrived.wait(), self.missing)
         finally:
             unsubscribe()
         await self.hass.async_block_till_done()
+
+    def missing(self) -> str:
+        """Describe a push that did not come: the counts, the stream, the source's state."""
+        runtime = self.entry.runtime_data
+        measurements = runtime.measurements
+        source = runtime.source.diagnostics() if runtime.source is not None else None
+        hub = self.sim.live
+        return (
+            f"push {self.pushed} at {dt_util.utcnow():%H:%M:%S} (pushes: {measurements.pushes}; "
+            f"streams open: {hub.clients}, served: {hub.connections_total}; source: {source}; "
+            f"last error: {measurements.last_exception!r})"
+        )
 
 
 async def _run(
@@ -77,7 +93,7 @@ async def _run(
     if transport == "rest":
         return Outage(hass, sim, freezer, entry)
     if transport == "live":
-        await sim.live.wait_clients(1)
+        await within(sim.live.wait_clients(1), "the live stream is opened")
         return Pushed(hass, sim, freezer, entry)
     return Pushed(hass, sim, freezer, entry, template=TEMPLATES[transport.removeprefix("mqtt-")])
 
