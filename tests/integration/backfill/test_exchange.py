@@ -68,7 +68,7 @@ class Pushed(Outage):
             await within(arrived.wait(), self.missing)
         finally:
             unsubscribe()
-        await self.hass.async_block_till_done()
+        await within(self.hass.async_block_till_done(), self.unsettled)
 
     def missing(self) -> str:
         """Describe a push that did not come: the counts, the stream, the source's state."""
@@ -81,6 +81,11 @@ class Pushed(Outage):
             f"streams open: {hub.clients}, served: {hub.connections_total}; source: {source}; "
             f"last error: {measurements.last_exception!r})"
         )
+
+    def unsettled(self) -> str:
+        """Describe Home Assistant not settling after a push: the tasks still running."""
+        names = {getattr(task.get_coro(), "__qualname__", "?") for task in asyncio.all_tasks()}
+        return f"settling after push {self.pushed} (running: {', '.join(sorted(names))})"
 
 
 async def _run(
